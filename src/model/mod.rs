@@ -1,0 +1,409 @@
+//! The checked model: what the resolve/check stage hands to the symbolic stage.
+//!
+//! Vocabulary:
+//! - Every name is resolved to an id ([`ParamId`], [`StateId`], [`IndexVar`]).
+//! - Every expression is a *scalar* [`Expr`]: vector expressions are desugared by
+//!   the checker into indexed forms (`norm(x)` becomes `sqrt(sum(k in 0..n, x[k]^2))`),
+//!   user functions and `let`s are inlined (shared through `Rc`, so a chain of lets
+//!   stays a DAG), integer params are substituted as constants.
+//! - Indices are affine integer forms over index variables ([`Index`]); the checker
+//!   has proved every access in bounds, so generated code needs no bound checks.
+//! - Reductions (`sum`, `prod`, `max`, `min`) over index ranges stay loops.
+
+use crate::source::Span;
+use std::rc::Rc;
+
+/// A parameter, by position in [`Model::params`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(pub u32);
+
+/// A state variable, by position in [`Model::states`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub u32);
+
+/// An index variable bound by exactly one reduction or per-component equation.
+/// Ids are unique within a model (two `sum(i in …)` get two ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexVar(pub u32);
+
+/// An affine integer expression `constant + Σ coeff·var`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Index {
+    /// The constant term.
+    pub constant: i64,
+    /// `(var, coefficient)` pairs, sorted by var, no zero coefficients.
+    pub terms: Vec<(IndexVar, i64)>,
+}
+
+impl Index {
+    /// A constant index.
+    pub fn constant(c: i64) -> Index {
+        Index {
+            constant: c,
+            terms: Vec::new(),
+        }
+    }
+
+    /// The bare variable `v`.
+    pub fn var(v: IndexVar) -> Index {
+        Index {
+            constant: 0,
+            terms: vec![(v, 1)],
+        }
+    }
+
+    /// The constant value, if the index has no variable terms.
+    pub fn as_constant(&self) -> Option<i64> {
+        self.terms.is_empty().then_some(self.constant)
+    }
+}
+
+/// Scalar functions of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnaryFn {
+    /// −a
+    Neg,
+    /// eᵃ
+    Exp,
+    /// ln a
+    Log,
+    /// ln(1 + a)
+    Log1p,
+    /// eᵃ − 1
+    Expm1,
+    /// √a
+    Sqrt,
+    /// ∛a
+    Cbrt,
+    /// sin a
+    Sin,
+    /// cos a
+    Cos,
+    /// tan a
+    Tan,
+    /// tanh a
+    Tanh,
+    /// |a|
+    Abs,
+    /// 1 / (1 + e⁻ᵃ)
+    Sigmoid,
+    /// ln(1 + eᵃ), computed stably
+    Softplus,
+    /// the error function
+    Erf,
+}
+
+/// Scalar functions of two arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BinaryFn {
+    /// a + b
+    Add,
+    /// a − b
+    Sub,
+    /// a · b
+    Mul,
+    /// a / b
+    Div,
+    /// aᵇ
+    Pow,
+    /// atan2(a, b)
+    Atan2,
+    /// min(a, b)
+    Min,
+    /// max(a, b)
+    Max,
+}
+
+/// Comparisons (yield a boolean).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CmpOp {
+    /// ==
+    Eq,
+    /// !=
+    Ne,
+    /// <
+    Lt,
+    /// <=
+    Le,
+    /// >
+    Gt,
+    /// >=
+    Ge,
+}
+
+/// Loop reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReduceOp {
+    /// Σ
+    Sum,
+    /// Π
+    Prod,
+    /// max
+    Max,
+    /// min
+    Min,
+}
+
+/// A checked scalar expression (real-valued unless it is a condition).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A real constant.
+    Const(f64),
+    /// A scalar real parameter (lives in the parameter buffer).
+    Param(ParamId),
+    /// An element of a vector parameter.
+    ParamElem(ParamId, Index),
+    /// A scalar state.
+    State(StateId),
+    /// An element of a vector state.
+    StateElem(StateId, Index),
+    /// Time `t`.
+    Time,
+    /// An index expression used as a real number (`sum(i in 0..n, i * x[i])`).
+    IndexValue(Index),
+    /// f(a).
+    Unary(UnaryFn, Rc<Expr>),
+    /// f(a, b).
+    Binary(BinaryFn, Rc<Expr>, Rc<Expr>),
+    /// A comparison of two reals (a condition).
+    Compare(CmpOp, Rc<Expr>, Rc<Expr>),
+    /// Both conditions.
+    And(Rc<Expr>, Rc<Expr>),
+    /// Either condition.
+    Or(Rc<Expr>, Rc<Expr>),
+    /// The negated condition.
+    Not(Rc<Expr>),
+    /// `if cond then a else b`.
+    Select(Rc<Expr>, Rc<Expr>, Rc<Expr>),
+    /// A reduction of `body` over `var` in `[lo, hi)`.
+    Reduce {
+        /// Σ, Π, max or min.
+        op: ReduceOp,
+        /// The bound variable (unique in the model).
+        var: IndexVar,
+        /// Inclusive lower bound.
+        lo: Index,
+        /// Exclusive upper bound.
+        hi: Index,
+        /// The reduced expression; `var` is free in it.
+        body: Rc<Expr>,
+    },
+    /// The value of the inner expression with a zero derivative (used for the
+    /// stabilising shift of `logsumexp`, whose derivative cancels exactly).
+    NoGrad(Rc<Expr>),
+}
+
+/// The value of a parameter after defaults and `--set` overrides.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// A real scalar.
+    Real(f64),
+    /// An integer (a compile-time constant: sizes, ranges).
+    Int(i64),
+    /// A real vector.
+    Vector(Vec<f64>),
+}
+
+/// A checked parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// Its name (model-local params shadow global ones).
+    pub name: String,
+    /// Its value.
+    pub value: ParamValue,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A checked state variable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    /// Its name.
+    pub name: String,
+    /// `None` for a scalar, `Some(n)` for `real[n]`.
+    pub len: Option<usize>,
+    /// The declared initial value (flattened), if any.
+    pub init: Option<Vec<f64>>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+impl State {
+    /// Number of scalar components.
+    pub fn size(&self) -> usize {
+        self.len.unwrap_or(1)
+    }
+}
+
+/// One `energy` term.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnergyTerm {
+    /// The term's name.
+    pub name: String,
+    /// Its value.
+    pub expr: Rc<Expr>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+pub use crate::syntax::ast::Convention;
+
+/// Which components an SDE equation defines.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SdeComponents {
+    /// A scalar state: one equation.
+    Scalar,
+    /// A vector state: `var` runs over every component, `0..len`.
+    Each(IndexVar),
+}
+
+/// One checked SDE `dX = drift dt + diffusion dW` with diagonal noise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sde {
+    /// The state it drives.
+    pub state: StateId,
+    /// Scalar, or every component through an index variable.
+    pub components: SdeComponents,
+    /// The drift (zero if no `dt` term was written).
+    pub drift: Rc<Expr>,
+    /// The diagonal diffusion coefficient (zero if no `dW` term was written).
+    pub diffusion: Rc<Expr>,
+    /// Itô or Stratonovich, as written.
+    pub convention: Convention,
+    /// The equation.
+    pub span: Span,
+}
+
+/// Integrators the run block may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MethodKind {
+    /// Unadjusted Langevin.
+    Ula,
+    /// Metropolis-adjusted Langevin.
+    Mala,
+    /// Underdamped Langevin, BAOAB splitting.
+    Baoab,
+    /// Euler–Maruyama for general SDEs.
+    EulerMaruyama,
+    /// Milstein (diagonal noise) for general SDEs.
+    Milstein,
+}
+
+impl MethodKind {
+    /// The name used in `.sde` files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodKind::Ula => "ula",
+            MethodKind::Mala => "mala",
+            MethodKind::Baoab => "baoab",
+            MethodKind::EulerMaruyama => "euler_maruyama",
+            MethodKind::Milstein => "milstein",
+        }
+    }
+
+    /// Whether it samples a Gibbs target (as opposed to integrating an SDE).
+    pub fn is_sampler(self) -> bool {
+        matches!(self, MethodKind::Ula | MethodKind::Mala | MethodKind::Baoab)
+    }
+}
+
+/// A method and its numeric arguments, e.g. `mala(step = 0.05)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodSpec {
+    /// Which integrator.
+    pub kind: MethodKind,
+    /// Named arguments after validation (`step`, `friction`, `mass`, `dt`).
+    pub args: Vec<(String, f64)>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl MethodSpec {
+    /// The value of argument `name`, if given.
+    pub fn arg(&self, name: &str) -> Option<f64> {
+        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+/// Run settings after validation. `None` means "not written": the CLI fills defaults.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RunSettings {
+    /// The integrator.
+    pub method: Option<MethodSpec>,
+    /// Number of independent chains / paths.
+    pub chains: Option<u64>,
+    /// Recorded steps after warmup.
+    pub steps: Option<u64>,
+    /// Warmup steps (not recorded).
+    pub warmup: Option<u64>,
+    /// Record every `thin`-th step.
+    pub thin: Option<u64>,
+    /// Base seed of all random streams.
+    pub seed: Option<u64>,
+    /// Temperature T of the Gibbs target exp(−U/T).
+    pub temperature: Option<f64>,
+    /// Time step of SDE solvers (also accepted as a method argument).
+    pub dt: Option<f64>,
+    /// Initial time of SDE solvers.
+    pub t0: Option<f64>,
+    /// Initial values per state (flattened).
+    pub init: Vec<(StateId, Vec<f64>)>,
+}
+
+/// A fully checked model, ready for the symbolic stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// The model's name.
+    pub name: String,
+    /// All parameters visible to the model (globals first), by [`ParamId`].
+    pub params: Vec<Param>,
+    /// States by [`StateId`].
+    pub states: Vec<State>,
+    /// Energy terms (summed); empty for a pure SDE model.
+    pub energy: Vec<EnergyTerm>,
+    /// SDE equations, at most one per state.
+    pub sdes: Vec<Sde>,
+    /// Number of index variables allocated (ids are `0..index_vars`).
+    pub index_vars: u32,
+    /// Run settings from the `run` block.
+    pub run: RunSettings,
+    /// Where the model was declared.
+    pub span: Span,
+}
+
+impl Model {
+    /// Whether the model is sampled from its energy (no SDEs).
+    pub fn is_gibbs(&self) -> bool {
+        self.sdes.is_empty()
+    }
+
+    /// Total number of scalar state components.
+    pub fn state_size(&self) -> usize {
+        self.states.iter().map(State::size).sum()
+    }
+
+    /// Offset of each state in the flat state vector.
+    pub fn state_offsets(&self) -> Vec<usize> {
+        let mut off = 0;
+        self.states
+            .iter()
+            .map(|s| {
+                let o = off;
+                off += s.size();
+                o
+            })
+            .collect()
+    }
+
+    /// Column names of the flat state: `x` for scalars, `x.1`, `x.2`, … (1-based) for vectors.
+    pub fn state_columns(&self) -> Vec<String> {
+        let mut cols = Vec::new();
+        for s in &self.states {
+            match s.len {
+                None => cols.push(s.name.clone()),
+                Some(n) => cols.extend((1..=n).map(|k| format!("{}.{k}", s.name))),
+            }
+        }
+        cols
+    }
+}

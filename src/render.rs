@@ -1,0 +1,1 @@
+//! Renders diagnostics with ariadne (the only file that imports it).

@@ -1,0 +1,364 @@
+//! The abstract syntax tree produced by the parser.
+//!
+//! Every node carries the byte [`Span`] it was parsed from. Literals are already
+//! parsed into numbers. Nothing here is resolved: names are plain strings.
+
+use crate::source::Span;
+
+/// A whole `.sde` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Top-level items in source order.
+    pub items: Vec<Item>,
+}
+
+/// A name as written, with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    /// The identifier's text.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A top-level item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `use double_well` or `use "path/to/file.sde"`.
+    Use(UseDecl),
+    /// `param beta = 4.0, gamma = 1`.
+    Param(Vec<ParamDecl>),
+    /// `fn softplus(z) = log1p(exp(z))`.
+    Fn(FnDecl),
+    /// `let c = 2 * beta`.
+    Let(LetDecl),
+    /// `model name { … }`.
+    Model(ModelDecl),
+    /// `run { … }`.
+    Run(RunBlock),
+}
+
+/// What a `use` names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UseTarget {
+    /// `use double_well` or `use physics.double_well`: a module of `stdlib/`.
+    Module(Vec<Ident>),
+    /// `use "relative/path.sde"`: a file relative to the importing file.
+    Path(String),
+}
+
+/// `use …`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UseDecl {
+    /// The imported module or file.
+    pub target: UseTarget,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A type annotation: `real`, `int`, `real[n]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExpr {
+    /// `real`.
+    Real(Span),
+    /// `int`.
+    Int(Span),
+    /// `real[len]`; `len` is an integer expression of int params and literals.
+    RealVector {
+        /// The length expression.
+        len: Box<Expr>,
+        /// The whole annotation.
+        span: Span,
+    },
+}
+
+impl TypeExpr {
+    /// The annotation's span.
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Real(s) | TypeExpr::Int(s) => *s,
+            TypeExpr::RealVector { span, .. } => *span,
+        }
+    }
+}
+
+/// One `name (: type)? (= default)?` of a `param` declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDecl {
+    /// The parameter's name.
+    pub name: Ident,
+    /// Its declared type, if written.
+    pub ty: Option<TypeExpr>,
+    /// Its default value, if written.
+    pub default: Option<Expr>,
+    /// The whole binding.
+    pub span: Span,
+}
+
+/// `fn name(a, b) = body`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDecl {
+    /// The function's name.
+    pub name: Ident,
+    /// Parameter names (all scalar or vector, decided at the call site).
+    pub params: Vec<Ident>,
+    /// The body expression.
+    pub body: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `let name = value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LetDecl {
+    /// The bound name.
+    pub name: Ident,
+    /// The value.
+    pub value: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `model name { items }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelDecl {
+    /// The model's name.
+    pub name: Ident,
+    /// Its items in source order.
+    pub items: Vec<ModelItem>,
+    /// The whole model.
+    pub span: Span,
+}
+
+/// An item inside a model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelItem {
+    /// A model-local `param`.
+    Param(Vec<ParamDecl>),
+    /// A model-local `let`.
+    Let(LetDecl),
+    /// A model-local `fn`.
+    Fn(FnDecl),
+    /// `state x: real[2] (= init)?`.
+    State(StateDecl),
+    /// `energy U = …`.
+    Energy(EnergyDecl),
+    /// `dX = f dt + g dW`.
+    Sde(SdeEquation),
+}
+
+/// `state name: type (= init)?`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateDecl {
+    /// The state's name.
+    pub name: Ident,
+    /// `real` or `real[n]`.
+    pub ty: TypeExpr,
+    /// Initial value, if written.
+    pub init: Option<Expr>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `energy name = value`: a term of the Gibbs energy U (target ∝ exp(−U/T)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnergyDecl {
+    /// The term's name.
+    pub name: Ident,
+    /// The energy expression (a scalar).
+    pub value: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// How the stochastic integral of an SDE is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convention {
+    /// Itô (the default).
+    Ito,
+    /// Stratonovich (∘dW).
+    Stratonovich,
+}
+
+/// `(ito|stratonovich)? dX([i])? = drift dt + coeff dW([i])?`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdeEquation {
+    /// The explicit convention marker and its span, if written.
+    pub convention: Option<(Convention, Span)>,
+    /// The left-hand side as written, e.g. `dS` (the checker strips the `d`).
+    pub lhs: Ident,
+    /// `i` in `dx[i] = …`, if written.
+    pub index: Option<Ident>,
+    /// The `… dt` term, if any.
+    pub drift: Option<Expr>,
+    /// The `… dW` term, if any.
+    pub noise: Option<NoiseTerm>,
+    /// The whole equation.
+    pub span: Span,
+}
+
+/// `coeff dW([i])?` (a leading `-` is folded into `coeff` as a negation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseTerm {
+    /// The diffusion coefficient.
+    pub coeff: Expr,
+    /// `i` in `dW[i]`, if written.
+    pub index: Option<Ident>,
+    /// The span of the `dW` (or `dW[i]`) token(s).
+    pub dw_span: Span,
+    /// The whole term.
+    pub span: Span,
+}
+
+/// `run { items }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunBlock {
+    /// Settings in source order.
+    pub items: Vec<RunItem>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// One setting of a `run` block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunItem {
+    /// `name = value` (value is an expression; `method = mala(step = 0.05)` is a call).
+    Setting {
+        /// The setting's name (`dt` is accepted here although it is a keyword).
+        name: Ident,
+        /// Its value.
+        value: Expr,
+        /// The whole setting.
+        span: Span,
+    },
+    /// `init x = [0, 0]`.
+    Init {
+        /// The state being initialised.
+        name: Ident,
+        /// Its initial value.
+        value: Expr,
+        /// The whole setting.
+        span: Span,
+    },
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What kind of expression.
+    pub kind: ExprKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// `-a`.
+    Neg,
+    /// `!a`.
+    Not,
+}
+
+/// Binary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `^` (right-associative, binds tighter than unary minus)
+    Pow,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An integer literal such as `10_000`.
+    Int(i64),
+    /// A real literal such as `1e-3` or `0.5`.
+    Real(f64),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A name: param, state, let, index variable, `t`, a user function's argument.
+    Name(String),
+    /// `-a`, `!a`.
+    Unary(UnOp, Box<Expr>),
+    /// `a + b` etc.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a[i]`.
+    Index(Box<Expr>, Box<Expr>),
+    /// `f(args)`: builtins, user functions, `sum(i in 0..d, …)`, `mala(step = 0.1)`.
+    Call {
+        /// The called name.
+        func: Ident,
+        /// Arguments in order.
+        args: Vec<CallArg>,
+    },
+    /// `[a, b, c]`.
+    Vector(Vec<Expr>),
+    /// `if cond then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `let name = value in body`.
+    Let {
+        /// The bound name.
+        name: Ident,
+        /// Its value.
+        value: Box<Expr>,
+        /// Where it is visible.
+        body: Box<Expr>,
+    },
+    /// A placeholder left by the parser's error recovery.
+    Error,
+}
+
+/// One argument of a call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallArg {
+    /// `f(e)`.
+    Positional(Expr),
+    /// `f(name = e)`.
+    Named(Ident, Expr),
+    /// `sum(i in lo..hi, …)`: binds `var` over the half-open range `[lo, hi)`.
+    Binder {
+        /// The bound index variable.
+        var: Ident,
+        /// Lower bound (inclusive).
+        lo: Expr,
+        /// Upper bound (exclusive).
+        hi: Expr,
+        /// The whole binder.
+        span: Span,
+    },
+}
+
+impl CallArg {
+    /// The argument's span.
+    pub fn span(&self) -> Span {
+        match self {
+            CallArg::Positional(e) => e.span,
+            CallArg::Named(n, e) => n.span.to(e.span),
+            CallArg::Binder { span, .. } => *span,
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Front end: lexer (logos), parser (LALRPOP), AST.
+pub mod ast;
