@@ -1,1 +1,206 @@
-//! TODO stage stub
+//! The code generation stage: kernels → Cranelift IR → native code in memory
+//! (JIT), wrapped in a [`CompiledModel`] that the runtime drives.
+//!
+//! Vocabulary: a *kernel* (from `lower`) becomes one native function with the
+//! signature in [`abi`]; all of a model's kernels live in one JIT module, kept
+//! alive by the `CompiledModel`. Transcendentals are calls to the wrappers in
+//! [`libm`]; `sqrt`, `abs`, `min`, `max` and arithmetic are instructions.
+
+pub mod abi;
+mod compiled;
+mod emit;
+pub mod libm;
+
+pub use compiled::CompiledModel;
+
+use crate::lower::{Kernel, KernelKind, Lowered};
+use abi::KernelFn;
+use cranelift_codegen::ir::{types, AbiParam, FuncRef, Function, UserFuncName};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Why code generation failed. These are internal errors: a checked model always
+/// compiles, so the front doors render them as "internal compiler error".
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodegenError {
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn err(message: impl fmt::Display) -> CodegenError {
+    CodegenError {
+        message: message.to_string(),
+    }
+}
+
+/// Compile-time statistics.
+#[derive(Clone, Debug, Default)]
+pub struct CodegenStats {
+    /// Wall time of IR construction and machine-code generation.
+    pub time: Duration,
+    /// Number of Cranelift IR instructions emitted, per kernel.
+    pub instructions: Vec<(KernelKind, usize)>,
+}
+
+/// The JIT module; kept alive as long as its code may run, freed on drop.
+pub(crate) struct CodeMemory(Option<JITModule>);
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if let Some(module) = self.0.take() {
+            // SAFETY: the only pointers into this code are the KernelFns of the
+            // CompiledModel that owns this CodeMemory, dropped before it.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+// SAFETY: after `finalize_definitions` the module is never used again except to be
+// dropped; the code it owns is immutable and only executed through `KernelFn`.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above: no method of the module is called concurrently.
+unsafe impl Sync for CodeMemory {}
+
+struct ModuleCallee<'m> {
+    module: &'m mut JITModule,
+    ids: &'m HashMap<&'static str, FuncId>,
+    refs: HashMap<&'static str, FuncRef>,
+}
+
+impl emit::Callee for ModuleCallee<'_> {
+    fn callee(&mut self, b: &mut FunctionBuilder, name: &'static str) -> Option<FuncRef> {
+        if let Some(r) = self.refs.get(name) {
+            return Some(*r);
+        }
+        let id = self.ids.get(name)?;
+        let r = self.module.declare_func_in_func(*id, b.func);
+        self.refs.insert(name, r);
+        Some(r)
+    }
+}
+
+fn jit_module() -> Result<JITModule, CodegenError> {
+    let mut flags = settings::builder();
+    flags.set("use_colocated_libcalls", "false").map_err(err)?;
+    // JITModule requires non-PIC code.
+    flags.set("is_pic", "false").map_err(err)?;
+    flags.set("opt_level", "speed").map_err(err)?;
+    let isa = cranelift_native::builder()
+        .map_err(err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(err)?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    // Every callee is registered explicitly, so no symbol is resolved with dlsym.
+    for (name, _, ptr) in libm::symbols() {
+        builder.symbol(name, ptr);
+    }
+    Ok(JITModule::new(builder))
+}
+
+/// Compiles the prelude and the requested kernels (all kernels of the lowered
+/// program when `only` is empty).
+pub fn compile(lowered: &Lowered, only: &[KernelKind]) -> Result<CompiledModel, CodegenError> {
+    let start = Instant::now();
+    let mut module = jit_module()?;
+    let mut ids = HashMap::new();
+    for (name, arity, _) in libm::symbols() {
+        let mut sig = module.make_signature();
+        for _ in 0..arity {
+            sig.params.push(AbiParam::new(types::F64));
+        }
+        sig.returns.push(AbiParam::new(types::F64));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(err)?;
+        ids.insert(name, id);
+    }
+    let mut sig = module.make_signature();
+    let ptr = module.target_config().pointer_type();
+    for ty in [ptr, ptr, types::F64, ptr] {
+        sig.params.push(AbiParam::new(ty));
+    }
+    sig.returns.push(AbiParam::new(types::F64));
+
+    let wanted: Vec<&Kernel> = std::iter::once(&lowered.prelude)
+        .chain(
+            lowered
+                .kernels
+                .iter()
+                .filter(|k| only.is_empty() || only.contains(&k.kind)),
+        )
+        .collect();
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut defined = Vec::new();
+    let mut stats = CodegenStats::default();
+    for (n, kernel) in wanted.iter().enumerate() {
+        let id = module
+            .declare_function(&format!("{}_{n}", kernel.kind), Linkage::Local, &sig)
+            .map_err(err)?;
+        ctx.func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig.clone());
+        let insts = build_function(&mut ctx.func, &mut fctx, &mut module, &ids, lowered, kernel)?;
+        stats.instructions.push((kernel.kind, insts));
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| err(format!("{}: {e:?}", kernel.kind)))?;
+        module.clear_context(&mut ctx);
+        defined.push((kernel.kind, kernel.out_len, id));
+    }
+    module.finalize_definitions().map_err(err)?;
+    let layout = &lowered.layout;
+    let mut kernels = HashMap::new();
+    for (kind, out_len, id) in defined {
+        let p = module.get_finalized_function(id);
+        // SAFETY: `p` is finalized code with the kernel signature built above; it
+        // accesses only the buffer lengths given (module doc of `abi`), and the
+        // module that owns it is stored in the CompiledModel with the KernelFn.
+        let f = unsafe { KernelFn::new(p, layout.env_len, layout.state_len, out_len) };
+        kernels.insert(kind, f);
+    }
+    stats.time = start.elapsed();
+    CompiledModel::new(CodeMemory(Some(module)), kernels, lowered, stats)
+}
+
+fn build_function(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    module: &mut JITModule,
+    ids: &HashMap<&'static str, FuncId>,
+    lowered: &Lowered,
+    kernel: &Kernel,
+) -> Result<usize, CodegenError> {
+    let frontend = module.target_config();
+    let mut callee = ModuleCallee {
+        module,
+        ids,
+        refs: HashMap::new(),
+    };
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let params = match p.as_slice() {
+        [a, s, t, o] => [*a, *s, *t, *o],
+        _ => return Err(err("kernel signature has the wrong number of parameters")),
+    };
+    let mut e = emit::Emitter::new(b, &lowered.arena, &lowered.layout, &mut callee, params);
+    e.kernel(kernel);
+    if let Some(msg) = e.failed.take() {
+        return Err(err(msg));
+    }
+    e.b.seal_all_blocks();
+    e.b.finalize(frontend);
+    Ok(func.dfg.num_insts())
+}

@@ -1,1 +1,344 @@
-//! TODO stage stub
+//! The lowering stage: from the symbolic [`System`] to kernels over flat buffers.
+//!
+//! Vocabulary:
+//! - A [`Kernel`] is a list of [`KStmt`]s (loops, stores, accumulations into its
+//!   output buffer) plus an optional scalar result. Every kernel has the same
+//!   machine signature: `fn(env, state, t, out) -> f64`.
+//! - The [`Layout`] says where things live: parameters and precomputed tables in
+//!   `env`, states in `state`, each kernel's outputs in `out`.
+//! - *Tables*: subexpressions that depend only on parameters (say `1/s[i]^2`) are
+//!   computed once per run by the `prelude` kernel into `env`, and the kernels read
+//!   them instead of recomputing them at every step.
+
+mod hoist;
+
+pub use hoist::values as hoist_values;
+
+use crate::model::{Index, IndexVar, Model, ParamValue, SdeComponents};
+use crate::symbolic::{Arena, NodeId, Stmt, System};
+use std::fmt;
+
+pub use hoist::Table;
+
+/// A kernel statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KStmt {
+    /// `out[index] = value`.
+    Store {
+        /// Output component.
+        index: Index,
+        /// Value.
+        value: NodeId,
+    },
+    /// `out[index] += value`.
+    Accumulate {
+        /// Output component.
+        index: Index,
+        /// Value.
+        value: NodeId,
+    },
+    /// `out[start..start+len] = 0`.
+    Zero {
+        /// First component.
+        start: usize,
+        /// Number of components.
+        len: usize,
+    },
+    /// `for var in lo..hi { body }`.
+    Loop {
+        /// Loop variable.
+        var: IndexVar,
+        /// Inclusive lower bound.
+        lo: Index,
+        /// Exclusive upper bound.
+        hi: Index,
+        /// Body.
+        body: Vec<KStmt>,
+    },
+}
+
+/// What a kernel computes (its output layout follows from this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelKind {
+    /// Writes parameter tables into `env` (its `out` is `env`).
+    Prelude,
+    /// Returns U.
+    Energy,
+    /// Returns U, writes ∇U (n).
+    EnergyGrad,
+    /// Writes ∇U (n).
+    Grad,
+    /// Writes the dense Hessian (n×n, row-major).
+    Hessian,
+    /// Writes the Itô drift (n) then the diffusion (n).
+    DriftDiffusion,
+    /// Writes drift (n), diffusion (n), ∂gᵢ/∂xᵢ (n).
+    DriftDiffusionDg,
+    /// Writes the dense drift Jacobian (n×n, row-major).
+    Jacobian,
+    /// Writes each energy term (one per term).
+    EnergyTerms,
+}
+
+/// A kernel ready for code generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    /// What it computes.
+    pub kind: KernelKind,
+    /// Length of its output buffer.
+    pub out_len: usize,
+    /// Statements.
+    pub body: Vec<KStmt>,
+    /// Scalar result (0 if none).
+    pub result: Option<NodeId>,
+}
+
+/// Where parameters, tables and states live.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Layout {
+    /// Offset of each parameter in `env`.
+    pub param_offsets: Vec<usize>,
+    /// Length of each parameter (1 for scalars).
+    pub param_lens: Vec<usize>,
+    /// Precomputed tables, placed after the parameters.
+    pub tables: Vec<Table>,
+    /// Length of `env` (parameters + tables).
+    pub env_len: usize,
+    /// Offset of each state in the flat state.
+    pub state_offsets: Vec<usize>,
+    /// Length of the flat state.
+    pub state_len: usize,
+}
+
+/// The lowered program of a model.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The arena, extended with table nodes.
+    pub arena: Arena,
+    /// Buffer layout.
+    pub layout: Layout,
+    /// Initial `env`: parameter values (tables are filled by the prelude).
+    pub env_init: Vec<f64>,
+    /// The table-filling kernel.
+    pub prelude: Kernel,
+    /// The kernels the system supports.
+    pub kernels: Vec<Kernel>,
+}
+
+impl Lowered {
+    /// The kernel of a kind, if the system has it.
+    pub fn kernel(&self, kind: KernelKind) -> Option<&Kernel> {
+        self.kernels.iter().find(|k| k.kind == kind)
+    }
+}
+
+fn convert(stmts: &[Stmt]) -> Vec<KStmt> {
+    stmts
+        .iter()
+        .map(|s| match s {
+            Stmt::Accumulate { index, value } => KStmt::Accumulate {
+                index: index.clone(),
+                value: *value,
+            },
+            Stmt::Loop { var, lo, hi, body } => KStmt::Loop {
+                var: *var,
+                lo: lo.clone(),
+                hi: hi.clone(),
+                body: convert(body),
+            },
+        })
+        .collect()
+}
+
+/// A gradient that is one loop writing each component exactly once
+/// (`for i in 0..n: out[off + i] += v`) needs neither zeroing nor accumulation.
+fn as_stores(stmts: Vec<KStmt>, n: usize) -> Vec<KStmt> {
+    if let [KStmt::Loop { var, lo, hi, body }] = stmts.as_slice() {
+        if let [KStmt::Accumulate { index, value }] = body.as_slice() {
+            let covers = lo.as_constant() == Some(0)
+                && hi.as_constant() == Some(n as i64)
+                && index.constant == 0
+                && index.terms == vec![(*var, 1)];
+            if covers {
+                return vec![KStmt::Loop {
+                    var: *var,
+                    lo: lo.clone(),
+                    hi: hi.clone(),
+                    body: vec![KStmt::Store {
+                        index: index.clone(),
+                        value: *value,
+                    }],
+                }];
+            }
+        }
+    }
+    let mut out = vec![KStmt::Zero { start: 0, len: n }];
+    out.extend(stmts);
+    out
+}
+
+fn sde_stores(
+    system: &System,
+    pick: &dyn Fn(&crate::symbolic::SdeEquation) -> NodeId,
+    base: usize,
+) -> Vec<KStmt> {
+    system
+        .sdes
+        .iter()
+        .map(|eq| {
+            let at = (base + eq.offset) as i64;
+            match &eq.components {
+                SdeComponents::Scalar => KStmt::Store {
+                    index: Index::constant(at),
+                    value: pick(eq),
+                },
+                SdeComponents::Each(v) => KStmt::Loop {
+                    var: *v,
+                    lo: Index::constant(0),
+                    hi: Index::constant(eq.len as i64),
+                    body: vec![KStmt::Store {
+                        index: crate::symbolic::diff::index_add(&Index::var(*v), &Index::constant(at)),
+                        value: pick(eq),
+                    }],
+                },
+            }
+        })
+        .collect()
+}
+
+/// Lowers a system into kernels.
+pub fn lower(model: &Model, system: &System) -> Lowered {
+    let n = system.state_size;
+    let mut kernels = Vec::new();
+    if let Some(u) = system.energy {
+        let grad = as_stores(convert(&system.gradient), n);
+        kernels.push(Kernel {
+            kind: KernelKind::Energy,
+            out_len: 0,
+            body: Vec::new(),
+            result: Some(u),
+        });
+        kernels.push(Kernel {
+            kind: KernelKind::EnergyGrad,
+            out_len: n,
+            body: grad.clone(),
+            result: Some(u),
+        });
+        kernels.push(Kernel {
+            kind: KernelKind::Grad,
+            out_len: n,
+            body: grad,
+            result: None,
+        });
+        if let Some(h) = &system.hessian {
+            let mut body = vec![KStmt::Zero { start: 0, len: n * n }];
+            body.extend(convert(h));
+            kernels.push(Kernel {
+                kind: KernelKind::Hessian,
+                out_len: n * n,
+                body,
+                result: None,
+            });
+        }
+    }
+    if !system.energy_terms.is_empty() {
+        let body = system
+            .energy_terms
+            .iter()
+            .enumerate()
+            .map(|(k, (_, node))| KStmt::Store {
+                index: Index::constant(k as i64),
+                value: *node,
+            })
+            .collect();
+        kernels.push(Kernel {
+            kind: KernelKind::EnergyTerms,
+            out_len: system.energy_terms.len(),
+            body,
+            result: None,
+        });
+    }
+    if !system.sdes.is_empty() {
+        let mut dd = sde_stores(system, &|eq| eq.drift_ito, 0);
+        dd.extend(sde_stores(system, &|eq| eq.diffusion, n));
+        let mut ddg = dd.clone();
+        ddg.extend(sde_stores(system, &|eq| eq.diffusion_dx, 2 * n));
+        kernels.push(Kernel {
+            kind: KernelKind::DriftDiffusion,
+            out_len: 2 * n,
+            body: dd,
+            result: None,
+        });
+        kernels.push(Kernel {
+            kind: KernelKind::DriftDiffusionDg,
+            out_len: 3 * n,
+            body: ddg,
+            result: None,
+        });
+        if let Some(j) = &system.jacobian {
+            let mut body = vec![KStmt::Zero { start: 0, len: n * n }];
+            body.extend(convert(j));
+            kernels.push(Kernel {
+                kind: KernelKind::Jacobian,
+                out_len: n * n,
+                body,
+                result: None,
+            });
+        }
+    }
+    let (param_offsets, param_lens, env_init) = param_layout(model);
+    let params_len = env_init.len();
+    let mut arena = system.arena.clone();
+    let (tables, prelude) = hoist::hoist(&mut arena, &mut kernels, params_len);
+    let env_len = tables.last().map_or(params_len, |t| t.offset + t.len);
+    let mut env = env_init;
+    env.resize(env_len, 0.0);
+    Lowered {
+        arena,
+        layout: Layout {
+            param_offsets,
+            param_lens,
+            tables,
+            env_len,
+            state_offsets: system.state_offsets.clone(),
+            state_len: n,
+        },
+        env_init: env,
+        prelude,
+        kernels,
+    }
+}
+
+/// Parameter offsets, lengths and initial values in `env`.
+pub fn param_layout(model: &Model) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+    let mut offsets = Vec::new();
+    let mut lens = Vec::new();
+    let mut env = Vec::new();
+    for p in &model.params {
+        offsets.push(env.len());
+        match &p.value {
+            ParamValue::Real(v) => env.push(*v),
+            ParamValue::Int(v) => env.push(*v as f64),
+            ParamValue::Vector(v) => env.extend_from_slice(v),
+        }
+        lens.push(env.len() - offsets.last().copied().unwrap_or(0));
+    }
+    (offsets, lens, env)
+}
+
+impl fmt::Display for KernelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            KernelKind::Prelude => "prelude",
+            KernelKind::Energy => "energy",
+            KernelKind::EnergyGrad => "energy_grad",
+            KernelKind::Grad => "grad",
+            KernelKind::Hessian => "hessian",
+            KernelKind::DriftDiffusion => "drift_diffusion",
+            KernelKind::DriftDiffusionDg => "drift_diffusion_dg",
+            KernelKind::Jacobian => "jacobian",
+            KernelKind::EnergyTerms => "energy_terms",
+        };
+        f.write_str(name)
+    }
+}

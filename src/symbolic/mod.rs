@@ -1,1 +1,357 @@
-//! TODO stage stub
+//! The symbolic stage: from the checked [`Model`] to a [`System`] of expressions
+//! in a hash-consed arena, with derivatives.
+//!
+//! Vocabulary:
+//! - [`Arena`] holds every node once ([`NodeId`]); constructors simplify as they build.
+//! - A *derivative program* ([`Stmt`]) is a list of loops accumulating into an
+//!   output array: the gradient of an energy with `sum(i in 0..d, …)` is a loop
+//!   over i, never d separate expressions.
+//! - The state is flat: state `s` component `k` is `offset(s) + k`.
+//!
+//! Derived quantities: the energy U, its gradient ∇U (the score is −∇U), the dense
+//! Hessian (on request), and for SDEs the Itô drift (a Stratonovich equation gets
+//! the correction ½·g·∂g/∂x added here), the diffusion g, its diagonal derivative
+//! ∂gᵢ/∂xᵢ (for Milstein), and the drift Jacobian (on request).
+
+pub mod arena;
+pub mod diff;
+pub mod display;
+pub mod eval;
+pub mod program;
+pub mod simplify;
+
+pub use arena::{Arena, Node, NodeId, TableId};
+pub use program::Stmt;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Convention, Expr, Index, IndexVar, Model, SdeComponents, StateId};
+use diff::{index_add, index_scale};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What to derive besides the always-needed quantities.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Build the dense Hessian of the energy.
+    pub hessian: bool,
+    /// Build the dense Jacobian of the (Itô) drift.
+    pub jacobian: bool,
+}
+
+/// One SDE equation in symbolic form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdeEquation {
+    /// The driven state.
+    pub state: StateId,
+    /// Its offset in the flat state.
+    pub offset: usize,
+    /// Scalar, or all components through an index variable.
+    pub components: SdeComponents,
+    /// The number of components.
+    pub len: usize,
+    /// The convention the user wrote.
+    pub convention: Convention,
+    /// The drift as written.
+    pub drift: NodeId,
+    /// The diagonal diffusion coefficient g.
+    pub diffusion: NodeId,
+    /// ∂gᵢ/∂xᵢ.
+    pub diffusion_dx: NodeId,
+    /// The drift added to convert to Itô form (½·g·∂g/∂x for Stratonovich, else 0).
+    pub correction: NodeId,
+    /// The Itô drift: `drift + correction`.
+    pub drift_ito: NodeId,
+}
+
+/// The symbolic system of one model.
+#[derive(Clone, Debug)]
+pub struct System {
+    /// All expression nodes.
+    pub arena: Arena,
+    /// Total energy U (sum of the terms), if the model has one.
+    pub energy: Option<NodeId>,
+    /// Per-term energies, by name.
+    pub energy_terms: Vec<(String, NodeId)>,
+    /// ∇U as a derivative program over the flat state.
+    pub gradient: Vec<Stmt>,
+    /// The dense Hessian (row-major, n×n), if requested.
+    pub hessian: Option<Vec<Stmt>>,
+    /// SDE equations (empty for a Gibbs model).
+    pub sdes: Vec<SdeEquation>,
+    /// The dense Jacobian of the Itô drift (row-major, n×n), if requested.
+    pub jacobian: Option<Vec<Stmt>>,
+    /// Flat offset of each state.
+    pub state_offsets: Vec<usize>,
+    /// Total number of state components.
+    pub state_size: usize,
+    /// Next unused index variable id (new loops get fresh ids from here).
+    pub next_var: u32,
+}
+
+/// Builds the symbolic system of a checked model.
+pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnostic>> {
+    let mut arena = Arena::new();
+    let mut conv = Converter {
+        arena: &mut arena,
+        memo: HashMap::new(),
+    };
+    let energy_terms: Vec<(String, NodeId)> = model
+        .energy
+        .iter()
+        .map(|t| (t.name.clone(), conv.convert(&t.expr)))
+        .collect();
+    let mut sde_nodes = Vec::new();
+    for sde in &model.sdes {
+        let drift = conv.convert(&sde.drift);
+        let diffusion = conv.convert(&sde.diffusion);
+        sde_nodes.push((sde, drift, diffusion));
+    }
+    let state_offsets = model.state_offsets();
+    let state_size = model.state_size();
+    let mut system = System {
+        arena,
+        energy: None,
+        energy_terms,
+        gradient: Vec::new(),
+        hessian: None,
+        sdes: Vec::new(),
+        jacobian: None,
+        state_offsets,
+        state_size,
+        next_var: model.index_vars,
+    };
+    if !model.energy.is_empty() {
+        let terms: Vec<NodeId> = system.energy_terms.iter().map(|(_, n)| *n).collect();
+        let u = system.arena.sum_all(terms);
+        system.energy = Some(u);
+        system.gradient = system.scatter_derivative(u, &[], &Index::constant(0), 0);
+        if options.hessian {
+            let grad = system.gradient.clone();
+            system.hessian = Some(system.second_derivative(&grad, &mut Vec::new()));
+        }
+    }
+    for (sde, drift, diffusion) in sde_nodes {
+        let eq = system.equation(
+            sde.state,
+            &sde.components,
+            sde.convention,
+            drift,
+            diffusion,
+            model,
+        );
+        system.sdes.push(eq);
+    }
+    if options.jacobian && !system.sdes.is_empty() {
+        system.jacobian = Some(system.drift_jacobian());
+    }
+    Ok(system)
+}
+
+impl System {
+    /// Offset of state `s` in the flat state (0 for an unknown id).
+    pub fn offset(&self, s: StateId) -> usize {
+        self.state_offsets.get(s.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// Reverse-mode program of `root` in loops `bound`: each leaf `x[ix]` becomes
+    /// `out[row·n + offset(x) + ix] += adjoint`, where `row` is `row_index` scaled by
+    /// `row_stride` (0 for a gradient, n for a Hessian or Jacobian row).
+    fn scatter_derivative(
+        &mut self,
+        root: NodeId,
+        bound: &[IndexVar],
+        row: &Index,
+        stride: i64,
+    ) -> Vec<Stmt> {
+        let offsets = self.state_offsets.clone();
+        let row_base = index_scale(row, stride);
+        let seed = self.arena.constant(1.0);
+        let mut emit = |_: &mut Arena, s: StateId, ix: &Index, adj: NodeId| {
+            let off = offsets.get(s.0 as usize).copied().unwrap_or(0) as i64;
+            let col = index_add(ix, &Index::constant(off));
+            Some(Stmt::Accumulate {
+                index: index_add(&row_base, &col),
+                value: adj,
+            })
+        };
+        self.arena.reverse(root, seed, bound, &mut emit)
+    }
+
+    /// Differentiates every accumulation of a gradient program once more.
+    fn second_derivative(&mut self, stmts: &[Stmt], bound: &mut Vec<IndexVar>) -> Vec<Stmt> {
+        let n = self.state_size as i64;
+        let mut out = Vec::new();
+        for s in stmts {
+            match s {
+                Stmt::Accumulate { index, value } => {
+                    out.extend(self.scatter_derivative(*value, bound, index, n));
+                }
+                Stmt::Loop { var, lo, hi, body } => {
+                    bound.push(*var);
+                    let inner = self.second_derivative(body, bound);
+                    bound.pop();
+                    if !inner.is_empty() {
+                        out.push(Stmt::Loop {
+                            var: *var,
+                            lo: lo.clone(),
+                            hi: hi.clone(),
+                            body: inner,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn equation(
+        &mut self,
+        state: StateId,
+        components: &SdeComponents,
+        convention: Convention,
+        drift: NodeId,
+        diffusion: NodeId,
+        model: &Model,
+    ) -> SdeEquation {
+        let target = match components {
+            SdeComponents::Scalar => Index::constant(0),
+            SdeComponents::Each(v) => Index::var(*v),
+        };
+        let a = &mut self.arena;
+        let diffusion_dx = a.derivative(diffusion, state, &target);
+        let correction = match convention {
+            Convention::Ito => a.constant(0.0),
+            Convention::Stratonovich => {
+                let half = a.constant(0.5);
+                let gg = a.mul(diffusion, diffusion_dx);
+                a.mul(half, gg)
+            }
+        };
+        let drift_ito = a.add(drift, correction);
+        let len = model.states.get(state.0 as usize).map_or(1, |s| s.size());
+        SdeEquation {
+            state,
+            offset: self.offset(state),
+            components: components.clone(),
+            len,
+            convention,
+            drift,
+            diffusion,
+            diffusion_dx,
+            correction,
+            drift_ito,
+        }
+    }
+
+    fn drift_jacobian(&mut self) -> Vec<Stmt> {
+        let n = self.state_size as i64;
+        let mut out = Vec::new();
+        for eq in self.sdes.clone() {
+            let row_base = Index::constant(eq.offset as i64);
+            match &eq.components {
+                SdeComponents::Scalar => {
+                    out.extend(self.scatter_derivative(eq.drift_ito, &[], &row_base, n));
+                }
+                SdeComponents::Each(v) => {
+                    let row = index_add(&row_base, &Index::var(*v));
+                    let body = self.scatter_derivative(eq.drift_ito, &[*v], &row, n);
+                    if !body.is_empty() {
+                        out.push(Stmt::Loop {
+                            var: *v,
+                            lo: Index::constant(0),
+                            hi: Index::constant(eq.len as i64),
+                            body,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Converts checked expressions into arena nodes, memoised on `Rc` identity so
+/// shared subtrees (inlined lets) are converted once.
+struct Converter<'a> {
+    arena: &'a mut Arena,
+    memo: HashMap<*const Expr, NodeId>,
+}
+
+impl Converter<'_> {
+    fn convert(&mut self, e: &Rc<Expr>) -> NodeId {
+        let key = Rc::as_ptr(e);
+        if let Some(id) = self.memo.get(&key) {
+            return *id;
+        }
+        let id = self.convert_expr(e);
+        self.memo.insert(key, id);
+        id
+    }
+
+    fn convert_expr(&mut self, e: &Expr) -> NodeId {
+        match e {
+            Expr::Const(v) => self.arena.constant(*v),
+            Expr::Param(p) => self.arena.intern(Node::Param(*p, Index::constant(0))),
+            Expr::ParamElem(p, ix) => self.arena.intern(Node::Param(*p, ix.clone())),
+            Expr::State(s) => self.arena.intern(Node::State(*s, Index::constant(0))),
+            Expr::StateElem(s, ix) => self.arena.intern(Node::State(*s, ix.clone())),
+            Expr::Time => self.arena.intern(Node::Time),
+            Expr::IndexValue(ix) => match ix.as_constant() {
+                Some(c) => self.arena.constant(c as f64),
+                None => self.arena.intern(Node::IndexValue(ix.clone())),
+            },
+            Expr::Unary(f, a) => {
+                let a = self.convert(a);
+                self.arena.unary(*f, a)
+            }
+            Expr::Binary(f, a, b) => {
+                let a = self.convert(a);
+                let b = self.convert(b);
+                self.arena.binary(*f, a, b)
+            }
+            Expr::Compare(op, a, b) => {
+                let a = self.convert(a);
+                let b = self.convert(b);
+                self.arena.compare(*op, a, b)
+            }
+            Expr::And(a, b) => {
+                let a = self.convert(a);
+                let b = self.convert(b);
+                self.arena.intern(Node::And(a, b))
+            }
+            Expr::Or(a, b) => {
+                let a = self.convert(a);
+                let b = self.convert(b);
+                self.arena.intern(Node::Or(a, b))
+            }
+            Expr::Not(a) => {
+                let a = self.convert(a);
+                self.arena.intern(Node::Not(a))
+            }
+            Expr::Select(c, a, b) => {
+                let c = self.convert(c);
+                let a = self.convert(a);
+                let b = self.convert(b);
+                self.arena.select(c, a, b)
+            }
+            Expr::Reduce {
+                op,
+                var,
+                lo,
+                hi,
+                body,
+            } => {
+                let body = self.convert(body);
+                self.arena.reduce(*op, *var, lo.clone(), hi.clone(), body)
+            }
+            Expr::NoGrad(a) => {
+                let a = self.convert(a);
+                if self.arena.info(a).state {
+                    self.arena.intern(Node::NoGrad(a))
+                } else {
+                    a
+                }
+            }
+        }
+    }
+}

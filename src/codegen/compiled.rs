@@ -1,0 +1,156 @@
+//! A compiled model: native kernels plus the parameter buffer they read.
+
+use super::abi::KernelFn;
+use super::{err, CodeMemory, CodegenError, CodegenStats};
+use crate::lower::{KernelKind, Lowered};
+use crate::runtime::{GibbsTarget, SdeSystem};
+use std::collections::HashMap;
+
+/// Native code for one model, ready to run. Cheap to share across threads.
+pub struct CompiledModel {
+    // Field order matters: kernels (raw pointers into the code) are dropped
+    // before the code memory that owns them.
+    kernels: HashMap<KernelKind, KernelFn>,
+    env: Vec<f64>,
+    state_len: usize,
+    stats: CodegenStats,
+    _code: CodeMemory,
+}
+
+impl CompiledModel {
+    pub(crate) fn new(
+        code: CodeMemory,
+        kernels: HashMap<KernelKind, KernelFn>,
+        lowered: &Lowered,
+        stats: CodegenStats,
+    ) -> Result<CompiledModel, CodegenError> {
+        let mut m = CompiledModel {
+            kernels,
+            env: lowered.env_init.clone(),
+            state_len: lowered.layout.state_len,
+            stats,
+            _code: code,
+        };
+        m.refresh_tables()?;
+        Ok(m)
+    }
+
+    /// Recomputes the parameter tables (after parameter values changed).
+    fn refresh_tables(&mut self) -> Result<(), CodegenError> {
+        let prelude = self
+            .kernels
+            .get(&KernelKind::Prelude)
+            .copied()
+            .ok_or_else(|| err("no prelude"))?;
+        let dummy = vec![0.0; self.state_len];
+        prelude
+            .call_in_place(&mut self.env, &dummy)
+            .map(|_| ())
+            .ok_or_else(|| err("prelude buffer lengths"))
+    }
+
+    /// Number of state components.
+    pub fn dim(&self) -> usize {
+        self.state_len
+    }
+
+    /// Compile statistics.
+    pub fn stats(&self) -> &CodegenStats {
+        &self.stats
+    }
+
+    /// The parameter/table buffer.
+    pub fn env(&self) -> &[f64] {
+        &self.env
+    }
+
+    /// Whether the model has a kernel of this kind.
+    pub fn has(&self, kind: KernelKind) -> bool {
+        self.kernels.contains_key(&kind)
+    }
+
+    /// Calls a kernel: writes its outputs into `out` and returns its scalar result.
+    /// `None` if the model lacks the kernel or a buffer is too short.
+    pub fn call(&self, kind: KernelKind, state: &[f64], t: f64, out: &mut [f64]) -> Option<f64> {
+        self.kernels.get(&kind)?.call(&self.env, state, t, out)
+    }
+
+    /// Output length of a kernel.
+    pub fn out_len(&self, kind: KernelKind) -> Option<usize> {
+        self.kernels.get(&kind).map(KernelFn::out_len)
+    }
+}
+
+impl GibbsTarget for CompiledModel {
+    fn dim(&self) -> usize {
+        self.state_len
+    }
+
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.call(KernelKind::Energy, x, 0.0, &mut []).unwrap_or(f64::NAN)
+    }
+
+    fn energy_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.call(KernelKind::EnergyGrad, x, 0.0, grad)
+            .unwrap_or(f64::NAN)
+    }
+
+    fn grad(&self, x: &[f64], grad: &mut [f64]) {
+        if self.call(KernelKind::Grad, x, 0.0, grad).is_none() {
+            grad.fill(f64::NAN);
+        }
+    }
+}
+
+impl SdeSystem for CompiledModel {
+    fn dim(&self) -> usize {
+        self.state_len
+    }
+
+    fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
+        let n = self.state_len;
+        let mut buf = [0.0f64; 64];
+        let mut heap;
+        let out: &mut [f64] = if 2 * n <= buf.len() {
+            &mut buf[..2 * n]
+        } else {
+            heap = vec![0.0; 2 * n];
+            &mut heap
+        };
+        if self.call(KernelKind::DriftDiffusion, x, t, out).is_none() {
+            drift.fill(f64::NAN);
+            return;
+        }
+        let (d, g) = out.split_at(n);
+        drift.iter_mut().zip(d).for_each(|(o, v)| *o = *v);
+        diffusion.iter_mut().zip(g).for_each(|(o, v)| *o = *v);
+    }
+
+    fn drift_diffusion_dg(
+        &self,
+        x: &[f64],
+        t: f64,
+        drift: &mut [f64],
+        diffusion: &mut [f64],
+        dg: &mut [f64],
+    ) {
+        let n = self.state_len;
+        let mut buf = [0.0f64; 96];
+        let mut heap;
+        let out: &mut [f64] = if 3 * n <= buf.len() {
+            &mut buf[..3 * n]
+        } else {
+            heap = vec![0.0; 3 * n];
+            &mut heap
+        };
+        if self.call(KernelKind::DriftDiffusionDg, x, t, out).is_none() {
+            drift.fill(f64::NAN);
+            return;
+        }
+        let (d, rest) = out.split_at(n);
+        let (g, gp) = rest.split_at(n);
+        drift.iter_mut().zip(d).for_each(|(o, v)| *o = *v);
+        diffusion.iter_mut().zip(g).for_each(|(o, v)| *o = *v);
+        dg.iter_mut().zip(gp).for_each(|(o, v)| *o = *v);
+    }
+}

@@ -1,0 +1,442 @@
+//! Translating one kernel into Cranelift IR.
+//!
+//! Values are emitted on demand with a scoped cache: a node computed in a loop
+//! body is valid only inside that body, a node computed before a loop is valid
+//! in it. Before a loop starts, every node the loop needs that does not depend on
+//! its variable is emitted first (loop-invariant code motion), so a mean used in
+//! every term of a sum is computed once. Loops are explicit blocks with the index
+//! and the reduction accumulators as block parameters.
+
+use crate::lower::{KStmt, Kernel, Layout};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::symbolic::simplify::small_int;
+use crate::symbolic::{Arena, Node, NodeId};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, BlockArg, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+
+/// Resolves a libm symbol to a function reference inside the current function.
+pub trait Callee {
+    /// The reference for `name` (declared in the module on first use).
+    fn callee(&mut self, b: &mut FunctionBuilder, name: &'static str) -> Option<FuncRef>;
+}
+
+/// Emits one kernel's body into a function builder whose entry block is current.
+pub struct Emitter<'a, 'b, C: Callee> {
+    /// The builder.
+    pub b: FunctionBuilder<'b>,
+    arena: &'a Arena,
+    layout: &'a Layout,
+    callee: &'a mut C,
+    env: Value,
+    state: Value,
+    t: Value,
+    out: Value,
+    vars: Vec<(IndexVar, Value)>,
+    scopes: Vec<HashMap<NodeId, Value>>,
+    /// Set when a needed symbol could not be declared.
+    pub failed: Option<String>,
+}
+
+fn flags() -> MemFlagsData {
+    // Buffers are f64-aligned and every access is in bounds (see codegen/abi.rs).
+    MemFlagsData::trusted()
+}
+
+impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
+    /// A new emitter; `params` are the entry block's (env, state, t, out).
+    pub fn new(
+        b: FunctionBuilder<'b>,
+        arena: &'a Arena,
+        layout: &'a Layout,
+        callee: &'a mut C,
+        params: [Value; 4],
+    ) -> Self {
+        let [env, state, t, out] = params;
+        Emitter {
+            b,
+            arena,
+            layout,
+            callee,
+            env,
+            state,
+            t,
+            out,
+            vars: Vec::new(),
+            scopes: vec![HashMap::new()],
+            failed: None,
+        }
+    }
+
+    /// Emits the kernel's statements and its return.
+    pub fn kernel(&mut self, kernel: &Kernel) {
+        self.stmts(&kernel.body);
+        let ret = match kernel.result {
+            Some(r) => self.value(r),
+            None => self.b.ins().f64const(0.0),
+        };
+        self.b.ins().return_(&[ret]);
+    }
+
+    fn stmts(&mut self, stmts: &[KStmt]) {
+        for s in stmts {
+            match s {
+                KStmt::Store { index, value } => {
+                    let v = self.value(*value);
+                    let (base, off) = self.address(self.out, 0, index);
+                    self.b.ins().store(flags(), v, base, off);
+                }
+                KStmt::Accumulate { index, value } => {
+                    let v = self.value(*value);
+                    let (base, off) = self.address(self.out, 0, index);
+                    let old = self.b.ins().load(types::F64, flags(), base, off);
+                    let sum = self.b.ins().fadd(old, v);
+                    self.b.ins().store(flags(), sum, base, off);
+                }
+                KStmt::Zero { start, len } => self.zero(*start, *len),
+                KStmt::Loop { var, lo, hi, body } => {
+                    let mut roots = Vec::new();
+                    crate::lower::hoist_values(body, &mut roots);
+                    self.hoist_invariants(*var, &roots);
+                    self.emit_loop(*var, lo, hi, &[], |e, _| {
+                        e.stmts(body);
+                        Vec::new()
+                    });
+                }
+            }
+        }
+    }
+
+    fn zero(&mut self, start: usize, len: usize) {
+        let z = self.b.ins().f64const(0.0);
+        if len <= 16 {
+            for k in start..start + len {
+                self.b.ins().store(flags(), z, self.out, (8 * k) as i32);
+            }
+            return;
+        }
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_param(header, types::I64);
+        let lo = self.b.ins().iconst(types::I64, start as i64);
+        let hi = self.b.ins().iconst(types::I64, (start + len) as i64);
+        self.b.ins().jump(header, &[BlockArg::Value(lo)]);
+        self.b.switch_to_block(header);
+        let i = self.b.block_params(header).first().copied().unwrap_or(lo);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, hi);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        let byte = self.b.ins().ishl_imm_u(i, 3);
+        let addr = self.b.ins().iadd(self.out, byte);
+        self.b.ins().store(flags(), z, addr, 0);
+        let next = self.b.ins().iadd_imm_s(i, 1);
+        self.b.ins().jump(header, &[BlockArg::Value(next)]);
+        self.b.switch_to_block(exit);
+    }
+
+    /// Emits, in the current scope, every node reachable from `roots` that does not
+    /// depend on `var` or on any variable not yet bound.
+    fn hoist_invariants(&mut self, var: IndexVar, roots: &[NodeId]) {
+        for id in self.arena.topo_order(roots) {
+            let info = self.arena.info(id);
+            if info.free.contains(&var) || matches!(self.arena.node(id), Node::Const(_)) {
+                continue;
+            }
+            if info.free.iter().all(|v| self.vars.iter().any(|(w, _)| w == v)) {
+                self.value(id);
+            }
+        }
+    }
+
+    /// A counted loop `for var in lo..hi` carrying f64 accumulators; `body` maps the
+    /// accumulators at the top of an iteration to those at its end. Returns the
+    /// final accumulators.
+    fn emit_loop(
+        &mut self,
+        var: IndexVar,
+        lo: &Index,
+        hi: &Index,
+        init: &[Value],
+        body: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
+    ) -> Vec<Value> {
+        let lo_v = self.index(lo);
+        let hi_v = self.index(hi);
+        let header = self.b.create_block();
+        let body_block = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_param(header, types::I64);
+        for _ in init {
+            self.b.append_block_param(header, types::F64);
+            self.b.append_block_param(exit, types::F64);
+        }
+        let mut args = vec![BlockArg::Value(lo_v)];
+        args.extend(init.iter().map(|v| BlockArg::Value(*v)));
+        self.b.ins().jump(header, &args);
+
+        self.b.switch_to_block(header);
+        let params = self.b.block_params(header).to_vec();
+        let i = params.first().copied().unwrap_or(lo_v);
+        let accs: Vec<Value> = params.iter().skip(1).copied().collect();
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, hi_v);
+        let exit_args: Vec<BlockArg> = accs.iter().map(|v| BlockArg::Value(*v)).collect();
+        self.b.ins().brif(more, body_block, &[], exit, &exit_args);
+
+        self.b.switch_to_block(body_block);
+        self.vars.push((var, i));
+        self.scopes.push(HashMap::new());
+        let new_accs = body(self, &accs);
+        self.scopes.pop();
+        self.vars.pop();
+        let next = self.b.ins().iadd_imm_s(i, 1);
+        let mut back = vec![BlockArg::Value(next)];
+        back.extend(new_accs.iter().map(|v| BlockArg::Value(*v)));
+        self.b.ins().jump(header, &back);
+
+        self.b.switch_to_block(exit);
+        self.b.block_params(exit).to_vec()
+    }
+
+    /// An affine index as an i64 value.
+    fn index(&mut self, ix: &Index) -> Value {
+        let mut acc = self.b.ins().iconst(types::I64, ix.constant);
+        for (v, c) in &ix.terms {
+            let Some(val) = self.vars.iter().rev().find(|(w, _)| w == v).map(|(_, val)| *val) else {
+                self.failed = Some(format!("index variable {} is not bound", v.0));
+                continue;
+            };
+            let term = if *c == 1 {
+                val
+            } else {
+                self.b.ins().imul_imm_s(val, *c)
+            };
+            acc = self.b.ins().iadd(acc, term);
+        }
+        acc
+    }
+
+    /// Base address and byte offset of element `offset + ix` of an f64 buffer.
+    fn address(&mut self, base: Value, offset: usize, ix: &Index) -> (Value, i32) {
+        let off = (offset as i64 + ix.constant).saturating_mul(8);
+        let off32 = i32::try_from(off).ok();
+        if ix.terms.is_empty() {
+            if let Some(o) = off32 {
+                return (base, o);
+            }
+        }
+        let var_part = Index {
+            constant: if off32.is_some() {
+                0
+            } else {
+                offset as i64 + ix.constant
+            },
+            terms: ix.terms.clone(),
+        };
+        let k = self.index(&var_part);
+        let bytes = self.b.ins().ishl_imm_u(k, 3);
+        let addr = self.b.ins().iadd(base, bytes);
+        (addr, off32.unwrap_or(0))
+    }
+
+    fn load(&mut self, base: Value, offset: usize, ix: &Index) -> Value {
+        let (addr, off) = self.address(base, offset, ix);
+        self.b.ins().load(types::F64, flags(), addr, off)
+    }
+
+    fn cached(&self, id: NodeId) -> Option<Value> {
+        self.scopes.iter().rev().find_map(|s| s.get(&id).copied())
+    }
+
+    /// The value of a node (f64, or i8 for conditions), emitting it if needed.
+    pub fn value(&mut self, id: NodeId) -> Value {
+        if let Some(v) = self.cached(id) {
+            return v;
+        }
+        let v = self.compute(id);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(id, v);
+        }
+        v
+    }
+
+    fn compute(&mut self, id: NodeId) -> Value {
+        let node = self.arena.node(id).clone();
+        match node {
+            Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+            Node::Param(p, ix) => {
+                let off = self.layout.param_offsets.get(p.0 as usize).copied().unwrap_or(0);
+                self.load(self.env, off, &ix)
+            }
+            Node::State(s, ix) => {
+                let off = self.layout.state_offsets.get(s.0 as usize).copied().unwrap_or(0);
+                self.load(self.state, off, &ix)
+            }
+            Node::Table(t, ix) => {
+                let off = self.layout.tables.get(t.0 as usize).map_or(0, |t| t.offset);
+                self.load(self.env, off, &ix)
+            }
+            Node::Time => self.t,
+            Node::IndexValue(ix) => {
+                let i = self.index(&ix);
+                self.b.ins().fcvt_from_sint(types::F64, i)
+            }
+            Node::Unary(f, a) => {
+                let a = self.value(a);
+                self.unary(f, a)
+            }
+            Node::Binary(f, a, c) => self.binary(f, a, c),
+            Node::Compare(op, a, c) => {
+                let (a, c) = (self.value(a), self.value(c));
+                let cc = match op {
+                    CmpOp::Eq => FloatCC::Equal,
+                    CmpOp::Ne => FloatCC::NotEqual,
+                    CmpOp::Lt => FloatCC::LessThan,
+                    CmpOp::Le => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt => FloatCC::GreaterThan,
+                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                };
+                self.b.ins().fcmp(cc, a, c)
+            }
+            Node::And(a, c) => {
+                let (a, c) = (self.value(a), self.value(c));
+                self.b.ins().band(a, c)
+            }
+            Node::Or(a, c) => {
+                let (a, c) = (self.value(a), self.value(c));
+                self.b.ins().bor(a, c)
+            }
+            Node::Not(a) => {
+                let a = self.value(a);
+                self.b.ins().bxor_imm_u(a, 1)
+            }
+            Node::Select(c, a, d) => {
+                let (c, a, d) = (self.value(c), self.value(a), self.value(d));
+                self.b.ins().select(c, a, d)
+            }
+            Node::NoGrad(a) => self.value(a),
+            Node::Reduce {
+                op,
+                var,
+                lo,
+                hi,
+                body,
+            } => self.reduce(op, var, &lo, &hi, body),
+        }
+    }
+
+    fn reduce(&mut self, op: ReduceOp, var: IndexVar, lo: &Index, hi: &Index, body: NodeId) -> Value {
+        self.hoist_invariants(var, &[body]);
+        let init = match op {
+            ReduceOp::Sum => 0.0,
+            ReduceOp::Prod => 1.0,
+            ReduceOp::Max => f64::NEG_INFINITY,
+            ReduceOp::Min => f64::INFINITY,
+        };
+        let init = self.b.ins().f64const(init);
+        let out = self.emit_loop(var, lo, hi, &[init], |e, accs| {
+            let acc = accs.first().copied().unwrap_or(init);
+            let v = e.value(body);
+            let next = match op {
+                ReduceOp::Sum => e.b.ins().fadd(acc, v),
+                ReduceOp::Prod => e.b.ins().fmul(acc, v),
+                ReduceOp::Max => e.b.ins().fmax(acc, v),
+                ReduceOp::Min => e.b.ins().fmin(acc, v),
+            };
+            vec![next]
+        });
+        out.first().copied().unwrap_or(init)
+    }
+
+    fn call(&mut self, name: &'static str, args: &[Value]) -> Value {
+        match self.callee.callee(&mut self.b, name) {
+            Some(f) => {
+                let inst = self.b.ins().call(f, args);
+                match self.b.inst_results(inst).first() {
+                    Some(v) => *v,
+                    None => self.b.ins().f64const(f64::NAN),
+                }
+            }
+            None => {
+                self.failed = Some(format!("cannot declare {name}"));
+                self.b.ins().f64const(f64::NAN)
+            }
+        }
+    }
+
+    fn unary(&mut self, f: UnaryFn, a: Value) -> Value {
+        match f {
+            UnaryFn::Neg => self.b.ins().fneg(a),
+            UnaryFn::Sqrt => self.b.ins().sqrt(a),
+            UnaryFn::Abs => self.b.ins().fabs(a),
+            _ => match crate::codegen::libm::unary_symbol(f) {
+                Some(name) => self.call(name, &[a]),
+                None => a,
+            },
+        }
+    }
+
+    fn binary(&mut self, f: BinaryFn, a: NodeId, c: NodeId) -> Value {
+        if f == BinaryFn::Pow {
+            if let Some(e) = self.arena.as_const(c) {
+                let base = self.value(a);
+                if let Some(n) = small_int(e) {
+                    return self.powi(base, n);
+                }
+                if e == 0.5 {
+                    return self.b.ins().sqrt(base);
+                }
+            }
+        }
+        let (x, y) = (self.value(a), self.value(c));
+        match f {
+            BinaryFn::Add => self.b.ins().fadd(x, y),
+            BinaryFn::Sub => self.b.ins().fsub(x, y),
+            BinaryFn::Mul => self.b.ins().fmul(x, y),
+            BinaryFn::Div => self.b.ins().fdiv(x, y),
+            BinaryFn::Pow => self.call("sdelang_pow", &[x, y]),
+            BinaryFn::Atan2 => self.call("sdelang_atan2", &[x, y]),
+            // Rust's f64::min/max semantics (a NaN operand yields the other one).
+            BinaryFn::Min | BinaryFn::Max => {
+                let cc = if f == BinaryFn::Min {
+                    FloatCC::LessThan
+                } else {
+                    FloatCC::GreaterThan
+                };
+                let first = self.b.ins().fcmp(cc, x, y);
+                let y_nan = self.b.ins().fcmp(FloatCC::Unordered, y, y);
+                let pick_x = self.b.ins().bor(first, y_nan);
+                self.b.ins().select(pick_x, x, y)
+            }
+        }
+    }
+
+    /// xⁿ by binary exponentiation, in the same order as `simplify::powi`.
+    fn powi(&mut self, x: Value, n: i32) -> Value {
+        let mut result: Option<Value> = None;
+        let mut base = x;
+        let mut k = n.unsigned_abs();
+        while k > 0 {
+            if k & 1 == 1 {
+                result = Some(match result {
+                    None => base,
+                    Some(r) => self.b.ins().fmul(r, base),
+                });
+            }
+            k >>= 1;
+            if k > 0 {
+                base = self.b.ins().fmul(base, base);
+            }
+        }
+        let r = match result {
+            Some(r) => r,
+            None => self.b.ins().f64const(1.0),
+        };
+        if n < 0 {
+            let one = self.b.ins().f64const(1.0);
+            self.b.ins().fdiv(one, r)
+        } else {
+            r
+        }
+    }
+}
