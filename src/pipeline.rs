@@ -1,1 +1,229 @@
-//! Chains the pipeline stages.
+//! Chains the stages: source text → tokens → AST → checked model → symbolic
+//! system → kernels → machine code. The front doors (`sde` CLI, tests) call
+//! [`compile_file`] or [`compile_source`]; each stage's time is recorded for
+//! `--timings`.
+
+use crate::codegen::{self, CompiledModel};
+use crate::diagnostic::Diagnostic;
+use crate::lower::{self, KernelKind, Lowered};
+use crate::model::{MethodSpec, Model};
+use crate::resolve::{self, CheckInput, ParamOverride};
+use crate::source::{SourceId, SourceMap};
+use crate::symbolic::{self, BuildOptions, System};
+use crate::syntax;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to compile and how.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// `--set name=value` overrides, as written on the command line.
+    pub overrides: Vec<String>,
+    /// `--model name`: which model of the file.
+    pub model: Option<String>,
+    /// Extra derivatives to build (Hessian, Jacobian).
+    pub build: BuildOptions,
+    /// Kernels to compile (all when empty).
+    pub kernels: Vec<KernelKind>,
+}
+
+/// Time spent in each stage.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// Lexing and parsing (imports included in `check`).
+    pub parse: Duration,
+    /// Name resolution, shape checking, parameter evaluation.
+    pub check: Duration,
+    /// Building the symbolic system and its derivatives.
+    pub symbolic: Duration,
+    /// Lowering to kernels.
+    pub lower: Duration,
+    /// Cranelift IR construction and machine-code generation.
+    pub codegen: Duration,
+}
+
+impl Timings {
+    /// Source to machine code.
+    pub fn total(&self) -> Duration {
+        self.parse + self.check + self.symbolic + self.lower + self.codegen
+    }
+}
+
+/// A successful compilation.
+pub struct Compilation {
+    /// All sources read (the file, its imports, command-line snippets).
+    pub sources: SourceMap,
+    /// The checked model.
+    pub model: Model,
+    /// Its symbolic system.
+    pub system: System,
+    /// Its kernels.
+    pub lowered: Lowered,
+    /// Its machine code.
+    pub compiled: CompiledModel,
+    /// Stage times.
+    pub timings: Timings,
+}
+
+/// A failed compilation: the diagnostics and the sources they point into.
+#[derive(Debug)]
+pub struct Failure {
+    /// All sources read.
+    pub sources: SourceMap,
+    /// What went wrong, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The directory `use name` loads from: `$SDELANG_STDLIB`, else the crate's `stdlib/`.
+pub fn stdlib_dir() -> PathBuf {
+    match std::env::var_os("SDELANG_STDLIB") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib"),
+    }
+}
+
+/// Reads and compiles a model file.
+pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation, Failure> {
+    let mut sources = SourceMap::new();
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            let d = Diagnostic::error("E0500", format!("cannot read `{}`: {e}", path.display()));
+            return Err(Failure {
+                sources,
+                diagnostics: vec![d],
+            });
+        }
+    };
+    let id = sources.add(path.display().to_string(), Some(path), text);
+    compile_source(sources, id, path.parent(), options)
+}
+
+/// Compiles source `id` of `sources` (already added).
+pub fn compile_source(
+    mut sources: SourceMap,
+    id: SourceId,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<Compilation, Failure> {
+    let mut timings = Timings::default();
+    let fail = |sources: SourceMap, mut diagnostics: Vec<Diagnostic>| {
+        crate::diagnostic::sort_by_position(&mut diagnostics);
+        Failure {
+            sources,
+            diagnostics,
+        }
+    };
+    let start = Instant::now();
+    let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
+    let program = match syntax::parse_program(id, &text) {
+        Ok(p) => p,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    let overrides = match parse_overrides(&mut sources, &options.overrides) {
+        Ok(o) => o,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.parse = start.elapsed();
+
+    let start = Instant::now();
+    let stdlib = stdlib_dir();
+    let checked = resolve::check(CheckInput {
+        program: &program,
+        sources: &mut sources,
+        stdlib_dir: Some(&stdlib),
+        base_dir,
+        overrides: &overrides,
+        model_name: options.model.as_deref(),
+    });
+    let model = match checked {
+        Ok(m) => m,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.check = start.elapsed();
+
+    let start = Instant::now();
+    let system = match symbolic::build(&model, options.build) {
+        Ok(s) => s,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.symbolic = start.elapsed();
+
+    let start = Instant::now();
+    let lowered = lower::lower(&model, &system);
+    timings.lower = start.elapsed();
+
+    let start = Instant::now();
+    let compiled = match codegen::compile(&lowered, &options.kernels) {
+        Ok(c) => c,
+        Err(e) => {
+            let d = Diagnostic::bug(format!("code generation failed: {e}"));
+            return Err(fail(sources, vec![d]));
+        }
+    };
+    timings.codegen = start.elapsed();
+    Ok(Compilation {
+        sources,
+        model,
+        system,
+        lowered,
+        compiled,
+        timings,
+    })
+}
+
+/// Parses `name=value` command-line overrides; each becomes its own source so
+/// diagnostics can point into it.
+fn parse_overrides(sources: &mut SourceMap, raw: &[String]) -> Result<Vec<ParamOverride>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for text in raw {
+        let id = sources.add("--set", None, text.clone());
+        match split_assignment(id, text) {
+            Ok((name, value_start)) => {
+                let value_text = text.get(value_start..).unwrap_or("");
+                // Parse the value in a copy padded so spans line up with the whole text.
+                let padded = format!("{}{}", " ".repeat(value_start), value_text);
+                match syntax::parse_expr(id, &padded) {
+                    Ok(value) => out.push(ParamOverride {
+                        name: name.to_string(),
+                        value,
+                        span: crate::source::Span::new(id, 0, text.len()),
+                    }),
+                    Err(d) => errors.extend(d),
+                }
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Splits `name=value` into the name and the byte offset of the value.
+pub fn split_assignment(id: SourceId, text: &str) -> Result<(&str, usize), Diagnostic> {
+    let bad = || {
+        Diagnostic::error("E0502", format!("expected `name=value`, found `{text}`"))
+            .with_label(crate::source::Span::new(id, 0, text.len()), "here")
+            .with_help("write for example `--set beta=2` or `--set s=[1, 2, 3]`")
+    };
+    let eq = text.find('=').ok_or_else(bad)?;
+    let name = text.get(..eq).unwrap_or("").trim();
+    let valid = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(bad());
+    }
+    Ok((name, eq + 1))
+}
+
+/// Parses a `--method` value such as `mala(step=0.1)`.
+pub fn parse_method(sources: &mut SourceMap, text: &str) -> Result<MethodSpec, Vec<Diagnostic>> {
+    let id = sources.add("--method", None, text.to_string());
+    let expr = syntax::parse_expr(id, text)?;
+    resolve::check_method(&expr)
+}

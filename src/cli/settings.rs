@@ -1,0 +1,139 @@
+//! Run settings: the model's `run { }` block, overridden by command-line flags,
+//! resolved into the runtime's configuration and the initial state.
+
+use sdelang::diagnostic::Diagnostic;
+use sdelang::model::{MethodKind, MethodSpec, Model};
+use sdelang::runtime::{Method, RunConfig};
+use sdelang::source::SourceMap;
+
+/// Command-line overrides of run settings (`None`: keep the model's value).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--method`.
+    pub method: Option<String>,
+    /// `--steps`.
+    pub steps: Option<u64>,
+    /// `--warmup`.
+    pub warmup: Option<u64>,
+    /// `--thin`.
+    pub thin: Option<u64>,
+    /// `--chains`.
+    pub chains: Option<u64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--temperature`.
+    pub temperature: Option<f64>,
+    /// `--dt`.
+    pub dt: Option<f64>,
+    /// `--t0`.
+    pub t0: Option<f64>,
+    /// `--init name=value`.
+    pub init: Vec<String>,
+}
+
+/// Default run lengths when neither the model nor the command line sets them.
+const DEFAULT_STEPS: u64 = 1000;
+const DEFAULT_CHAINS: u64 = 4;
+const DEFAULT_SEED: u64 = 1;
+
+fn default_method(model: &Model) -> MethodSpec {
+    let (kind, args) = if model.is_gibbs() {
+        (MethodKind::Mala, vec![("step".to_string(), 0.01)])
+    } else {
+        (MethodKind::EulerMaruyama, vec![])
+    };
+    MethodSpec {
+        kind,
+        args,
+        span: model.span,
+    }
+}
+
+/// Maps a checked method to the runtime's, filling argument defaults.
+fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
+    let step = |default: f64| spec.arg("step").unwrap_or(default);
+    let dt = spec.arg("dt").or(dt).unwrap_or(0.01);
+    match spec.kind {
+        MethodKind::Ula => Method::Ula { step: step(0.01) },
+        MethodKind::Mala => Method::Mala { step: step(0.01) },
+        MethodKind::Baoab => Method::Baoab {
+            step: step(0.05),
+            friction: spec.arg("friction").unwrap_or(1.0),
+            mass: spec.arg("mass").unwrap_or(1.0),
+        },
+        MethodKind::EulerMaruyama => Method::EulerMaruyama { dt },
+        MethodKind::Milstein => Method::Milstein { dt },
+    }
+}
+
+/// The resolved run: configuration and initial state.
+pub struct Resolved {
+    /// Runtime configuration.
+    pub config: RunConfig,
+    /// Initial flat state.
+    pub init: Vec<f64>,
+}
+
+/// Resolves settings; errors are diagnostics pointing into command-line snippets
+/// (added to `sources`) or the model.
+pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<Resolved, Vec<Diagnostic>> {
+    let run = &model.run;
+    let spec = match &o.method {
+        Some(text) => sdelang::pipeline::parse_method(sources, text)?,
+        None => run.method.clone().unwrap_or_else(|| default_method(model)),
+    };
+    if spec.kind.is_sampler() != model.is_gibbs() {
+        let (what, fits) = if model.is_gibbs() {
+            ("an energy model", "ula, mala or baoab")
+        } else {
+            ("an SDE model", "euler_maruyama or milstein")
+        };
+        return Err(vec![Diagnostic::error(
+            "E0403",
+            format!("method `{}` does not fit {what} `{}`", spec.kind.name(), model.name),
+        )
+        .with_label(spec.span, "chosen here")
+        .with_help(format!("use {fits}"))]);
+    }
+    let method = runtime_method(&spec, o.dt.or(run.dt));
+    let warmup_default = if model.is_gibbs() { DEFAULT_STEPS } else { 0 };
+    let config = RunConfig {
+        method,
+        chains: o.chains.or(run.chains).unwrap_or(DEFAULT_CHAINS) as usize,
+        warmup: o.warmup.or(run.warmup).unwrap_or(warmup_default),
+        steps: o.steps.or(run.steps).unwrap_or(DEFAULT_STEPS),
+        thin: o.thin.or(run.thin).unwrap_or(1),
+        seed: o.seed.or(run.seed).unwrap_or(DEFAULT_SEED),
+        temperature: o.temperature.or(run.temperature).unwrap_or(1.0),
+        t0: o.t0.or(run.t0).unwrap_or(0.0),
+    };
+    let init = initial_state(model, &o.init, sources)?;
+    Ok(Resolved { config, init })
+}
+
+/// Initial state: `--init`, else the run block's `init`, else the state's
+/// declared value, else zeros.
+fn initial_state(model: &Model, cli: &[String], sources: &mut SourceMap) -> Result<Vec<f64>, Vec<Diagnostic>> {
+    let offsets = model.state_offsets();
+    let mut x = vec![0.0; model.state_size()];
+    for (k, s) in model.states.iter().enumerate() {
+        let from_run = model.run.init.iter().find(|(id, _)| id.0 as usize == k).map(|(_, v)| v);
+        if let Some(v) = from_run.or(s.init.as_ref()) {
+            let off = offsets.get(k).copied().unwrap_or(0);
+            for (dst, src) in x.iter_mut().skip(off).zip(v) {
+                *dst = *src;
+            }
+        }
+    }
+    for text in cli {
+        let (name, values) = sdelang::pipeline::parse_init(sources, model, text)?;
+        let Some(k) = model.states.iter().position(|s| s.name == name) else {
+            continue;
+        };
+        let off = offsets.get(k).copied().unwrap_or(0);
+        for (dst, src) in x.iter_mut().skip(off).zip(&values) {
+            *dst = *src;
+        }
+    }
+    Ok(x)
+}
