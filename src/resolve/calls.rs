@@ -47,8 +47,11 @@ fn reduce_op(name: &str) -> Option<ReduceOp> {
 /// E0105 with expected and actual counts.
 fn arity(name: &str, expected: &str, got: usize, span: Span) -> Diagnostic {
     let s = if got == 1 { "" } else { "s" };
-    Diagnostic::error("E0105", format!("`{name}` takes {expected} but {got} argument{s} were given"))
-        .with_label(span, format!("{got} argument{s} here"))
+    Diagnostic::error(
+        "E0105",
+        format!("`{name}` takes {expected} but {got} argument{s} were given"),
+    )
+    .with_label(span, format!("{got} argument{s} here"))
 }
 
 impl<'m> Checker<'m> {
@@ -86,7 +89,13 @@ impl<'m> Checker<'m> {
     }
 
     /// The positional arguments, if there are exactly `n` of them and nothing else.
-    fn positional(&mut self, func: &ast::Ident, args: &'m [CallArg], n: usize, span: Span) -> Option<Vec<&'m ast::Expr>> {
+    fn positional(
+        &mut self,
+        func: &ast::Ident,
+        args: &'m [CallArg],
+        n: usize,
+        span: Span,
+    ) -> Option<Vec<&'m ast::Expr>> {
         let exprs = self.only_positional(func, args)?;
         if exprs.len() != n {
             let s = if n == 1 { "" } else { "s" };
@@ -97,7 +106,11 @@ impl<'m> Checker<'m> {
     }
 
     /// All arguments, which must be positional (E0105 for `name = …` or `i in …`).
-    pub(super) fn only_positional(&mut self, func: &ast::Ident, args: &'m [CallArg]) -> Option<Vec<&'m ast::Expr>> {
+    pub(super) fn only_positional(
+        &mut self,
+        func: &ast::Ident,
+        args: &'m [CallArg],
+    ) -> Option<Vec<&'m ast::Expr>> {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
             match a {
@@ -129,7 +142,10 @@ impl<'m> Checker<'m> {
             }
         }
         if let Some(f) = unary_fn(name) {
-            let Some(a) = self.positional(func, args, 1, span).and_then(|v| v.first().copied()) else {
+            let Some(a) = self
+                .positional(func, args, 1, span)
+                .and_then(|v| v.first().copied())
+            else {
                 return Val::Error;
             };
             let v = self.expr(a);
@@ -146,7 +162,9 @@ impl<'m> Checker<'m> {
                 let (vy, vx) = (self.expr(y), self.expr(x));
                 self.arith(BinaryFn::Atan2, (vy, y.span), (vx, x.span), span)
             }
-            "min" | "max" | "logsumexp" | "sum" | "prod" | "mean" | "norm" => self.aggregate(func, args, span),
+            "min" | "max" | "logsumexp" | "sum" | "prod" | "mean" | "norm" => {
+                self.aggregate(func, args, span)
+            }
             "dot" => self.dot_call(func, args, span),
             _ => self.constructor(func, args, span),
         }
@@ -180,19 +198,32 @@ impl<'m> Checker<'m> {
                     _ => self.reduce_vector(reduce_op(name).unwrap_or(ReduceOp::Sum), vec),
                 }),
                 Val::Error => Val::Error,
-                _ if name == "logsumexp" => Val::Real(self.real(v.clone(), *vspan).unwrap_or_else(|| Rc::new(Expr::Const(0.0)))),
+                _ if name == "logsumexp" => Val::Real(
+                    self.real(v.clone(), *vspan)
+                        .unwrap_or_else(|| Rc::new(Expr::Const(0.0))),
+                ),
                 other => {
                     self.report(
-                        Diagnostic::error("E0201", format!("`{name}` of a single value needs a vector, found {}", other.shape()))
-                            .with_label(*vspan, format!("this is {}", other.shape()))
-                            .with_help(format!("write `{name}(i in lo..hi, body)` for an indexed {name}")),
+                        Diagnostic::error(
+                            "E0201",
+                            format!(
+                                "`{name}` of a single value needs a vector, found {}",
+                                other.shape()
+                            ),
+                        )
+                        .with_label(*vspan, format!("this is {}", other.shape()))
+                        .with_help(format!("write `{name}(i in lo..hi, body)` for an indexed {name}")),
                     );
                     Val::Error
                 }
             };
         }
         if vals.is_empty() || !matches!(name, "min" | "max" | "logsumexp") {
-            let expected = if matches!(name, "min" | "max" | "logsumexp") { "1 vector or at least 2 scalars" } else { "1 vector argument" };
+            let expected = if matches!(name, "min" | "max" | "logsumexp") {
+                "1 vector or at least 2 scalars"
+            } else {
+                "1 vector argument"
+            };
             self.report(arity(name, expected, vals.len(), span));
             return Val::Error;
         }
@@ -206,7 +237,11 @@ impl<'m> Checker<'m> {
         if name == "logsumexp" {
             return self.logsumexp_scalars(&scalars).map_or(Val::Error, Val::Real);
         }
-        let f = if name == "min" { BinaryFn::Min } else { BinaryFn::Max };
+        let f = if name == "min" {
+            BinaryFn::Min
+        } else {
+            BinaryFn::Max
+        };
         let mut iter = scalars.into_iter();
         let Some(mut acc) = iter.next() else {
             return Val::Error;
@@ -228,8 +263,17 @@ impl<'m> Checker<'m> {
             (Val::Vector(u), Val::Vector(w)) if u.len() == w.len() => Val::Real(self.dot(&u, &w)),
             (Val::Error, _) | (_, Val::Error) => Val::Error,
             (x, y) => {
-                let code = if matches!((&x, &y), (Val::Vector(_), Val::Vector(_))) { "E0202" } else { "E0201" };
-                self.report(super::expr::shape_mismatch(code, "`dot` needs two vectors of the same length", (&x, a.span), (&y, b.span)));
+                let code = if matches!((&x, &y), (Val::Vector(_), Val::Vector(_))) {
+                    "E0202"
+                } else {
+                    "E0201"
+                };
+                self.report(super::expr::shape_mismatch(
+                    code,
+                    "`dot` needs two vectors of the same length",
+                    (&x, a.span),
+                    (&y, b.span),
+                ));
                 Val::Error
             }
         }
@@ -253,17 +297,34 @@ impl<'m> Checker<'m> {
     }
 
     /// `op(i in lo..hi, body)`.
-    fn reduction(&mut self, op: ReduceOp, var: &'m ast::Ident, range: (&'m ast::Expr, &'m ast::Expr), body: &'m ast::Expr) -> Val {
+    fn reduction(
+        &mut self,
+        op: ReduceOp,
+        var: &'m ast::Ident,
+        range: (&'m ast::Expr, &'m ast::Expr),
+        body: &'m ast::Expr,
+    ) -> Val {
         let r = self.with_binder(var, range, |cx, v, lo, hi| {
             let b = cx.expr(body);
             let b = cx.real(b, body.span)?;
-            Some(cx.mk(Expr::Reduce { op, var: v, lo, hi, body: b }))
+            Some(cx.mk(Expr::Reduce {
+                op,
+                var: v,
+                lo,
+                hi,
+                body: b,
+            }))
         });
         r.map_or(Val::Error, Val::Real)
     }
 
     /// `logsumexp(i in lo..hi, body)`: the body is checked twice, once per loop.
-    fn logsumexp_binder(&mut self, var: &'m ast::Ident, range: (&'m ast::Expr, &'m ast::Expr), body: &'m ast::Expr) -> Val {
+    fn logsumexp_binder(
+        &mut self,
+        var: &'m ast::Ident,
+        range: (&'m ast::Expr, &'m ast::Expr),
+        body: &'m ast::Expr,
+    ) -> Val {
         let Val::Real(max) = self.reduction(ReduceOp::Max, var, range, body) else {
             return Val::Error;
         };
@@ -274,7 +335,13 @@ impl<'m> Checker<'m> {
             let b = cx.real(b, body.span)?;
             let d = cx.mk(Expr::Binary(BinaryFn::Sub, b, mm));
             let e = cx.mk(Expr::Unary(UnaryFn::Exp, d));
-            Some(cx.mk(Expr::Reduce { op: ReduceOp::Sum, var: v, lo, hi, body: e }))
+            Some(cx.mk(Expr::Reduce {
+                op: ReduceOp::Sum,
+                var: v,
+                lo,
+                hi,
+                body: e,
+            }))
         });
         match sum {
             Some(sum) => Val::Real(self.logsumexp_tail(m, sum)),
@@ -294,8 +361,10 @@ impl<'m> Checker<'m> {
         if exprs.len() != decl.params.len() {
             let n = decl.params.len();
             let s = if n == 1 { "" } else { "s" };
-            let d = arity(&func.name, &format!("{n} argument{s}"), exprs.len(), span)
-                .with_label(decl.name.span, format!("`{}` is defined here with {n} parameter{s}", decl.name.name));
+            let d = arity(&func.name, &format!("{n} argument{s}"), exprs.len(), span).with_label(
+                decl.name.span,
+                format!("`{}` is defined here with {n} parameter{s}", decl.name.name),
+            );
             self.report(d);
             return Val::Error;
         }
@@ -305,8 +374,11 @@ impl<'m> Checker<'m> {
         }
         if self.inline_depth >= MAX_INLINE_DEPTH {
             self.report(
-                Diagnostic::error("E0208", format!("function calls nested more than {MAX_INLINE_DEPTH} deep"))
-                    .with_label(span, "this call is too deep"),
+                Diagnostic::error(
+                    "E0208",
+                    format!("function calls nested more than {MAX_INLINE_DEPTH} deep"),
+                )
+                .with_label(span, "this call is too deep"),
             );
             return Val::Error;
         }
@@ -346,7 +418,12 @@ impl<'m> Checker<'m> {
                 let (ea, eb) = (self.real(va, a.span), self.real(vb, b.span));
                 let n = self.size(n);
                 match (ea, eb, n) {
-                    (Some(a), Some(b), Some(n)) => Some(VecExpr::Space { a, b, n, log: name == "logspace" }),
+                    (Some(a), Some(b), Some(n)) => Some(VecExpr::Space {
+                        a,
+                        b,
+                        n,
+                        log: name == "logspace",
+                    }),
                     _ => None,
                 }
             }

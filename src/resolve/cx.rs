@@ -163,7 +163,9 @@ impl<'m> Checker<'m> {
             self.report(
                 Diagnostic::error("E0208", "the model expands to too many expression nodes")
                     .with_label(span, format!("expansion passed {MAX_NODES} nodes here"))
-                    .with_help("use indexed reductions (`sum(i in 0..n, …)`) instead of long literal vectors"),
+                    .with_help(
+                        "use indexed reductions (`sum(i in 0..n, …)`) instead of long literal vectors",
+                    ),
             );
         }
         true

@@ -215,7 +215,11 @@ fn reduce(
 }
 
 /// Evaluates a constant condition.
-pub(super) fn eval_cond(e: &Expr, env: &mut Vec<(IndexVar, i64)>, budget: &mut u64) -> Result<bool, EvalError> {
+pub(super) fn eval_cond(
+    e: &Expr,
+    env: &mut Vec<(IndexVar, i64)>,
+    budget: &mut u64,
+) -> Result<bool, EvalError> {
     tick(budget)?;
     match e {
         Expr::Compare(op, a, b) => Ok(compare(*op, eval_in(a, env, budget)?, eval_in(b, env, budget)?)),
@@ -262,9 +266,18 @@ mod tests {
     #[test]
     fn folding_only_constants() {
         let c = |x| Rc::new(Expr::Const(x));
-        assert_eq!(fold(Expr::Binary(BinaryFn::Add, c(1.0), c(2.0))), Expr::Const(3.0));
-        assert_eq!(fold(Expr::Unary(UnaryFn::Log, c(-1.0))), Expr::Unary(UnaryFn::Log, c(-1.0)));
+        assert_eq!(
+            fold(Expr::Binary(BinaryFn::Add, c(1.0), c(2.0))),
+            Expr::Const(3.0)
+        );
+        assert_eq!(
+            fold(Expr::Unary(UnaryFn::Log, c(-1.0))),
+            Expr::Unary(UnaryFn::Log, c(-1.0))
+        );
         let t = Rc::new(Expr::Time);
-        assert_eq!(fold(Expr::Unary(UnaryFn::Exp, t.clone())), Expr::Unary(UnaryFn::Exp, t));
+        assert_eq!(
+            fold(Expr::Unary(UnaryFn::Exp, t.clone())),
+            Expr::Unary(UnaryFn::Exp, t)
+        );
     }
 }

@@ -106,7 +106,9 @@ impl<'m> Checker<'m> {
         self.report(
             Diagnostic::error("E0206", format!("{what} is not a compile-time constant"))
                 .with_label(span, "a constant is needed here")
-                .with_note("parameter values, sizes, initial values and run settings are computed before running"),
+                .with_note(
+                    "parameter values, sizes, initial values and run settings are computed before running",
+                ),
         );
         Val::Error
     }
@@ -124,8 +126,11 @@ impl<'m> Checker<'m> {
             Some(s @ Slot::Todo) => *s = Slot::Busy,
             _ => {
                 self.report(
-                    Diagnostic::error("E0103", format!("`{}` is defined in terms of itself", decl.name.name))
-                        .with_label(decl.name.span, "this definition depends on its own value"),
+                    Diagnostic::error(
+                        "E0103",
+                        format!("`{}` is defined in terms of itself", decl.name.name),
+                    )
+                    .with_label(decl.name.span, "this definition depends on its own value"),
                 );
                 return Val::Error;
             }
@@ -221,7 +226,8 @@ impl<'m> Checker<'m> {
     /// E0204 for an integer overflow in constant arithmetic.
     pub(super) fn overflow(&mut self, span: Span) -> Val {
         self.report(
-            Diagnostic::error("E0204", "integer overflow").with_label(span, "this overflows a 64-bit integer"),
+            Diagnostic::error("E0204", "integer overflow")
+                .with_label(span, "this overflows a 64-bit integer"),
         );
         Val::Error
     }
@@ -255,7 +261,12 @@ impl<'m> Checker<'m> {
 
     fn compare(&mut self, op: CmpOp, (a, sa): (Val, Span), (b, sb): (Val, Span)) -> Val {
         if matches!(a, Val::Vector(_)) || matches!(b, Val::Vector(_)) {
-            self.report(shape_mismatch("E0201", "comparisons need two scalars", (&a, sa), (&b, sb)));
+            self.report(shape_mismatch(
+                "E0201",
+                "comparisons need two scalars",
+                (&a, sa),
+                (&b, sb),
+            ));
             return Val::Error;
         }
         match (self.real(a, sa), self.real(b, sb)) {
@@ -265,15 +276,23 @@ impl<'m> Checker<'m> {
     }
 
     /// `a f b` with int folding, scalar promotion and elementwise broadcasting.
-    pub(super) fn arith(&mut self, f: BinaryFn, (a, sa): (Val, Span), (b, sb): (Val, Span), span: Span) -> Val {
+    pub(super) fn arith(
+        &mut self,
+        f: BinaryFn,
+        (a, sa): (Val, Span),
+        (b, sb): (Val, Span),
+        span: Span,
+    ) -> Val {
         match (&a, &b) {
             (Val::Error, _) | (_, Val::Error) => return Val::Error,
             (Val::Int(x), Val::Int(y)) => return self.int_arith(f, x, y, span),
             (Val::Vector(_), _) | (_, Val::Vector(_)) => return self.zip(f, (a, sa), (b, sb)),
             _ => {}
         }
-        let non_affine = matches!((&a, &b), (Val::Int(_) | Val::NonAffine(_), Val::Int(_) | Val::NonAffine(_)))
-            && matches!(f, BinaryFn::Add | BinaryFn::Sub | BinaryFn::Mul);
+        let non_affine = matches!(
+            (&a, &b),
+            (Val::Int(_) | Val::NonAffine(_), Val::Int(_) | Val::NonAffine(_))
+        ) && matches!(f, BinaryFn::Add | BinaryFn::Sub | BinaryFn::Mul);
         match (self.real(a, sa), self.real(b, sb)) {
             (Some(x), Some(y)) => {
                 let e = self.mk(Expr::Binary(f, x, y));
@@ -300,7 +319,9 @@ impl<'m> Checker<'m> {
                 }
             },
             BinaryFn::Pow => match (x.as_constant(), y.as_constant()) {
-                (Some(b), Some(e)) if (0..=u32::MAX as i64).contains(&e) => b.checked_pow(e as u32).map(Index::constant),
+                (Some(b), Some(e)) if (0..=u32::MAX as i64).contains(&e) => {
+                    b.checked_pow(e as u32).map(Index::constant)
+                }
                 _ => return self.real_of_ints(f, x, y),
             },
             _ => return self.real_of_ints(f, x, y),
@@ -382,10 +403,16 @@ impl<'m> Checker<'m> {
             format!("the index ranges over {lo}..={hi}")
         };
         self.report(
-            Diagnostic::error("E0203", format!("index out of range: {what}, but the length is {len}"))
-                .with_label(ispan, format!("{what}"))
-                .with_label(vspan, format!("this vector has length {len} (valid indices 0..={})", len - 1))
-                .with_note("indices start at 0; the compiled code has no run-time bound checks"),
+            Diagnostic::error(
+                "E0203",
+                format!("index out of range: {what}, but the length is {len}"),
+            )
+            .with_label(ispan, what.clone())
+            .with_label(
+                vspan,
+                format!("this vector has length {len} (valid indices 0..={})", len - 1),
+            )
+            .with_note("indices start at 0; the compiled code has no run-time bound checks"),
         );
         false
     }
@@ -393,7 +420,8 @@ impl<'m> Checker<'m> {
     fn vector_literal(&mut self, items: &'m [ast::Expr], span: Span) -> Val {
         if items.is_empty() {
             self.report(
-                Diagnostic::error("E0202", "empty vector literal").with_label(span, "vectors need at least one element"),
+                Diagnostic::error("E0202", "empty vector literal")
+                    .with_label(span, "vectors need at least one element"),
             );
             return Val::Error;
         }
@@ -423,10 +451,16 @@ impl<'m> Checker<'m> {
                 let r = self.mk(Expr::And(nc, y));
                 Val::Bool(self.mk(Expr::Or(l, r)))
             }
-            (Val::Vector(x), Val::Vector(y)) if x.len() == y.len() => Val::Vector(Rc::new(VecExpr::Select(cond, x, y))),
+            (Val::Vector(x), Val::Vector(y)) if x.len() == y.len() => {
+                Val::Vector(Rc::new(VecExpr::Select(cond, x, y)))
+            }
             (va @ Val::Vector(_), vb) | (va, vb @ Val::Vector(_)) => {
                 let msg = "the branches of `if` have different shapes";
-                let code = if matches!((&va, &vb), (Val::Vector(_), Val::Vector(_))) { "E0202" } else { "E0201" };
+                let code = if matches!((&va, &vb), (Val::Vector(_), Val::Vector(_))) {
+                    "E0202"
+                } else {
+                    "E0201"
+                };
                 self.report(shape_mismatch(code, msg, (&va, a.span), (&vb, b.span)));
                 Val::Error
             }

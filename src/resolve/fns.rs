@@ -78,7 +78,8 @@ impl<'m> Checker<'m> {
                                 stack.push((g, 0));
                             }
                             Some(1) => {
-                                let path: Vec<usize> = stack.iter().map(|(h, _)| *h).skip_while(|h| *h != g).collect();
+                                let path: Vec<usize> =
+                                    stack.iter().map(|(h, _)| *h).skip_while(|h| *h != g).collect();
                                 self.report_cycle(&path, call_span);
                             }
                             _ => {}
@@ -96,7 +97,7 @@ impl<'m> Checker<'m> {
         let (decl, scope) = (slot.decl, slot.scope);
         let mut found = Vec::new();
         calls(&decl.body, &mut found);
-        let saved = std::mem::replace(&mut self.scope, Some(scope));
+        let saved = self.scope.replace(scope);
         let out = found
             .into_iter()
             .filter(|(name, _)| !decl.params.iter().any(|p| p.name == *name))
@@ -114,7 +115,8 @@ impl<'m> Checker<'m> {
             .iter()
             .filter_map(|f| self.fns.get(*f).map(|s| s.decl.name.name.clone()))
             .collect();
-        let (Some(first), Some(first_slot)) = (names.first(), path.first().and_then(|f| self.fns.get(*f))) else {
+        let (Some(first), Some(first_slot)) = (names.first(), path.first().and_then(|f| self.fns.get(*f)))
+        else {
             return;
         };
         let first_span = first_slot.decl.name.span;

@@ -62,7 +62,14 @@ pub(super) fn load<'a>(
         diags: Vec::new(),
     };
     let imports = loader.imports(main, base);
-    let mut modules: Vec<Module<'a>> = loader.modules.into_iter().map(|m| Module { program: m.program, imports: m.imports }).collect();
+    let mut modules: Vec<Module<'a>> = loader
+        .modules
+        .into_iter()
+        .map(|m| Module {
+            program: m.program,
+            imports: m.imports,
+        })
+        .collect();
     modules.push(Module {
         program: Cow::Borrowed(main),
         imports,
@@ -98,14 +105,24 @@ impl Loader<'_> {
 
     fn resolve(&mut self, u: &ast::UseDecl, dir: Option<&Path>) -> Option<PathBuf> {
         let (path, shown) = match &u.target {
-            UseTarget::Path(p) => (dir.map_or_else(|| PathBuf::from(p), |d| d.join(p)), format!("\"{p}\"")),
+            UseTarget::Path(p) => (
+                dir.map_or_else(|| PathBuf::from(p), |d| d.join(p)),
+                format!("\"{p}\""),
+            ),
             UseTarget::Module(parts) => {
-                let name = parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
+                let name = parts
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 let Some(root) = self.stdlib else {
                     self.diags.push(
-                        Diagnostic::error("E0503", format!("cannot import `{name}`: no standard library directory"))
-                            .with_label(u.span, "imported here")
-                            .with_help("set SDELANG_STDLIB to the stdlib directory"),
+                        Diagnostic::error(
+                            "E0503",
+                            format!("cannot import `{name}`: no standard library directory"),
+                        )
+                        .with_label(u.span, "imported here")
+                        .with_help("set SDELANG_STDLIB to the stdlib directory"),
                     );
                     return None;
                 };
@@ -130,7 +147,13 @@ impl Loader<'_> {
         let path = self.resolve(u, dir)?;
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         if let Some(pos) = self.stack.iter().position(|p| *p == canon) {
-            let chain: Vec<String> = self.stack.iter().skip(pos).chain(std::iter::once(&canon)).map(|p| file_name(p)).collect();
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .skip(pos)
+                .chain(std::iter::once(&canon))
+                .map(|p| file_name(p))
+                .collect();
             self.diags.push(
                 Diagnostic::error("E0504", format!("import cycle: {}", chain.join(" → ")))
                     .with_label(u.span, "this import closes the cycle"),
@@ -141,20 +164,25 @@ impl Loader<'_> {
             return *known;
         }
         if self.stack.len() >= MAX_IMPORT_DEPTH {
-            self.diags.push(Diagnostic::error("E0504", "imports nested too deeply").with_label(u.span, "imported here"));
+            self.diags.push(
+                Diagnostic::error("E0504", "imports nested too deeply").with_label(u.span, "imported here"),
+            );
             return None;
         }
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(err) => {
                 self.diags.push(
-                    Diagnostic::error("E0503", format!("cannot read {}: {err}", path.display())).with_label(u.span, "imported here"),
+                    Diagnostic::error("E0503", format!("cannot read {}: {err}", path.display()))
+                        .with_label(u.span, "imported here"),
                 );
                 return None;
             }
         };
         self.by_path.insert(canon.clone(), None);
-        let id = self.sources.add(path.display().to_string(), Some(&path), text.clone());
+        let id = self
+            .sources
+            .add(path.display().to_string(), Some(&path), text.clone());
         let program = match parse_file(id, &text) {
             Ok(p) => p,
             Err(diags) => {
@@ -176,5 +204,6 @@ impl Loader<'_> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
+    p.file_name()
+        .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
 }

@@ -56,7 +56,7 @@ impl Ranges {
         let lo_iv = self.interval(lo);
         let hi_iv = self.interval(hi);
         let iv = match (lo_iv, hi_iv) {
-            (Some((min, _)), Some((_, max))) if max - 1 >= min => Some((min, max - 1)),
+            (Some((min, _)), Some((_, max))) if max > min => Some((min, max - 1)),
             _ => None,
         };
         let id = IndexVar(self.vars.len() as u32);
@@ -108,7 +108,10 @@ mod tests {
         let mut r = Ranges::default();
         let i = r.push(&Index::constant(0), &Index::constant(5));
         // j in i+1 .. 5: j ∈ [1, 4]
-        let j = r.push(&add(&Index::var(i), &Index::constant(1)).unwrap(), &Index::constant(5));
+        let j = r.push(
+            &add(&Index::var(i), &Index::constant(1)).unwrap(),
+            &Index::constant(5),
+        );
         assert_eq!(r.interval(&Index::var(j)), Some((1, 4)));
         let d = sub(&Index::var(j), &Index::var(i)).unwrap();
         assert_eq!(r.interval(&d), Some((-3, 4)));

@@ -148,7 +148,10 @@ fn check_modules<'m>(
 }
 
 /// One scope per module (own items, then imported modules' own items) and all models.
-fn declare_modules<'m>(cx: &mut Checker<'m>, modules: &'m [Module<'_>]) -> (Vec<ScopeId>, Vec<Candidate<'m>>) {
+fn declare_modules<'m>(
+    cx: &mut Checker<'m>,
+    modules: &'m [Module<'_>],
+) -> (Vec<ScopeId>, Vec<Candidate<'m>>) {
     let mut scopes = Vec::with_capacity(modules.len());
     let mut own: Vec<Vec<(&'m str, Def, Span)>> = Vec::with_capacity(modules.len());
     let mut models = Vec::new();
@@ -196,7 +199,10 @@ fn choose_model<'c, 'm>(
     name: Option<&str>,
 ) -> Option<&'c Candidate<'m>> {
     if let Some(name) = name {
-        let found = models.iter().filter(|c| c.decl.name.name == name).max_by_key(|c| c.module);
+        let found = models
+            .iter()
+            .filter(|c| c.decl.name.name == name)
+            .max_by_key(|c| c.module);
         if found.is_none() {
             let d = with_suggestions(
                 Diagnostic::error("E0101", format!("no model named `{name}`")),
@@ -208,17 +214,30 @@ fn choose_model<'c, 'm>(
         return found;
     }
     let own: Vec<&Candidate> = models.iter().filter(|c| c.module == main).collect();
-    let pool: Vec<&Candidate> = if own.is_empty() { models.iter().collect() } else { own };
+    let pool: Vec<&Candidate> = if own.is_empty() {
+        models.iter().collect()
+    } else {
+        own
+    };
     match pool.as_slice() {
         [one] => Some(one),
         [] => {
-            cx.report(Diagnostic::error("E0305", "no model in this program").with_help("declare one: `model name { state x: real … }`"));
+            cx.report(
+                Diagnostic::error("E0305", "no model in this program")
+                    .with_help("declare one: `model name { state x: real … }`"),
+            );
             None
         }
         many => {
             let names: Vec<&str> = many.iter().map(|c| c.decl.name.name.as_str()).collect();
-            let mut d = Diagnostic::error("E0306", format!("several models ({}); pick one", names.join(", ")))
-                .with_help(format!("run with `--model {}`", names.first().copied().unwrap_or("name")));
+            let mut d = Diagnostic::error(
+                "E0306",
+                format!("several models ({}); pick one", names.join(", ")),
+            )
+            .with_help(format!(
+                "run with `--model {}`",
+                names.first().copied().unwrap_or("name")
+            ));
             for c in many {
                 d = d.with_label(c.decl.name.span, "a model");
             }
@@ -233,7 +252,8 @@ fn apply_overrides<'m>(cx: &mut Checker<'m>, overrides: &'m [ParamOverride]) {
     for (k, ov) in overrides.iter().enumerate() {
         if overrides.iter().take(k).any(|o| o.name == ov.name) {
             cx.report(
-                Diagnostic::error("E0502", format!("`--set {}` is given more than once", ov.name)).with_label(ov.span, "given again here"),
+                Diagnostic::error("E0502", format!("`--set {}` is given more than once", ov.name))
+                    .with_label(ov.span, "given again here"),
             );
             continue;
         }
@@ -252,7 +272,7 @@ fn apply_overrides<'m>(cx: &mut Checker<'m>, overrides: &'m [ParamOverride]) {
                 let d = with_suggestions(
                     Diagnostic::error("E0502", what).with_label(ov.span, "in this --set"),
                     &ov.name,
-                    cands.iter().copied().collect::<Vec<_>>(),
+                    cands.to_vec(),
                 );
                 cx.report(d);
             }

@@ -82,7 +82,12 @@ impl<'m> Checker<'m> {
     }
 
     /// A constant with a state's shape (scalars fill vectors), flattened.
-    pub(super) fn state_value(&mut self, what: &str, len: Option<usize>, e: &'m ast::Expr) -> Option<Vec<f64>> {
+    pub(super) fn state_value(
+        &mut self,
+        what: &str,
+        len: Option<usize>,
+        e: &'m ast::Expr,
+    ) -> Option<Vec<f64>> {
         let c = self.constant(e)?;
         let (want, got) = match (len, c) {
             (None, Const::Int(i)) => return Some(vec![i as f64]),
@@ -95,7 +100,8 @@ impl<'m> Checker<'m> {
         };
         let code = if len.is_some() { "E0202" } else { "E0201" };
         self.report(
-            Diagnostic::error(code, format!("{what} must be {want}, found {got}")).with_label(e.span, format!("this is {got}")),
+            Diagnostic::error(code, format!("{what} must be {want}, found {got}"))
+                .with_label(e.span, format!("this is {got}")),
         );
         None
     }
@@ -110,9 +116,16 @@ impl<'m> Checker<'m> {
             let v = self.in_mode(Mode::Model, |cx| cx.expr(&e.value));
             if let Val::Vector(ref vec) = v {
                 self.report(
-                    Diagnostic::error("E0201", format!("energy `{}` must be a scalar, found real[{}]", e.name.name, vec.len()))
-                        .with_label(e.value.span, format!("this is real[{}]", vec.len()))
-                        .with_help("reduce it, e.g. `sum(…)` or `norm(…)^2`"),
+                    Diagnostic::error(
+                        "E0201",
+                        format!(
+                            "energy `{}` must be a scalar, found real[{}]",
+                            e.name.name,
+                            vec.len()
+                        ),
+                    )
+                    .with_label(e.value.span, format!("this is real[{}]", vec.len()))
+                    .with_help("reduce it, e.g. `sum(…)` or `norm(…)^2`"),
                 );
                 continue;
             }
@@ -140,9 +153,12 @@ impl<'m> Checker<'m> {
             };
             if let Some(first) = seen.get(&k) {
                 self.report(
-                    Diagnostic::error("E0303", format!("two equations for state `{}`", strip_d(&eq.lhs.name)))
-                        .with_label(eq.lhs.span, "second equation here")
-                        .with_label(*first, "first equation here"),
+                    Diagnostic::error(
+                        "E0303",
+                        format!("two equations for state `{}`", strip_d(&eq.lhs.name)),
+                    )
+                    .with_label(eq.lhs.span, "second equation here")
+                    .with_label(*first, "first equation here"),
                 );
                 continue;
             }
@@ -159,9 +175,16 @@ impl<'m> Checker<'m> {
         let target = lhs.name.strip_prefix('d').filter(|s| !s.is_empty());
         let found = target.and_then(|t| self.states.iter().position(|s| s.decl.name.name == t));
         if found.is_none() {
-            let cands: Vec<String> = self.states.iter().map(|s| format!("d{}", s.decl.name.name)).collect();
+            let cands: Vec<String> = self
+                .states
+                .iter()
+                .map(|s| format!("d{}", s.decl.name.name))
+                .collect();
             let msg = match target {
-                Some(t) => format!("`{}` is not the differential of a declared state (no state `{t}`)", lhs.name),
+                Some(t) => format!(
+                    "`{}` is not the differential of a declared state (no state `{t}`)",
+                    lhs.name
+                ),
                 None => format!("`{}` is not the differential `dX` of a state", lhs.name),
             };
             let d = with_suggestions(
@@ -182,8 +205,14 @@ impl<'m> Checker<'m> {
             (Some(0), _) => return None,
             (None, Some(i)) => {
                 self.report(
-                    Diagnostic::error("E0201", format!("`{}` is a scalar state; it has no components", strip_d(&eq.lhs.name)))
-                        .with_label(i.span, "remove this index"),
+                    Diagnostic::error(
+                        "E0201",
+                        format!(
+                            "`{}` is a scalar state; it has no components",
+                            strip_d(&eq.lhs.name)
+                        ),
+                    )
+                    .with_label(i.span, "remove this index"),
                 );
                 return None;
             }
@@ -204,9 +233,12 @@ impl<'m> Checker<'m> {
             (Some(n), None) => {
                 if let Some(j) = eq.noise.as_ref().and_then(|w| w.index.as_ref()) {
                     self.report(
-                        Diagnostic::error("E0304", format!("noise `dW[{}]` in an equation without an index", j.name))
-                            .with_label(j.span, "this index is not bound")
-                            .with_help(format!("write `{}[{}] = … dW[{}]`", eq.lhs.name, j.name, j.name)),
+                        Diagnostic::error(
+                            "E0304",
+                            format!("noise `dW[{}]` in an equation without an index", j.name),
+                        )
+                        .with_label(j.span, "this index is not bound")
+                        .with_help(format!("write `{}[{}] = … dW[{}]`", eq.lhs.name, j.name, j.name)),
                     );
                     return None;
                 }
@@ -233,15 +265,23 @@ impl<'m> Checker<'m> {
         let d = match (index, &noise.index) {
             (None, None) => return Some(()),
             (Some(i), Some(j)) if i.name == j.name => return Some(()),
-            (None, Some(j)) => Diagnostic::error("E0304", format!("noise `dW[{}]` on a scalar state", j.name))
-                .with_label(j.span, "a scalar state takes plain `dW`"),
+            (None, Some(j)) => {
+                Diagnostic::error("E0304", format!("noise `dW[{}]` on a scalar state", j.name))
+                    .with_label(j.span, "a scalar state takes plain `dW`")
+            }
             (Some(i), None) => Diagnostic::error("E0304", "only diagonal noise is supported")
                 .with_label(noise.dw_span, format!("write `dW[{}]` here", i.name))
                 .with_label(i.span, "the equation is indexed by this"),
-            (Some(i), Some(j)) => Diagnostic::error("E0304", format!("noise index `{}` does not match the equation index `{}`", j.name, i.name))
-                .with_label(j.span, format!("expected `{}`", i.name))
-                .with_label(i.span, "the equation is indexed by this")
-                .with_note("only diagonal noise is supported: component i is driven by dW[i]"),
+            (Some(i), Some(j)) => Diagnostic::error(
+                "E0304",
+                format!(
+                    "noise index `{}` does not match the equation index `{}`",
+                    j.name, i.name
+                ),
+            )
+            .with_label(j.span, format!("expected `{}`", i.name))
+            .with_label(i.span, "the equation is indexed by this")
+            .with_note("only diagonal noise is supported: component i is driven by dW[i]"),
         };
         self.report(d);
         None
@@ -271,8 +311,11 @@ impl<'m> Checker<'m> {
             Val::Vector(vec) if vec.len() == n => Some(self.element(&vec, &Index::var(var))),
             Val::Vector(vec) => {
                 self.report(
-                    Diagnostic::error("E0202", format!("this term is real[{}] but the state is real[{n}]", vec.len()))
-                        .with_label(span, format!("this is real[{}]", vec.len())),
+                    Diagnostic::error(
+                        "E0202",
+                        format!("this term is real[{}] but the state is real[{n}]", vec.len()),
+                    )
+                    .with_label(span, format!("this is real[{}]", vec.len())),
                 );
                 None
             }
@@ -288,6 +331,12 @@ impl<'m> Checker<'m> {
                     .with_label(decl.name.span, "declare at least one `state`"),
             );
             return;
+        }
+        let written = |want: fn(&ModelItem) -> bool| decl.items.iter().filter(|i| want(i)).count();
+        let n_sdes = written(|i| matches!(i, ModelItem::Sde(_)));
+        let n_energy = written(|i| matches!(i, ModelItem::Energy(_)));
+        if (n_sdes > 0 && sdes.len() < n_sdes) || (n_sdes == 0 && energy.len() < n_energy) {
+            return; // some term failed to check: do not guess what it would have used
         }
         let used: HashSet<u32> = if sdes.is_empty() {
             states_in(energy.iter().map(|e| &e.expr))

@@ -51,11 +51,11 @@ impl<'m> Checker<'m> {
     /// Checks `e` in constant mode and computes it.
     pub(super) fn constant(&mut self, e: &'m ast::Expr) -> Option<Const> {
         let v = self.in_mode(Mode::Const, |cx| cx.expr(e));
-        self.to_const(v, e.span)
+        self.val_const(v, e.span)
     }
 
     /// Computes a constant-mode value.
-    pub(super) fn to_const(&mut self, v: Val, span: Span) -> Option<Const> {
+    pub(super) fn val_const(&mut self, v: Val, span: Span) -> Option<Const> {
         match v {
             Val::Int(idx) => match idx.as_constant() {
                 Some(c) => Some(Const::Int(c)),
@@ -130,8 +130,11 @@ impl<'m> Checker<'m> {
             Slot::Done(v) => return v.clone(),
             Slot::Busy => {
                 self.report(
-                    Diagnostic::error("E0103", format!("parameter `{}` is defined in terms of itself", decl.name.name))
-                        .with_label(decl.name.span, "its value depends on itself"),
+                    Diagnostic::error(
+                        "E0103",
+                        format!("parameter `{}` is defined in terms of itself", decl.name.name),
+                    )
+                    .with_label(decl.name.span, "its value depends on itself"),
                 );
                 return None;
             }
@@ -149,7 +152,10 @@ impl<'m> Checker<'m> {
             self.report(
                 Diagnostic::error("E0501", format!("parameter `{}` has no value", decl.name.name))
                     .with_label(decl.name.span, "declared without a default")
-                    .with_help(format!("give it a default (`param {} = …`) or set it: `--set {}=…`", decl.name.name, decl.name.name)),
+                    .with_help(format!(
+                        "give it a default (`param {} = …`) or set it: `--set {}=…`",
+                        decl.name.name, decl.name.name
+                    )),
             );
             return None;
         };
@@ -166,7 +172,13 @@ impl<'m> Checker<'m> {
     }
 
     /// Fits a constant to a declared type: ints promote, scalars fill vectors.
-    pub(super) fn conform(&mut self, what: &str, value: Const, ty: &'m TypeExpr, span: Span) -> Option<ParamValue> {
+    pub(super) fn conform(
+        &mut self,
+        what: &str,
+        value: Const,
+        ty: &'m TypeExpr,
+        span: Span,
+    ) -> Option<ParamValue> {
         let found = match &value {
             Const::Int(_) => "int".to_string(),
             Const::Real(_) => "real".to_string(),
@@ -190,11 +202,20 @@ impl<'m> Checker<'m> {
             }
         };
         if out.is_none() {
-            let code = if expected.starts_with("real[") && found.starts_with("real[") { "E0202" } else if expected == "int" { "E0204" } else { "E0201" };
+            let code = if expected.starts_with("real[") && found.starts_with("real[") {
+                "E0202"
+            } else if expected == "int" {
+                "E0204"
+            } else {
+                "E0201"
+            };
             self.report(
-                Diagnostic::error(code, format!("{what} is declared {expected} but its value is {found}"))
-                    .with_label(span, format!("this is {found}"))
-                    .with_label(ty.span(), format!("declared {expected} here")),
+                Diagnostic::error(
+                    code,
+                    format!("{what} is declared {expected} but its value is {found}"),
+                )
+                .with_label(span, format!("this is {found}"))
+                .with_label(ty.span(), format!("declared {expected} here")),
             );
         }
         out

@@ -14,7 +14,17 @@ use crate::syntax::ast::{self, CallArg, ExprKind, RunItem};
 use std::collections::HashMap;
 
 /// Every setting a run block accepts.
-pub(super) const SETTINGS: &[&str] = &["method", "chains", "steps", "warmup", "thin", "seed", "temperature", "dt", "t0"];
+pub(super) const SETTINGS: &[&str] = &[
+    "method",
+    "chains",
+    "steps",
+    "warmup",
+    "thin",
+    "seed",
+    "temperature",
+    "dt",
+    "t0",
+];
 
 const METHODS: &[(&str, MethodKind, &[&str])] = &[
     ("ula", MethodKind::Ula, &["step"]),
@@ -31,7 +41,12 @@ fn bad_value(what: &str, need: &str, span: Span) -> Diagnostic {
 
 impl<'m> Checker<'m> {
     /// Checks the run blocks' items against the model's states.
-    pub(super) fn run_settings(&mut self, items: &[&'m RunItem], states: &[State], is_gibbs: bool) -> RunSettings {
+    pub(super) fn run_settings(
+        &mut self,
+        items: &[&'m RunItem],
+        states: &[State],
+        is_gibbs: bool,
+    ) -> RunSettings {
         let mut run = RunSettings::default();
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for item in items {
@@ -86,7 +101,11 @@ impl<'m> Checker<'m> {
             }
             "t0" => run.t0 = self.real_setting(n, value),
             _ => {
-                let min = if matches!(n, "chains" | "steps" | "thin") { 1 } else { 0 };
+                let min = if matches!(n, "chains" | "steps" | "thin") {
+                    1
+                } else {
+                    0
+                };
                 let v = self.int_setting(n, value, min);
                 match n {
                     "chains" => run.chains = v,
@@ -104,14 +123,22 @@ impl<'m> Checker<'m> {
             Const::Int(i) => Some(i as f64),
             Const::Real(x) => Some(x),
             Const::Vector(v) => {
-                self.report(bad_value(what, &format!("expected a number, found real[{}]", v.len()), e.span));
+                self.report(bad_value(
+                    what,
+                    &format!("expected a number, found real[{}]", v.len()),
+                    e.span,
+                ));
                 None
             }
         }
     }
 
     fn int_setting(&mut self, what: &str, e: &'m ast::Expr, min: i64) -> Option<u64> {
-        let need = if min == 0 { "a non-negative integer" } else { "a positive integer" };
+        let need = if min == 0 {
+            "a non-negative integer"
+        } else {
+            "a positive integer"
+        };
         match self.constant(e)? {
             Const::Int(i) if i >= min => u64::try_from(i).ok(),
             Const::Int(i) => {
@@ -119,11 +146,19 @@ impl<'m> Checker<'m> {
                 None
             }
             Const::Real(x) => {
-                self.report(bad_value(what, &format!("must be {need}, found the real number {x}"), e.span));
+                self.report(bad_value(
+                    what,
+                    &format!("must be {need}, found the real number {x}"),
+                    e.span,
+                ));
                 None
             }
             Const::Vector(v) => {
-                self.report(bad_value(what, &format!("must be {need}, found real[{}]", v.len()), e.span));
+                self.report(bad_value(
+                    what,
+                    &format!("must be {need}, found real[{}]", v.len()),
+                    e.span,
+                ));
                 None
             }
         }
@@ -179,8 +214,11 @@ impl<'m> Checker<'m> {
                 CallArg::Positional(v) => match allowed.get(k) {
                     Some(key) => (*key, v.span, v),
                     None => {
-                        let d = Diagnostic::error("E0105", format!("`{}` takes at most {} argument(s)", name.name, allowed.len()))
-                            .with_label(v.span, "extra argument");
+                        let d = Diagnostic::error(
+                            "E0105",
+                            format!("`{}` takes at most {} argument(s)", name.name, allowed.len()),
+                        )
+                        .with_label(v.span, "extra argument");
                         self.report(d);
                         ok = false;
                         continue;
@@ -190,9 +228,16 @@ impl<'m> Checker<'m> {
                     Some(key) => (*key, n.span, v),
                     None => {
                         let d = with_suggestions(
-                            Diagnostic::error("E0401", format!("`{}` has no argument `{}`", name.name, n.name))
-                                .with_label(n.span, "unknown argument")
-                                .with_note(format!("`{}` takes: {}", name.name, allowed.join(", "))),
+                            Diagnostic::error(
+                                "E0401",
+                                format!("`{}` has no argument `{}`", name.name, n.name),
+                            )
+                            .with_label(n.span, "unknown argument")
+                            .with_note(format!(
+                                "`{}` takes: {}",
+                                name.name,
+                                allowed.join(", ")
+                            )),
                             &n.name,
                             allowed.iter().copied(),
                         );
@@ -202,14 +247,19 @@ impl<'m> Checker<'m> {
                     }
                 },
                 CallArg::Binder { span, .. } => {
-                    self.report(bad_value(&name.name, "an index range is not a method argument", *span));
+                    self.report(bad_value(
+                        &name.name,
+                        "an index range is not a method argument",
+                        *span,
+                    ));
                     ok = false;
                     continue;
                 }
             };
             if out.iter().any(|(k, _)| k == key) {
                 self.report(
-                    Diagnostic::error("E0102", format!("argument `{key}` is given more than once")).with_label(span, "given again here"),
+                    Diagnostic::error("E0102", format!("argument `{key}` is given more than once"))
+                        .with_label(span, "given again here"),
                 );
                 ok = false;
                 continue;
@@ -217,7 +267,11 @@ impl<'m> Checker<'m> {
             match self.real_setting(key, value) {
                 Some(x) if x > 0.0 => out.push((key.to_string(), x)),
                 Some(x) => {
-                    self.report(bad_value(key, &format!("must be positive, found {x}"), value.span));
+                    self.report(bad_value(
+                        key,
+                        &format!("must be positive, found {x}"),
+                        value.span,
+                    ));
                     ok = false;
                 }
                 None => ok = false,
@@ -233,7 +287,10 @@ impl<'m> Checker<'m> {
         let d = with_suggestions(
             Diagnostic::error("E0404", format!("unknown method `{name}`"))
                 .with_label(span, "not an integration method")
-                .with_note(format!("methods: {}", METHODS.iter().map(|m| m.0).collect::<Vec<_>>().join(", "))),
+                .with_note(format!(
+                    "methods: {}",
+                    METHODS.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")
+                )),
             name,
             METHODS.iter().map(|m| m.0),
         );
@@ -242,7 +299,13 @@ impl<'m> Checker<'m> {
     }
 
     /// Fills baoab's documented defaults (friction = 1, mass = 1).
-    fn method_defaults(&self, kind: MethodKind, allowed: &[&str], mut args: Vec<(String, f64)>, span: Span) -> MethodSpec {
+    fn method_defaults(
+        &self,
+        kind: MethodKind,
+        allowed: &[&str],
+        mut args: Vec<(String, f64)>,
+        span: Span,
+    ) -> MethodSpec {
         if kind == MethodKind::Baoab {
             for key in allowed.iter().filter(|k| **k != "step") {
                 if !args.iter().any(|(k, _)| k == key) {
@@ -273,7 +336,11 @@ pub(super) fn method_mismatch(m: &MethodSpec, is_gibbs: bool) -> Option<Diagnost
     } else {
         ("a model with SDEs", "euler_maruyama or milstein")
     };
-    let kind = if m.kind.is_sampler() { "a sampler of exp(-U)" } else { "an SDE integrator" };
+    let kind = if m.kind.is_sampler() {
+        "a sampler of exp(-U)"
+    } else {
+        "an SDE integrator"
+    };
     Some(
         Diagnostic::error("E0403", format!("method `{}` does not fit {what}", m.kind.name()))
             .with_label(m.span, format!("`{}` is {kind}", m.kind.name()))

@@ -14,9 +14,34 @@ use crate::syntax::ast;
 
 /// Builtin functions (names only; see `calls.rs` for their meaning).
 pub(super) const BUILTINS: &[&str] = &[
-    "exp", "log", "log1p", "expm1", "sqrt", "cbrt", "sin", "cos", "tan", "tanh", "abs", "sigmoid", "softplus",
-    "erf", "atan2", "min", "max", "logsumexp", "norm", "dot", "sum", "prod", "mean", "zeros", "ones", "fill",
-    "linspace", "logspace",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "cbrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "abs",
+    "sigmoid",
+    "softplus",
+    "erf",
+    "atan2",
+    "min",
+    "max",
+    "logsumexp",
+    "norm",
+    "dot",
+    "sum",
+    "prod",
+    "mean",
+    "zeros",
+    "ones",
+    "fill",
+    "linspace",
+    "logspace",
 ];
 
 /// The predefined time name.
@@ -142,10 +167,20 @@ impl<'m> Checker<'m> {
 
     /// Every name visible here (for suggestions), filtered by `keep`.
     pub(super) fn visible_names(&self, keep: impl Fn(Option<Def>) -> bool) -> Vec<&str> {
-        let mut out: Vec<&str> = self.locals.iter().filter(|_| keep(None)).map(|(n, _)| *n).collect();
+        let mut out: Vec<&str> = self
+            .locals
+            .iter()
+            .filter(|_| keep(None))
+            .map(|(n, _)| *n)
+            .collect();
         let mut scope = self.scope;
         while let Some(s) = scope.and_then(|id| self.scopes.get(id.0)) {
-            out.extend(s.names.iter().filter(|(_, (d, _))| keep(Some(*d))).map(|(n, _)| *n));
+            out.extend(
+                s.names
+                    .iter()
+                    .filter(|(_, (d, _))| keep(Some(*d)))
+                    .map(|(n, _)| *n),
+            );
             scope = s.parent;
         }
         out.sort_unstable();
@@ -187,7 +222,10 @@ pub(super) fn with_suggestions<'c>(
         [one] => d.with_help(format!("did you mean `{one}`?")),
         many => d.with_help(format!(
             "did you mean one of {}?",
-            many.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

@@ -118,7 +118,12 @@ impl<'m> Checker<'m> {
 
     /// `Σ u_k v_k` (lengths already checked equal).
     pub(super) fn dot(&mut self, u: &Rc<VecExpr>, v: &Rc<VecExpr>) -> Rc<Expr> {
-        let prod = VecExpr::Zip(BinaryFn::Mul, Operand::Vector(u.clone()), Operand::Vector(v.clone()), u.len());
+        let prod = VecExpr::Zip(
+            BinaryFn::Mul,
+            Operand::Vector(u.clone()),
+            Operand::Vector(v.clone()),
+            u.len(),
+        );
         self.reduce_vector(ReduceOp::Sum, &prod)
     }
 
