@@ -47,9 +47,10 @@ fn reduce_op(name: &str) -> Option<ReduceOp> {
 /// E0105 with expected and actual counts.
 fn arity(name: &str, expected: &str, got: usize, span: Span) -> Diagnostic {
     let s = if got == 1 { "" } else { "s" };
+    let were = if got == 1 { "was" } else { "were" };
     Diagnostic::error(
         "E0105",
-        format!("`{name}` takes {expected} but {got} argument{s} were given"),
+        format!("`{name}` takes {expected} but {got} argument{s} {were} given"),
     )
     .with_label(span, format!("{got} argument{s} here"))
 }

@@ -161,6 +161,12 @@ impl<'m> Checker<'m> {
         };
         let value = self.constant(src)?;
         let what = format!("parameter `{}`", decl.name.name);
+        let value = match (over, &decl.default) {
+            (Some(o), Some(default)) if decl.ty.is_none() => {
+                self.like_default(decl, value, default, o.span)?
+            }
+            _ => value,
+        };
         match &decl.ty {
             None => Some(match value {
                 Const::Int(i) => ParamValue::Int(i),
@@ -168,6 +174,30 @@ impl<'m> Checker<'m> {
                 Const::Vector(v) => ParamValue::Vector(v),
             }),
             Some(ty) => self.conform(&what, value, ty, src.span),
+        }
+    }
+
+    /// An untyped param keeps its default's kind when overridden: an int `--set` of a
+    /// real param is promoted; a real or vector `--set` of an int param is E0502.
+    fn like_default(
+        &mut self,
+        decl: &ast::ParamDecl,
+        value: Const,
+        default: &'m ast::Expr,
+        span: Span,
+    ) -> Option<Const> {
+        let default = self.constant(default);
+        match (default, value) {
+            (Some(Const::Real(_)), Const::Int(i)) => Some(Const::Real(i as f64)),
+            (Some(Const::Int(_)), Const::Real(_) | Const::Vector(_)) => {
+                self.report(
+                    Diagnostic::error("E0502", format!("`{}` is an integer parameter", decl.name.name))
+                        .with_label(span, "this value is not an integer")
+                        .with_label(decl.name.span, "declared here with an integer default"),
+                );
+                None
+            }
+            (_, value) => Some(value),
         }
     }
 
