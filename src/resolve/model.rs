@@ -1,0 +1,400 @@
+//! Models: states, energy terms, SDE equations and the model-kind rules.
+//!
+//! A model with SDEs needs exactly one equation per state (energies are then
+//! observables); a model without SDEs needs an energy that mentions every state.
+//! `dx[i] = f dt + g dW[i]` binds `i` over `0..len(x)`; the vector form
+//! `dx = f dt + g dW` is the same with a fresh index variable.
+
+use super::cx::{Checker, Mode, ScopeId};
+use super::params::Const;
+use super::scope::{duplicate, with_suggestions};
+use super::val::Val;
+use crate::diagnostic::Diagnostic;
+use crate::model::{self, Convention, EnergyTerm, Expr, Index, Sde, SdeComponents, StateId};
+use crate::source::Span;
+use crate::syntax::ast::{self, ModelItem, TypeExpr};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+impl<'m> Checker<'m> {
+    /// Declares a model's items in a new scope under its module's.
+    pub(super) fn declare_model(&mut self, decl: &'m ast::ModelDecl, module: ScopeId) -> ScopeId {
+        let scope = self.new_scope(Some(module));
+        let mut energies: HashMap<&str, Span> = HashMap::new();
+        for item in &decl.items {
+            match item {
+                ModelItem::Param(ps) => self.declare_params(scope, ps),
+                ModelItem::Let(l) => self.declare_let(scope, l),
+                ModelItem::Fn(f) => self.declare_fn(scope, f),
+                ModelItem::State(s) => self.declare_state(scope, s),
+                ModelItem::Energy(e) => {
+                    if let Some(first) = energies.insert(&e.name.name, e.name.span) {
+                        self.report(duplicate(&e.name.name, "energy term", first, e.name.span));
+                    }
+                }
+                ModelItem::Sde(_) => {}
+            }
+        }
+        scope
+    }
+
+    /// Computes state sizes (in the model scope).
+    pub(super) fn size_states(&mut self) {
+        for k in 0..self.states.len() {
+            let Some(decl) = self.states.get(k).map(|s| s.decl) else {
+                continue;
+            };
+            let len = match &decl.ty {
+                TypeExpr::Real(_) => None,
+                TypeExpr::RealVector { len, .. } => Some(self.size(len).unwrap_or(0)),
+                TypeExpr::Int(span) => {
+                    self.report(
+                        Diagnostic::error("E0204", format!("state `{}` is declared int", decl.name.name))
+                            .with_label(*span, "states are real numbers")
+                            .with_help("declare it `real` or `real[n]`"),
+                    );
+                    Some(0)
+                }
+            };
+            if let Some(s) = self.states.get_mut(k) {
+                s.len = len;
+            }
+        }
+    }
+
+    /// The checked states, with initial values.
+    pub(super) fn build_states(&mut self) -> Vec<model::State> {
+        let mut out = Vec::with_capacity(self.states.len());
+        for k in 0..self.states.len() {
+            let Some((decl, len)) = self.states.get(k).map(|s| (s.decl, s.len)) else {
+                continue;
+            };
+            let what = format!("the initial value of `{}`", decl.name.name);
+            let init = decl.init.as_ref().and_then(|e| self.state_value(&what, len, e));
+            out.push(model::State {
+                name: decl.name.name.clone(),
+                len,
+                init,
+                span: decl.span,
+            });
+        }
+        out
+    }
+
+    /// A constant with a state's shape (scalars fill vectors), flattened.
+    pub(super) fn state_value(
+        &mut self,
+        what: &str,
+        len: Option<usize>,
+        e: &'m ast::Expr,
+    ) -> Option<Vec<f64>> {
+        let c = self.constant(e)?;
+        let (want, got) = match (len, c) {
+            (None, Const::Int(i)) => return Some(vec![i as f64]),
+            (None, Const::Real(x)) => return Some(vec![x]),
+            (Some(n), Const::Int(i)) => return Some(vec![i as f64; n]),
+            (Some(n), Const::Real(x)) => return Some(vec![x; n]),
+            (Some(n), Const::Vector(v)) if v.len() == n => return Some(v),
+            (None, Const::Vector(v)) => ("real".to_string(), format!("real[{}]", v.len())),
+            (Some(n), Const::Vector(v)) => (format!("real[{n}]"), format!("real[{}]", v.len())),
+        };
+        let code = if len.is_some() { "E0202" } else { "E0201" };
+        self.report(
+            Diagnostic::error(code, format!("{what} must be {want}, found {got}"))
+                .with_label(e.span, format!("this is {got}")),
+        );
+        None
+    }
+
+    /// Checks the energy terms (model mode, scalar).
+    pub(super) fn energies(&mut self, decl: &'m ast::ModelDecl) -> Vec<EnergyTerm> {
+        let mut out = Vec::new();
+        for item in &decl.items {
+            let ModelItem::Energy(e) = item else {
+                continue;
+            };
+            let v = self.in_mode(Mode::Model, |cx| cx.expr(&e.value));
+            if let Val::Vector(ref vec) = v {
+                self.report(
+                    Diagnostic::error(
+                        "E0201",
+                        format!(
+                            "energy `{}` must be a scalar, found real[{}]",
+                            e.name.name,
+                            vec.len()
+                        ),
+                    )
+                    .with_label(e.value.span, format!("this is real[{}]", vec.len()))
+                    .with_help("reduce it, e.g. `sum(…)` or `norm(…)^2`"),
+                );
+                continue;
+            }
+            if let Some(expr) = self.real(v, e.value.span) {
+                out.push(EnergyTerm {
+                    name: e.name.name.clone(),
+                    expr,
+                    span: e.span,
+                });
+            }
+        }
+        out
+    }
+
+    /// Checks the SDE equations (E0301 unknown state, E0303 two equations for one state).
+    pub(super) fn sdes(&mut self, decl: &'m ast::ModelDecl) -> Vec<Sde> {
+        let mut out: Vec<Sde> = Vec::new();
+        let mut seen: HashMap<usize, Span> = HashMap::new();
+        for item in &decl.items {
+            let ModelItem::Sde(eq) = item else {
+                continue;
+            };
+            let Some(k) = self.sde_state(&eq.lhs) else {
+                continue;
+            };
+            if let Some(first) = seen.get(&k) {
+                self.report(
+                    Diagnostic::error(
+                        "E0303",
+                        format!("two equations for state `{}`", strip_d(&eq.lhs.name)),
+                    )
+                    .with_label(eq.lhs.span, "second equation here")
+                    .with_label(*first, "first equation here"),
+                );
+                continue;
+            }
+            seen.insert(k, eq.lhs.span);
+            if let Some(sde) = self.in_mode(Mode::Model, |cx| cx.sde(k, eq)) {
+                out.push(sde);
+            }
+        }
+        out
+    }
+
+    /// The state `X` named by `dX`.
+    fn sde_state(&mut self, lhs: &ast::Ident) -> Option<usize> {
+        let target = lhs.name.strip_prefix('d').filter(|s| !s.is_empty());
+        let found = target.and_then(|t| self.states.iter().position(|s| s.decl.name.name == t));
+        if found.is_none() {
+            let cands: Vec<String> = self
+                .states
+                .iter()
+                .map(|s| format!("d{}", s.decl.name.name))
+                .collect();
+            let msg = match target {
+                Some(t) => format!(
+                    "`{}` is not the differential of a declared state (no state `{t}`)",
+                    lhs.name
+                ),
+                None => format!("`{}` is not the differential `dX` of a state", lhs.name),
+            };
+            let d = with_suggestions(
+                Diagnostic::error("E0301", msg).with_label(lhs.span, "no such state"),
+                &lhs.name,
+                cands.iter().map(String::as_str),
+            );
+            self.report(d);
+        }
+        found
+    }
+
+    fn sde(&mut self, k: usize, eq: &'m ast::SdeEquation) -> Option<Sde> {
+        let len = self.states.get(k)?.len;
+        let state = StateId(k as u32);
+        let convention = eq.convention.map_or(Convention::Ito, |c| c.0);
+        let (components, drift, diffusion) = match (len, &eq.index) {
+            (Some(0), _) => return None,
+            (None, Some(i)) => {
+                self.report(
+                    Diagnostic::error(
+                        "E0201",
+                        format!(
+                            "`{}` is a scalar state; it has no components",
+                            strip_d(&eq.lhs.name)
+                        ),
+                    )
+                    .with_label(i.span, "remove this index"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.noise_index(eq, None)?;
+                let (f, g) = self.sde_terms(eq, |cx, v, span| cx.real(v, span))?;
+                (SdeComponents::Scalar, f, g)
+            }
+            (Some(n), Some(i)) => {
+                self.noise_index(eq, Some(i))?;
+                let var = self.fresh_var(&Index::constant(0), &Index::constant(n as i64));
+                self.locals.push((&i.name, Val::Int(Index::var(var))));
+                let terms = self.sde_terms(eq, |cx, v, span| cx.real(v, span));
+                self.locals.pop();
+                let (f, g) = terms?;
+                (SdeComponents::Each(var), f, g)
+            }
+            (Some(n), None) => {
+                if let Some(j) = eq.noise.as_ref().and_then(|w| w.index.as_ref()) {
+                    self.report(
+                        Diagnostic::error(
+                            "E0304",
+                            format!("noise `dW[{}]` in an equation without an index", j.name),
+                        )
+                        .with_label(j.span, "this index is not bound")
+                        .with_help(format!("write `{}[{}] = … dW[{}]`", eq.lhs.name, j.name, j.name)),
+                    );
+                    return None;
+                }
+                let var = self.fresh_var(&Index::constant(0), &Index::constant(n as i64));
+                let (f, g) = self.sde_terms(eq, |cx, v, span| cx.component(v, n, var, span))?;
+                (SdeComponents::Each(var), f, g)
+            }
+        };
+        Some(Sde {
+            state,
+            components,
+            drift,
+            diffusion,
+            convention,
+            span: eq.span,
+        })
+    }
+
+    /// E0304 unless the noise index matches the equation index.
+    fn noise_index(&mut self, eq: &ast::SdeEquation, index: Option<&ast::Ident>) -> Option<()> {
+        let Some(noise) = &eq.noise else {
+            return Some(());
+        };
+        let d = match (index, &noise.index) {
+            (None, None) => return Some(()),
+            (Some(i), Some(j)) if i.name == j.name => return Some(()),
+            (None, Some(j)) => {
+                Diagnostic::error("E0304", format!("noise `dW[{}]` on a scalar state", j.name))
+                    .with_label(j.span, "a scalar state takes plain `dW`")
+            }
+            (Some(i), None) => Diagnostic::error("E0304", "only diagonal noise is supported")
+                .with_label(noise.dw_span, format!("write `dW[{}]` here", i.name))
+                .with_label(i.span, "the equation is indexed by this"),
+            (Some(i), Some(j)) => Diagnostic::error(
+                "E0304",
+                format!(
+                    "noise index `{}` does not match the equation index `{}`",
+                    j.name, i.name
+                ),
+            )
+            .with_label(j.span, format!("expected `{}`", i.name))
+            .with_label(i.span, "the equation is indexed by this")
+            .with_note("only diagonal noise is supported: component i is driven by dW[i]"),
+        };
+        self.report(d);
+        None
+    }
+
+    /// Checks drift and diffusion with `conv` (zero when absent).
+    fn sde_terms(
+        &mut self,
+        eq: &'m ast::SdeEquation,
+        mut conv: impl FnMut(&mut Self, Val, Span) -> Option<Rc<Expr>>,
+    ) -> Option<(Rc<Expr>, Rc<Expr>)> {
+        let mut term = |cx: &mut Self, e: Option<&'m ast::Expr>| match e {
+            Some(e) => {
+                let v = cx.expr(e);
+                conv(cx, v, e.span)
+            }
+            None => Some(cx.mk(Expr::Const(0.0))),
+        };
+        let f = term(self, eq.drift.as_ref());
+        let g = term(self, eq.noise.as_ref().map(|n| &n.coeff));
+        Some((f?, g?))
+    }
+
+    /// Component `var` of a term of a vector equation (scalars broadcast).
+    fn component(&mut self, v: Val, n: usize, var: crate::model::IndexVar, span: Span) -> Option<Rc<Expr>> {
+        match v {
+            Val::Vector(vec) if vec.len() == n => Some(self.element(&vec, &Index::var(var))),
+            Val::Vector(vec) => {
+                self.report(
+                    Diagnostic::error(
+                        "E0202",
+                        format!("this term is real[{}] but the state is real[{n}]", vec.len()),
+                    )
+                    .with_label(span, format!("this is real[{}]", vec.len())),
+                );
+                None
+            }
+            other => self.real(other, span),
+        }
+    }
+
+    /// The model-kind rules (E0302).
+    pub(super) fn kind_rules(&mut self, decl: &ast::ModelDecl, energy: &[EnergyTerm], sdes: &[Sde]) {
+        if self.states.is_empty() {
+            self.report(
+                Diagnostic::error("E0302", format!("model `{}` has no states", decl.name.name))
+                    .with_label(decl.name.span, "declare at least one `state`"),
+            );
+            return;
+        }
+        let written = |want: fn(&ModelItem) -> bool| decl.items.iter().filter(|i| want(i)).count();
+        let n_sdes = written(|i| matches!(i, ModelItem::Sde(_)));
+        let n_energy = written(|i| matches!(i, ModelItem::Energy(_)));
+        if (n_sdes > 0 && sdes.len() < n_sdes) || (n_sdes == 0 && energy.len() < n_energy) {
+            return; // some term failed to check: do not guess what it would have used
+        }
+        let used: HashSet<u32> = if sdes.is_empty() {
+            states_in(energy.iter().map(|e| &e.expr))
+        } else {
+            sdes.iter().map(|s| s.state.0).collect()
+        };
+        let missing: Vec<(String, Span)> = self
+            .states
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !used.contains(&(*k as u32)))
+            .map(|(_, s)| (s.decl.name.name.clone(), s.decl.name.span))
+            .collect();
+        for (name, span) in missing {
+            let d = Diagnostic::error("E0302", format!("state `{name}` has neither energy nor dynamics"))
+                .with_label(span, "declared here");
+            let d = if sdes.is_empty() {
+                d.with_note("a model without SDEs samples exp(-U): every state must appear in an `energy`")
+            } else {
+                d.with_help(format!("add an equation `d{name} = … dt + … dW`"))
+                    .with_note("in a model with SDEs every state needs its own equation")
+            };
+            self.report(d);
+        }
+    }
+}
+
+/// `x` for `dx`.
+fn strip_d(lhs: &str) -> &str {
+    lhs.strip_prefix('d').unwrap_or(lhs)
+}
+
+/// The states mentioned in some expressions (walking the DAG once per node).
+fn states_in<'e>(roots: impl Iterator<Item = &'e Rc<Expr>>) -> HashSet<u32> {
+    let mut seen: HashSet<*const Expr> = HashSet::new();
+    let mut out = HashSet::new();
+    let mut stack: Vec<&Rc<Expr>> = roots.collect();
+    while let Some(e) = stack.pop() {
+        if !seen.insert(Rc::as_ptr(e)) {
+            continue;
+        }
+        match &**e {
+            Expr::State(s) | Expr::StateElem(s, _) => {
+                out.insert(s.0);
+            }
+            Expr::Const(_) | Expr::Param(_) | Expr::ParamElem(..) | Expr::Time | Expr::IndexValue(_) => {}
+            Expr::Unary(_, a) | Expr::Not(a) | Expr::NoGrad(a) => stack.push(a),
+            Expr::Binary(_, a, b) | Expr::Compare(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            Expr::Select(c, a, b) => {
+                stack.push(c);
+                stack.push(a);
+                stack.push(b);
+            }
+            Expr::Reduce { body, .. } => stack.push(body),
+        }
+    }
+    out
+}
