@@ -227,3 +227,27 @@ pub fn parse_method(sources: &mut SourceMap, text: &str) -> Result<MethodSpec, V
     let expr = syntax::parse_expr(id, text)?;
     resolve::check_method(&expr)
 }
+
+/// Parses `--init name=value` (or `--at`) for a state of `model`: the state's
+/// name and its flat values.
+pub fn parse_init(
+    sources: &mut SourceMap,
+    model: &Model,
+    text: &str,
+) -> Result<(String, Vec<f64>), Vec<Diagnostic>> {
+    let id = sources.add("--init", None, text.to_string());
+    let (name, value_start) = split_assignment(id, text).map_err(|d| vec![d])?;
+    let Some(state) = model.states.iter().find(|s| s.name == name) else {
+        let names: Vec<&str> = model.states.iter().map(|s| s.name.as_str()).collect();
+        let mut d = Diagnostic::error("E0101", format!("`{name}` is not a state of model `{}`", model.name))
+            .with_label(crate::source::Span::new(id, 0, name.len()), "unknown state");
+        if let Some(best) = crate::diagnostic::did_you_mean(name, names.iter().copied()).first() {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        }
+        return Err(vec![d]);
+    };
+    let padded = format!("{}{}", " ".repeat(value_start), text.get(value_start..).unwrap_or(""));
+    let expr = syntax::parse_expr(id, &padded)?;
+    let values = resolve::check_constant(&expr, state.size(), &format!("state `{name}`"))?;
+    Ok((name.to_string(), values))
+}

@@ -102,6 +102,33 @@ pub fn check_method(expr: &ast::Expr) -> Result<MethodSpec, Vec<Diagnostic>> {
     }
 }
 
+/// Evaluates a constant expression (literals, arithmetic, builtins, vector
+/// constructors; no names) for a value of `len` components (1 for a scalar), as
+/// `--init x=[1, 2]` needs. A scalar fills a vector.
+pub fn check_constant(expr: &ast::Expr, len: usize, what: &str) -> Result<Vec<f64>, Vec<Diagnostic>> {
+    let mut cx = Checker::new();
+    let value = cx.constant(expr);
+    if !cx.diags.is_empty() {
+        let mut d = cx.diags;
+        sort_by_position(&mut d);
+        return Err(d);
+    }
+    let values = match value {
+        Some(params::Const::Int(i)) => vec![i as f64; len],
+        Some(params::Const::Real(x)) => vec![x; len],
+        Some(params::Const::Vector(v)) if v.len() == len => v,
+        Some(params::Const::Vector(v)) => {
+            return Err(vec![Diagnostic::error(
+                "E0202",
+                format!("{what} has {len} component{}, but the value has {}", if len == 1 { "" } else { "s" }, v.len()),
+            )
+            .with_label(expr.span, format!("a vector of length {}", v.len()))]);
+        }
+        None => return Err(vec![Diagnostic::error("E0206", format!("{what} must be a constant")).with_label(expr.span, "not a constant")]),
+    };
+    Ok(values)
+}
+
 /// E0403 if `method` (e.g. from `--method`) does not fit `model`.
 pub fn check_method_fits(model: &Model, method: &MethodSpec) -> Result<(), Diagnostic> {
     run::method_mismatch(method, model.is_gibbs()).map_or(Ok(()), Err)
