@@ -113,7 +113,7 @@ impl<Sys: SdeSystem + ?Sized, S: SdeScheme> Stepper for SdeStepper<'_, Sys, S> {
     }
     fn time(&self, step: u64) -> f64 {
         // computed from the step count, not accumulated, so long runs do not drift
-        (step as f64).mul_add(self.dt, self.t0)
+        self.t0 + step as f64 * self.dt
     }
     fn accepted(&self) -> Option<u64> {
         None
@@ -172,7 +172,11 @@ where
             Err(Failure::Cancelled) => {}
         }
     }
-    Ok(RunOutput { reports, recorders, wall_time: start.elapsed() })
+    Ok(RunOutput {
+        reports,
+        recorders,
+        wall_time: start.elapsed(),
+    })
 }
 
 fn run_chain<R, F, St>(
@@ -222,7 +226,9 @@ where
         }
     }
     recorder.finish().map_err(io_err)?;
-    let accepted = stepper.accepted().map(|a| a.saturating_sub(accepted_in_warmup.unwrap_or(0)));
+    let accepted = stepper
+        .accepted()
+        .map(|a| a.saturating_sub(accepted_in_warmup.unwrap_or(0)));
     let report = ChainReport {
         chain,
         steps_done: warmup.saturating_add(config.steps),

@@ -73,7 +73,10 @@ impl Method {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(RunError::invalid(setting, format!("must be a finite number > 0, got {v}")))
+                Err(RunError::invalid(
+                    setting,
+                    format!("must be a finite number > 0, got {v}"),
+                ))
             }
         };
         match *self {
@@ -84,7 +87,10 @@ impl Method {
                 if friction.is_finite() && friction >= 0.0 {
                     Ok(())
                 } else {
-                    Err(RunError::invalid("friction", format!("must be a finite number ≥ 0, got {friction}")))
+                    Err(RunError::invalid(
+                        "friction",
+                        format!("must be a finite number ≥ 0, got {friction}"),
+                    ))
                 }
             }
             Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", dt),
@@ -133,7 +139,16 @@ pub struct RunConfig {
 impl RunConfig {
     /// A configuration with one chain, no warmup, `steps` steps, thin 1, seed 0, T = 1, t0 = 0.
     pub fn new(method: Method, steps: u64) -> Self {
-        RunConfig { method, chains: 1, warmup: 0, steps, thin: 1, seed: 0, temperature: 1.0, t0: 0.0 }
+        RunConfig {
+            method,
+            chains: 1,
+            warmup: 0,
+            steps,
+            thin: 1,
+            seed: 0,
+            temperature: 1.0,
+            t0: 0.0,
+        }
     }
 
     /// Draws each chain records.
@@ -155,7 +170,10 @@ impl RunConfig {
             return Err(RunError::invalid("temperature", reason));
         }
         if !self.t0.is_finite() {
-            return Err(RunError::invalid("t0", format!("must be finite, got {}", self.t0)));
+            return Err(RunError::invalid(
+                "t0",
+                format!("must be finite, got {}", self.t0),
+            ));
         }
         Ok(())
     }

@@ -80,13 +80,22 @@ impl fmt::Display for RunError {
         match self {
             RunError::InvalidConfig { setting, reason } => write!(f, "run setting `{setting}` {reason}"),
             RunError::DimensionMismatch { expected, found } => {
-                write!(f, "initial state has {found} components but the model has {expected}")
+                write!(
+                    f,
+                    "initial state has {found} components but the model has {expected}"
+                )
             }
             RunError::WrongMethodKind { method, needs } => match needs {
                 MethodKind::Sampler => write!(f, "method `{method}` samples an energy model, not an SDE"),
                 MethodKind::Sde => write!(f, "method `{method}` integrates an SDE, not an energy model"),
             },
-            RunError::NonFinite { chain, step, warmup, what, value } => {
+            RunError::NonFinite {
+                chain,
+                step,
+                warmup,
+                what,
+                value,
+            } => {
                 write!(f, "chain {}: ", chain + 1)?;
                 match what {
                     NonFiniteWhat::Component(i) => write!(f, "state component {} is {value}", i + 1)?,

@@ -71,9 +71,10 @@ where
             target,
             sampler: Baoab::new(dim, step, friction, mass, temp),
         }),
-        Method::EulerMaruyama { .. } | Method::Milstein { .. } => {
-            Err(RunError::WrongMethodKind { method: config.method.name(), needs: MethodKind::Sde })
-        }
+        Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
+            method: config.method.name(),
+            needs: MethodKind::Sde,
+        }),
     }
 }
 
@@ -110,9 +111,10 @@ where
             t0,
             dt,
         }),
-        Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => {
-            Err(RunError::WrongMethodKind { method: config.method.name(), needs: MethodKind::Sampler })
-        }
+        Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => Err(RunError::WrongMethodKind {
+            method: config.method.name(),
+            needs: MethodKind::Sampler,
+        }),
     }
 }
 
@@ -120,6 +122,9 @@ fn check_dim(expected: usize, init: &[f64]) -> Result<(), RunError> {
     if init.len() == expected {
         Ok(())
     } else {
-        Err(RunError::DimensionMismatch { expected, found: init.len() })
+        Err(RunError::DimensionMismatch {
+            expected,
+            found: init.len(),
+        })
     }
 }

@@ -53,18 +53,28 @@ impl Sampler for Baoab {
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
         fill_normal(rng, &mut self.noise);
-        let (hh, a, eta, c) = (self.half_step, self.half_step_over_mass, self.eta, self.noise_scale);
-        for (((q, p), g), z) in x.iter_mut().zip(self.momentum.iter_mut()).zip(&self.grad).zip(&self.noise) {
-            let mut pi = (-hh).mul_add(*g, *p); // B
-            let mut qi = a.mul_add(pi, *q); // A
-            pi = c.mul_add(*z, eta * pi); // O
-            qi = a.mul_add(pi, qi); // A
+        let (hh, a, eta, c) = (
+            self.half_step,
+            self.half_step_over_mass,
+            self.eta,
+            self.noise_scale,
+        );
+        for (((q, p), g), z) in x
+            .iter_mut()
+            .zip(self.momentum.iter_mut())
+            .zip(&self.grad)
+            .zip(&self.noise)
+        {
+            let mut pi = *p - hh * g; // B
+            let mut qi = *q + a * pi; // A
+            pi = eta * pi + c * z; // O
+            qi += a * pi; // A
             *q = qi;
             *p = pi;
         }
         target.grad(x, &mut self.grad);
         for (p, g) in self.momentum.iter_mut().zip(&self.grad) {
-            *p = (-hh).mul_add(*g, *p); // B
+            *p -= hh * g; // B
         }
     }
 }

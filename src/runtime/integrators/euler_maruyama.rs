@@ -29,11 +29,17 @@ impl EulerMaruyama {
 
     /// One step from `t` with given Brownian increments `dw` (each ~ N(0, dt)), for tests that
     /// drive several schemes with the same Brownian path.
-    pub fn step_with_increments<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, dw: &[f64]) {
+    pub fn step_with_increments<S: SdeSystem + ?Sized>(
+        &mut self,
+        sys: &S,
+        x: &mut [f64],
+        t: f64,
+        dw: &[f64],
+    ) {
         sys.drift_diffusion(x, t, &mut self.drift, &mut self.diffusion);
         let h = self.dt;
         for (((xi, b), g), w) in x.iter_mut().zip(&self.drift).zip(&self.diffusion).zip(dw) {
-            *xi = g.mul_add(*w, b.mul_add(h, *xi));
+            *xi += b * h + g * w;
         }
     }
 }
@@ -44,8 +50,13 @@ impl SdeScheme for EulerMaruyama {
         fill_normal(rng, &mut self.noise);
         sys.drift_diffusion(x, t, &mut self.drift, &mut self.diffusion);
         let (h, s) = (self.dt, self.sqrt_dt);
-        for (((xi, b), g), z) in x.iter_mut().zip(&self.drift).zip(&self.diffusion).zip(&self.noise) {
-            *xi = (g * s).mul_add(*z, b.mul_add(h, *xi));
+        for (((xi, b), g), z) in x
+            .iter_mut()
+            .zip(&self.drift)
+            .zip(&self.diffusion)
+            .zip(&self.noise)
+        {
+            *xi += b * h + g * (s * z);
         }
     }
 }

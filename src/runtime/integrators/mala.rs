@@ -42,13 +42,13 @@ impl Mala {
     /// log α = −(U(y) − U(x))/T + log q(x|y) − log q(y|x), given U(y) and ∇U(y) in the workspace.
     fn log_acceptance(&self, x: &[f64], proposal_energy: f64) -> f64 {
         let h = self.step;
-        let forward: f64 = self.noise.iter().map(|z| z * z).sum::<f64>() * 0.5;
-        let mut reverse = 0.0;
-        for ((xi, yi), gy) in x.iter().zip(&self.proposal).zip(&self.proposal_grad) {
-            let r = h.mul_add(*gy, xi - yi);
-            reverse = r.mul_add(r, reverse);
-        }
-        reverse /= 4.0 * h * self.temperature;
+        let forward = 0.5 * sum_of_squares(self.noise.iter().copied());
+        let residuals = x
+            .iter()
+            .zip(&self.proposal)
+            .zip(&self.proposal_grad)
+            .map(|((xi, yi), gy)| xi - yi + h * gy);
+        let reverse = sum_of_squares(residuals) / (4.0 * h * self.temperature);
         -(proposal_energy - self.energy) / self.temperature - reverse + forward
     }
 }
@@ -67,8 +67,14 @@ impl Sampler for Mala {
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
         fill_normal(rng, &mut self.noise);
         let (h, c) = (self.step, self.noise_scale);
-        for (((y, xi), g), z) in self.proposal.iter_mut().zip(x.iter()).zip(&self.grad).zip(&self.noise) {
-            *y = z.mul_add(c, (-h).mul_add(*g, *xi));
+        for (((y, xi), g), z) in self
+            .proposal
+            .iter_mut()
+            .zip(x.iter())
+            .zip(&self.grad)
+            .zip(&self.noise)
+        {
+            *y = xi - h * g + c * z;
         }
         let proposal_energy = target.energy_grad(&self.proposal, &mut self.proposal_grad);
         let log_alpha = self.log_acceptance(x, proposal_energy);
@@ -84,4 +90,16 @@ impl Sampler for Mala {
     fn accepted(&self) -> Option<u64> {
         Some(self.accepted)
     }
+}
+
+/// Σ vᵢ² with four independent accumulators (so the sum is not one long dependency chain).
+#[inline]
+fn sum_of_squares(values: impl Iterator<Item = f64>) -> f64 {
+    let mut acc = [0.0f64; 4];
+    for (k, v) in values.enumerate() {
+        if let Some(a) = acc.get_mut(k % 4) {
+            *a += v * v;
+        }
+    }
+    acc.iter().sum()
 }

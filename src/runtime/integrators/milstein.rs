@@ -31,14 +31,15 @@ impl Milstein {
 
     /// One step from `t` with given Brownian increments `dw` (each ~ N(0, dt)), for tests that
     /// drive several schemes with the same Brownian path.
-    pub fn step_with_increments<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, dw: &[f64]) {
+    pub fn step_with_increments<S: SdeSystem + ?Sized>(
+        &mut self,
+        sys: &S,
+        x: &mut [f64],
+        t: f64,
+        dw: &[f64],
+    ) {
         sys.drift_diffusion_dg(x, t, &mut self.drift, &mut self.diffusion, &mut self.dg);
-        let h = self.dt;
-        let terms = self.drift.iter().zip(&self.diffusion).zip(&self.dg);
-        for ((xi, w), ((b, g), dg)) in x.iter_mut().zip(dw).zip(terms) {
-            let ito = w.mul_add(*w, -h);
-            *xi = (0.5 * g * dg).mul_add(ito, g.mul_add(*w, b.mul_add(h, *xi)));
-        }
+        update(self.dt, x, dw, &self.drift, &self.diffusion, &self.dg);
     }
 }
 
@@ -49,11 +50,14 @@ impl SdeScheme for Milstein {
         let s = self.sqrt_dt;
         self.noise.iter_mut().for_each(|z| *z *= s);
         sys.drift_diffusion_dg(x, t, &mut self.drift, &mut self.diffusion, &mut self.dg);
-        let h = self.dt;
-        let terms = self.drift.iter().zip(&self.diffusion).zip(&self.dg);
-        for ((xi, w), ((b, g), dg)) in x.iter_mut().zip(&self.noise).zip(terms) {
-            let ito = w.mul_add(*w, -h);
-            *xi = (0.5 * g * dg).mul_add(ito, g.mul_add(*w, b.mul_add(h, *xi)));
-        }
+        update(self.dt, x, &self.noise, &self.drift, &self.diffusion, &self.dg);
+    }
+}
+
+#[inline]
+fn update(h: f64, x: &mut [f64], dw: &[f64], drift: &[f64], diffusion: &[f64], dg: &[f64]) {
+    let terms = drift.iter().zip(diffusion).zip(dg);
+    for ((xi, w), ((b, g), dgi)) in x.iter_mut().zip(dw).zip(terms) {
+        *xi += b * h + g * w + 0.5 * g * dgi * (w * w - h);
     }
 }

@@ -64,7 +64,10 @@ pub fn first_non_finite(x: &[f64]) -> Option<(usize, f64)> {
     if acc.iter().sum::<f64>() + tail == 0.0 {
         return None;
     }
-    x.iter().enumerate().find(|(_, v)| !v.is_finite()).map(|(i, v)| (i, *v))
+    x.iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(i, v)| (i, *v))
 }
 
 /// `Err((Component(i), x_i))` for the first non-finite component.

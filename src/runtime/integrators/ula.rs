@@ -18,7 +18,12 @@ pub struct Ula {
 impl Ula {
     /// ULA with step `step` at temperature `temperature` for a `dim`-dimensional target.
     pub fn new(dim: usize, step: f64, temperature: f64) -> Self {
-        Ula { step, noise_scale: (2.0 * step * temperature).sqrt(), grad: vec![0.0; dim], noise: vec![0.0; dim] }
+        Ula {
+            step,
+            noise_scale: (2.0 * step * temperature).sqrt(),
+            grad: vec![0.0; dim],
+            noise: vec![0.0; dim],
+        }
     }
 }
 
@@ -33,7 +38,7 @@ impl Sampler for Ula {
         fill_normal(rng, &mut self.noise);
         let (h, c) = (self.step, self.noise_scale);
         for ((xi, g), z) in x.iter_mut().zip(&self.grad).zip(&self.noise) {
-            *xi = z.mul_add(c, (-h).mul_add(*g, *xi));
+            *xi += c * z - h * g;
         }
     }
 }
