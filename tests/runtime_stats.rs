@@ -585,3 +585,40 @@ fn bad_settings_are_rejected() {
         })
     ));
 }
+
+/// Per-chain running statistics merged in chain order agree with the pooled draws, and the
+/// summary table reports the method, chains, draws, acceptance and one row per column.
+#[test]
+fn running_stats_and_summary_of_a_run() {
+    use sdelang::output::{render_summary, state_columns, RunSummary, RunningStats};
+    let cfg = gibbs_config(Method::Mala { step: 0.5 }, 3, 50, 400, 3);
+    let out = run_gibbs(&Gauss2::new(), &[0.0, 0.0], &cfg, |_| {
+        Ok((MemoryRecorder::default(), RunningStats::new(2)))
+    })
+    .unwrap();
+    let merged = RunningStats::merge_all(2, out.recorders.iter().map(|r| &r.1));
+    let pooled: Vec<&Vec<f64>> = out.recorders.iter().flat_map(|r| &r.0.draws).collect();
+    let n = pooled.len() as f64;
+    assert_eq!(merged.count(), 1200);
+    for c in 0..2 {
+        let mean = pooled.iter().map(|x| x[c]).sum::<f64>() / n;
+        let var = pooled.iter().map(|x| (x[c] - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        assert!((merged.mean()[c] - mean).abs() < 1e-12 * (1.0 + mean.abs()));
+        assert!((merged.variance()[c] - var).abs() < 1e-12 * var);
+    }
+    let text = render_summary(
+        &state_columns("x", Some(2)),
+        &merged,
+        &RunSummary::new(&cfg, &out),
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "method      mala(step=0.5)");
+    assert_eq!(lines[1], "chains      3");
+    assert_eq!(lines[2], "draws       1200");
+    assert!(lines[3].starts_with("acceptance  0."), "{text}");
+    assert!(lines[4].starts_with("wall time   "), "{text}");
+    assert!(
+        lines[6].starts_with("name") && lines[7].starts_with("x.1") && lines[8].starts_with("x.2"),
+        "{text}"
+    );
+}

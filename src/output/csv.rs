@@ -17,6 +17,14 @@ pub fn csv_path(dir: &Path, chain: usize) -> PathBuf {
     dir.join(format!("chain_{}.csv", chain.saturating_add(1)))
 }
 
+/// Column names for a state: `name` for a scalar (`len == None`), else `name.1` … `name.len`.
+pub fn state_columns(name: &str, len: Option<usize>) -> Vec<String> {
+    match len {
+        None => vec![name.to_string()],
+        Some(n) => (1..=n).map(|k| format!("{name}.{k}")).collect(),
+    }
+}
+
 /// A recorder writing one chain's draws as CSV rows.
 #[derive(Debug)]
 pub struct CsvRecorder {
@@ -155,6 +163,12 @@ mod tests {
             assert!(s.len() <= 24, "{s}");
             assert_eq!(s.parse::<f64>().ok(), Some(v), "{s}");
         }
+    }
+
+    #[test]
+    fn names_state_columns() {
+        assert_eq!(state_columns("S", None), vec!["S"]);
+        assert_eq!(state_columns("x", Some(2)), vec!["x.1", "x.2"]);
     }
 
     #[test]

@@ -8,6 +8,6 @@ pub mod csv;
 pub mod stats;
 pub mod summary;
 
-pub use csv::{csv_factory, csv_path, CsvRecorder};
+pub use csv::{csv_factory, csv_path, state_columns, CsvRecorder};
 pub use stats::RunningStats;
 pub use summary::{render_summary, RunSummary};

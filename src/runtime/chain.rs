@@ -208,16 +208,19 @@ where
     let (warmup, thin) = (config.warmup, config.thin.max(1));
     let mut accepted_in_warmup = stepper.accepted();
     let mut draws = 0u64;
+    // Steps left until the next record; counts through warmup too (a countdown, not a division).
+    let mut until_record = warmup.saturating_add(thin);
     for step in 1..=warmup.saturating_add(config.steps) {
         stepper.advance(&mut x, step, &mut rng);
         if let Some((i, v)) = first_non_finite(&x) {
             return Err(non_finite(step, (NonFiniteWhat::Component(i), v)).into());
         }
-        if step <= warmup {
-            if step == warmup {
-                accepted_in_warmup = stepper.accepted();
-            }
-        } else if (step - warmup) % thin == 0 {
+        if step == warmup {
+            accepted_in_warmup = stepper.accepted();
+        }
+        until_record -= 1;
+        if until_record == 0 {
+            until_record = thin;
             recorder.record(step, stepper.time(step), &x).map_err(io_err)?;
             draws += 1;
         }
