@@ -39,7 +39,7 @@ pub fn stream(seed: u64, index: u64) -> StreamRng {
 }
 
 /// Fills `buf` with independent standard normal draws.
-#[inline]
+#[inline(always)]
 pub fn fill_normal(rng: &mut StreamRng, buf: &mut [f64]) {
     for z in buf.iter_mut() {
         *z = StandardNormal.sample(rng);
