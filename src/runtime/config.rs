@@ -1,0 +1,180 @@
+//! Run settings: the method with its parameters, chain counts, lengths, seed, temperature.
+
+use std::fmt;
+
+use super::error::RunError;
+
+/// An integration scheme with its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// Unadjusted Langevin algorithm: x⁺ = x − h∇U + √(2hT) ξ.
+    Ula {
+        /// Step size h.
+        step: f64,
+    },
+    /// Metropolis-adjusted Langevin: the ULA move as a proposal, accepted with the
+    /// Metropolis–Hastings ratio for exp(−U/T).
+    Mala {
+        /// Step size h.
+        step: f64,
+    },
+    /// BAOAB underdamped Langevin; positions are recorded.
+    Baoab {
+        /// Step size h.
+        step: f64,
+        /// Friction γ (≥ 0; 0 gives energy-conserving velocity Verlet).
+        friction: f64,
+        /// Mass m (> 0), the same for every component.
+        mass: f64,
+    },
+    /// Euler–Maruyama for an Itô SDE with diagonal noise.
+    EulerMaruyama {
+        /// Time step.
+        dt: f64,
+    },
+    /// Milstein for an Itô SDE with diagonal noise.
+    Milstein {
+        /// Time step.
+        dt: f64,
+    },
+}
+
+/// What a method integrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// A sampler for a Gibbs target exp(−U/T) ([`super::GibbsTarget`]).
+    Sampler,
+    /// A scheme for an SDE in time ([`super::SdeSystem`]).
+    Sde,
+}
+
+impl Method {
+    /// The method's name as the language spells it (`mala`, `euler_maruyama`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Ula { .. } => "ula",
+            Method::Mala { .. } => "mala",
+            Method::Baoab { .. } => "baoab",
+            Method::EulerMaruyama { .. } => "euler_maruyama",
+            Method::Milstein { .. } => "milstein",
+        }
+    }
+
+    /// Whether the method samples a Gibbs target or integrates an SDE.
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => MethodKind::Sampler,
+            Method::EulerMaruyama { .. } | Method::Milstein { .. } => MethodKind::Sde,
+        }
+    }
+
+    fn validate(&self) -> Result<(), RunError> {
+        let positive = |setting: &'static str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(RunError::invalid(
+                    setting,
+                    format!("must be a finite number > 0, got {v}"),
+                ))
+            }
+        };
+        match *self {
+            Method::Ula { step } | Method::Mala { step } => positive("step", step),
+            Method::Baoab { step, friction, mass } => {
+                positive("step", step)?;
+                positive("mass", mass)?;
+                if friction.is_finite() && friction >= 0.0 {
+                    Ok(())
+                } else {
+                    Err(RunError::invalid(
+                        "friction",
+                        format!("must be a finite number ≥ 0, got {friction}"),
+                    ))
+                }
+            }
+            Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", dt),
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    /// The language's spelling, e.g. `baoab(step=0.1, friction=1, mass=1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Method::Ula { step } | Method::Mala { step } => write!(f, "{}(step={step})", self.name()),
+            Method::Baoab { step, friction, mass } => {
+                write!(f, "baoab(step={step}, friction={friction}, mass={mass})")
+            }
+            Method::EulerMaruyama { dt } | Method::Milstein { dt } => write!(f, "{}(dt={dt})", self.name()),
+        }
+    }
+}
+
+/// Everything a run needs besides the model, the initial state and the recorders.
+///
+/// Steps are counted from 1 over the whole run: steps `1..=warmup` are warmup (not recorded),
+/// then `steps` sampling steps, of which every `thin`-th is recorded (post-warmup step `s` is
+/// recorded when `s % thin == 0`), so each chain records `steps / thin` draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// The scheme and its parameters.
+    pub method: Method,
+    /// Number of independent chains (or SDE paths), ≥ 1.
+    pub chains: usize,
+    /// Unrecorded steps before sampling.
+    pub warmup: u64,
+    /// Sampling steps after warmup.
+    pub steps: u64,
+    /// Record every `thin`-th sampling step, ≥ 1.
+    pub thin: u64,
+    /// Run seed; chain `c` (0-based) uses stream `(seed, c)`.
+    pub seed: u64,
+    /// Temperature T > 0 of the Gibbs target exp(−U/T) (samplers only).
+    pub temperature: f64,
+    /// Start time of SDE runs.
+    pub t0: f64,
+}
+
+impl RunConfig {
+    /// A configuration with one chain, no warmup, `steps` steps, thin 1, seed 0, T = 1, t0 = 0.
+    pub fn new(method: Method, steps: u64) -> Self {
+        RunConfig {
+            method,
+            chains: 1,
+            warmup: 0,
+            steps,
+            thin: 1,
+            seed: 0,
+            temperature: 1.0,
+            t0: 0.0,
+        }
+    }
+
+    /// Draws each chain records.
+    pub fn draws_per_chain(&self) -> u64 {
+        self.steps.checked_div(self.thin).unwrap_or(0)
+    }
+
+    /// Checks every setting, naming the first bad one.
+    pub fn validate(&self) -> Result<(), RunError> {
+        self.method.validate()?;
+        if self.chains == 0 {
+            return Err(RunError::invalid("chains", "must be at least 1".to_string()));
+        }
+        if self.thin == 0 {
+            return Err(RunError::invalid("thin", "must be at least 1".to_string()));
+        }
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            let reason = format!("must be a finite number > 0, got {}", self.temperature);
+            return Err(RunError::invalid("temperature", reason));
+        }
+        if !self.t0.is_finite() {
+            return Err(RunError::invalid(
+                "t0",
+                format!("must be finite, got {}", self.t0),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,97 @@
+//! Integrators: one file per scheme, each implementing [`Sampler`] (Gibbs targets) or
+//! [`SdeScheme`] (SDEs in time).
+//!
+//! A scheme owns its per-chain workspace (gradients, momenta, noise), allocated once in its
+//! constructor; `step` never allocates. Schemes are generic over the model so the compiled
+//! kernels inline into the loop. Adding a scheme: a new file here, a [`super::Method`] variant,
+//! and one match arm in [`super::run_gibbs`] or [`super::run_sde`].
+
+mod baoab;
+mod euler_maruyama;
+mod mala;
+mod milstein;
+mod ula;
+
+pub use baoab::Baoab;
+pub use euler_maruyama::EulerMaruyama;
+pub use mala::Mala;
+pub use milstein::Milstein;
+pub use ula::Ula;
+
+use super::error::NonFiniteWhat;
+use super::rng::StreamRng;
+use super::target::{GibbsTarget, SdeSystem};
+
+/// A Markov chain step for a Gibbs target exp(−U/T) over a flat state vector.
+pub trait Sampler: Send {
+    /// Prepares the chain at its initial state `x` (caches gradients the first step needs).
+    /// Fails with what is non-finite there, if anything.
+    fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)>;
+
+    /// Advances `x` by one step.
+    fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng);
+
+    /// Accepted proposals so far (Metropolis schemes), `None` for schemes that accept every move.
+    fn accepted(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A time step for an Itô SDE with diagonal noise.
+pub trait SdeScheme: Send {
+    /// Advances `x` from time `t` to `t + dt`, drawing the Brownian increments from `rng`.
+    fn step<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, rng: &mut StreamRng);
+}
+
+/// The first non-finite component of `x` and its value, if any.
+///
+/// The fast path is a branch-free pass (`v · 0` is 0 for finite `v` and NaN otherwise) over
+/// eight independent accumulators, cheap enough to run after every step.
+#[inline]
+pub fn first_non_finite(x: &[f64]) -> Option<(usize, f64)> {
+    let mut acc = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v * 0.0;
+        }
+    }
+    let mut tail = 0.0;
+    for v in rest {
+        tail += v * 0.0;
+    }
+    if acc.iter().sum::<f64>() + tail == 0.0 {
+        return None;
+    }
+    x.iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(i, v)| (i, *v))
+}
+
+/// `Err((Component(i), x_i))` for the first non-finite component.
+pub(crate) fn check_finite(x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
+    match first_non_finite(x) {
+        Some((i, v)) => Err((NonFiniteWhat::Component(i), v)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_first_bad_component() {
+        let mut x = vec![1.0; 19];
+        assert_eq!(first_non_finite(&x), None);
+        x[17] = f64::INFINITY;
+        x[18] = f64::NAN;
+        assert_eq!(first_non_finite(&x), Some((17, f64::INFINITY)));
+        x[3] = f64::NEG_INFINITY;
+        assert_eq!(first_non_finite(&x), Some((3, f64::NEG_INFINITY)));
+        let r = first_non_finite(&[f64::NAN]);
+        assert!(matches!(r, Some((0, v)) if v.is_nan()));
+    }
+}
