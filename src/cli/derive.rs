@@ -175,32 +175,30 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
     let m = &c.compiled;
     let n = x.len();
     let mut out = Vec::new();
-    let mut call = |name: &str, kind: KernelKind, len: usize, result: bool| {
+    let call = |kind: KernelKind, len: usize| -> Option<(f64, Vec<f64>)> {
         if !m.has(kind) {
             return None;
         }
         let mut buf = vec![0.0; len];
         let r = m.call(kind, x, t, &mut buf)?;
-        if result {
-            out.push((name.to_string(), vec![r]));
-        }
-        Some(buf)
+        Some((r, buf))
     };
-    if let Some(g) = call("energy", KernelKind::EnergyGrad, n, true) {
+    if let Some((u, g)) = call(KernelKind::EnergyGrad, n) {
         let score: Vec<f64> = g.iter().map(|v| -v).collect();
+        out.push(("energy".to_string(), vec![u]));
         out.push(("gradient".into(), g));
         out.push(("score".into(), score));
     }
-    if let Some(h) = call("hessian", KernelKind::Hessian, n * n, false) {
+    if let Some((_, h)) = call(KernelKind::Hessian, n * n) {
         out.push(("hessian".into(), h));
     }
-    if let Some(d) = call("drift", KernelKind::DriftDiffusionDg, 3 * n, false) {
+    if let Some((_, d)) = call(KernelKind::DriftDiffusionDg, 3 * n) {
         let mut parts = d.chunks(n.max(1));
         for name in ["drift_ito", "diffusion", "diffusion_dx"] {
             out.push((name.into(), parts.next().map(<[f64]>::to_vec).unwrap_or_default()));
         }
     }
-    if let Some(j) = call("jacobian", KernelKind::Jacobian, n * n, false) {
+    if let Some((_, j)) = call(KernelKind::Jacobian, n * n) {
         out.push(("drift_jacobian".into(), j));
     }
     out
