@@ -47,9 +47,9 @@ pub(crate) fn collect<'s>(ctx: &ParseCtx<'s>, last: Option<RawError<'s>>, text: 
             diags.push(parse_diagnostic(source, error));
         }
     }
-    diags.extend(ctx.too_deep.borrow().iter().map(|span| too_deep(*span)));
+    diags.extend(ctx.too_deep.borrow().iter().map(|span| too_deep(*span, &too_deep_label())));
     if let Some(Stop::TooDeep(span)) = ctx.stop.get() {
-        diags.push(too_deep(span));
+        diags.push(too_deep(span, "brackets and operators nest too deeply here"));
     }
     finish(diags)
 }
@@ -67,12 +67,13 @@ fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
-/// Is `at` after an earlier error with no item keyword in between?
+/// Is `at` after an earlier error with no item start in between? (Recovery
+/// resumes at an item start; an error before the next one is an echo.)
 fn follows_unrecovered(anchors: &[usize], item_starts: &[usize], at: usize) -> bool {
     let Some(&prev) = anchors.iter().rev().find(|a| **a < at) else {
         return false;
     };
-    let first_after = item_starts.partition_point(|s| *s <= prev);
+    let first_after = item_starts.partition_point(|s| *s < prev);
     !matches!(item_starts.get(first_after), Some(s) if *s < at)
 }
 
@@ -86,10 +87,15 @@ fn position(error: &RawError<'_>) -> usize {
 }
 
 /// E0006 at `span`.
-pub(crate) fn too_deep(span: Span) -> Diagnostic {
+pub(crate) fn too_deep(span: Span, label: &str) -> Diagnostic {
     Diagnostic::error("E0006", "expression nested too deeply")
-        .with_label(span, format!("this nests more than {MAX_DEPTH} levels deep"))
+        .with_label(span, label)
         .with_help("split it into smaller pieces with `let`, or write long sums as `sum(i in 0..n, …)`")
+}
+
+/// The label of an expression cut off by the parser for being too deep.
+pub(crate) fn too_deep_label() -> String {
+    format!("this nests more than {MAX_DEPTH} levels deep")
 }
 
 /// E0007: the source is larger than the parser accepts.
@@ -120,9 +126,15 @@ pub(crate) fn parse_diagnostic(source: SourceId, error: &RawError<'_>) -> Diagno
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(source, location.saturating_sub(1), *location);
             let what = expected_words(expected);
+            let closer = expected.iter().any(|e| matches!(e.trim_matches('"'), ")" | "]" | "}"));
+            let help = if closer {
+                "the input ends too early: check that every `(`, `[` and `{` is closed"
+            } else {
+                "the input ends too early: is something missing at the end?"
+            };
             Diagnostic::error("E0002", "unexpected end of input")
                 .with_label(span, format!("expected {what} after this"))
-                .with_help("the text ends in the middle of an item: is something missing at the end?")
+                .with_help(help)
         }
         ParseError::InvalidToken { location } => {
             Diagnostic::error("E0003", "invalid character").with_label(Span::new(source, *location, *location), "")
@@ -136,8 +148,13 @@ fn unexpected(span: Span, found: &str, expected: &[String]) -> Diagnostic {
     let what = expected_words(expected);
     let mut d = Diagnostic::error("E0001", format!("expected {what}, found {found}"))
         .with_label(span, format!("expected {what}"));
-    if found == "`=`" && expected.iter().any(|e| e == "\"==\"") {
+    let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
+    if found == "`=`" && expects("==") {
         d = d.with_help("to compare two values, write `==`");
+    } else if matches!(found, "`dt`" | "`dW`") && expects("(") {
+        d = d.with_help("an SDE is written `dx = drift dt + diffusion dW`: each term ends with its `dt` or `dW`");
+    } else if ["`<`", "`<=`", "`>`", "`>=`", "`==`", "`!=`"].contains(&found) && expects("&&") {
+        d = d.with_help("comparisons do not chain: write `a < x && x < b`");
     }
     d
 }
@@ -157,7 +174,7 @@ const EXPRESSION: &[&str] = &[
     "\"false\"",
 ];
 const OPERATOR: &[&str] = &[
-    "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
+    "\"(\"", "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
     "\">=\"", "\"&&\"", "\"||\"",
 ];
 const ITEM: &[&str] = &["\"use\"", "\"param\"", "\"fn\"", "\"let\"", "\"model\"", "\"run\""];
@@ -169,7 +186,9 @@ const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];
 const GROUPS: &[Group] = &[
     Group {
         name: "an expression",
-        required: EXPRESSION,
+        required: &[
+            "\"IDENT\"", "\"INT\"", "\"REAL\"", "\"(\"", "\"[\"", "\"-\"", "\"true\"",
+        ],
         members: EXPRESSION,
     },
     Group {
@@ -300,6 +319,8 @@ mod tests {
         // An error at 10 after one at 5 with no item keyword between is an echo.
         assert!(follows_unrecovered(&[5], &[0, 20], 10));
         assert!(!follows_unrecovered(&[5], &[0, 7], 10));
+        assert!(!follows_unrecovered(&[5], &[5], 10));
+        assert!(follows_unrecovered(&[5], &[10], 10));
         assert!(!follows_unrecovered(&[], &[], 10));
     }
 }

@@ -163,7 +163,9 @@ fn ends_operand(token: &Token<'_>) -> bool {
 
 /// The guarded token stream; see the module header.
 pub struct TokenStream<'s, 'c> {
+    text: &'s str,
     lexer: Lexer<'s>,
+    prev_end: usize,
     ctx: &'c ParseCtx<'s>,
     nesting: Nesting,
     last_progress: u64,
@@ -175,7 +177,9 @@ impl<'s, 'c> TokenStream<'s, 'c> {
     /// A guarded stream over `text`, reporting into `ctx`.
     pub fn new(text: &'s str, ctx: &'c ParseCtx<'s>) -> TokenStream<'s, 'c> {
         TokenStream {
+            text,
             lexer: Lexer::new(text),
+            prev_end: 0,
             ctx,
             nesting: Nesting::new(),
             last_progress: 0,
@@ -200,6 +204,18 @@ impl<'s, 'c> TokenStream<'s, 'c> {
             LexErrorKind::RealNotFinite | LexErrorKind::MissingExponent => Some(Token::Real(0.0)),
             LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString => Some(Token::Invalid),
             LexErrorKind::UnterminatedComment => None,
+        }
+    }
+
+    /// Does `token` (at `start`) probably begin an item? Item keywords do, and so
+    /// does a name first on its line (an SDE `dx = …` or a run setting).
+    fn starts_item(&self, token: &Token<'_>, start: usize) -> bool {
+        match token {
+            Token::Let => true,
+            Token::Ident(_) | Token::Dt => {
+                self.prev_end == 0 || self.text.get(self.prev_end..start).is_some_and(|gap| gap.contains('\n'))
+            }
+            _ => starts_item(token),
         }
     }
 
@@ -240,9 +256,10 @@ impl<'s> Iterator for TokenStream<'s, '_> {
             if self.nesting.push(&token) > NEST_LIMIT {
                 return self.stop(Stop::TooDeep(Span::new(self.ctx.source, start, end)));
             }
-            if starts_item(&token) || token == Token::Let {
+            if self.starts_item(&token, start) {
                 self.ctx.item_starts.borrow_mut().push(start);
             }
+            self.prev_end = end;
             return Some(Ok((start, token, end)));
         }
     }
