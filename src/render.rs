@@ -69,7 +69,11 @@ fn render_one(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
             label = label.with_message(message);
         }
         if color {
-            label = label.with_color(if i == 0 { label_color(d.severity) } else { Color::Blue });
+            label = label.with_color(if i == 0 {
+                label_color(d.severity)
+            } else {
+                Color::Blue
+            });
         }
         report = report.with_label(label);
     }

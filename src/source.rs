@@ -77,6 +77,9 @@ impl SourceMap {
 
     /// All files, in id order.
     pub fn files(&self) -> impl Iterator<Item = (SourceId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (SourceId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (SourceId(i as u32), f))
     }
 }

@@ -17,16 +17,27 @@ use crate::source::{SourceId, Span};
 pub(crate) fn collect<'s>(ctx: &ParseCtx<'s>, last: Option<RawError<'s>>, text: &str) -> Vec<Diagnostic> {
     let source = ctx.source;
     let lex_errors = ctx.lex_errors.borrow();
-    let mut diags: Vec<Diagnostic> = lex_errors.iter().map(|e| lex_diagnostic(source, e, text)).collect();
+    let mut diags: Vec<Diagnostic> = lex_errors
+        .iter()
+        .map(|e| lex_diagnostic(source, e, text))
+        .collect();
     let eof_is_echo = ctx.stop.get().is_some()
         || lex_errors.iter().any(|e| {
-            matches!(e.kind, LexErrorKind::UnterminatedComment | LexErrorKind::UnterminatedString)
+            matches!(
+                e.kind,
+                LexErrorKind::UnterminatedComment | LexErrorKind::UnterminatedString
+            )
         });
     // Invalid characters stand for errors already reported: later errors up to
     // the next item are echoes of them.
     let mut anchors: Vec<usize> = lex_errors
         .iter()
-        .filter(|e| matches!(e.kind, LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString
+            )
+        })
         .map(|e| e.start)
         .collect();
     let recovered = ctx.recovered.borrow();
@@ -47,7 +58,12 @@ pub(crate) fn collect<'s>(ctx: &ParseCtx<'s>, last: Option<RawError<'s>>, text: 
             diags.push(parse_diagnostic(source, error));
         }
     }
-    diags.extend(ctx.too_deep.borrow().iter().map(|span| too_deep(*span, &too_deep_label())));
+    diags.extend(
+        ctx.too_deep
+            .borrow()
+            .iter()
+            .map(|span| too_deep(*span, &too_deep_label())),
+    );
     if let Some(Stop::TooDeep(span)) = ctx.stop.get() {
         diags.push(too_deep(span, "brackets and operators nest too deeply here"));
     }
@@ -120,13 +136,21 @@ pub(crate) fn parse_diagnostic(source: SourceId, error: &RawError<'_>) -> Diagno
         } => unexpected(Span::new(source, *l, *r), &token.describe(), expected),
         ParseError::ExtraToken { token: (l, token, r) } => {
             let found = token.describe();
-            Diagnostic::error("E0001", format!("unexpected {found} after the end of the expression"))
-                .with_label(Span::new(source, *l, *r), "nothing may follow the expression here")
+            Diagnostic::error(
+                "E0001",
+                format!("unexpected {found} after the end of the expression"),
+            )
+            .with_label(
+                Span::new(source, *l, *r),
+                "nothing may follow the expression here",
+            )
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(source, location.saturating_sub(1), *location);
             let what = expected_words(expected);
-            let closer = expected.iter().any(|e| matches!(e.trim_matches('"'), ")" | "]" | "}"));
+            let closer = expected
+                .iter()
+                .any(|e| matches!(e.trim_matches('"'), ")" | "]" | "}"));
             let help = if closer {
                 "the input ends too early: check that every `(`, `[` and `{` is closed"
             } else {
@@ -136,9 +160,8 @@ pub(crate) fn parse_diagnostic(source: SourceId, error: &RawError<'_>) -> Diagno
                 .with_label(span, format!("expected {what} after this"))
                 .with_help(help)
         }
-        ParseError::InvalidToken { location } => {
-            Diagnostic::error("E0003", "invalid character").with_label(Span::new(source, *location, *location), "")
-        }
+        ParseError::InvalidToken { location } => Diagnostic::error("E0003", "invalid character")
+            .with_label(Span::new(source, *location, *location), ""),
         ParseError::User { error } => lex_diagnostic(source, error, ""),
     }
 }
@@ -152,7 +175,18 @@ fn unexpected(span: Span, found: &str, expected: &[String]) -> Diagnostic {
     if found == "`=`" && expects("==") {
         d = d.with_help("to compare two values, write `==`");
     } else if matches!(found, "`dt`" | "`dW`") && expects("(") {
-        d = d.with_help("an SDE is written `dx = drift dt + diffusion dW`: each term ends with its `dt` or `dW`");
+        d = d.with_help(
+            "an SDE is written `dx = drift dt + diffusion dW`: each term ends with its `dt` or `dW`",
+        );
+    } else if matches!(found, "`if`" | "`let`") && expects("(") {
+        let construct = if found == "`if`" {
+            "if … then … else …"
+        } else {
+            "let … in …"
+        };
+        d = d.with_help(format!(
+            "inside a larger expression, put `{construct}` in parentheses"
+        ));
     } else if ["`<`", "`<=`", "`>`", "`>=`", "`==`", "`!=`"].contains(&found) && expects("&&") {
         d = d.with_help("comparisons do not chain: write `a < x && x < b`");
     }
@@ -170,16 +204,39 @@ struct Group {
 }
 
 const EXPRESSION: &[&str] = &[
-    "\"IDENT\"", "\"INT\"", "\"REAL\"", "\"(\"", "\"[\"", "\"-\"", "\"!\"", "\"if\"", "\"let\"", "\"true\"",
+    "\"IDENT\"",
+    "\"INT\"",
+    "\"REAL\"",
+    "\"(\"",
+    "\"[\"",
+    "\"-\"",
+    "\"!\"",
+    "\"if\"",
+    "\"let\"",
+    "\"true\"",
     "\"false\"",
 ];
 const OPERATOR: &[&str] = &[
-    "\"(\"", "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
-    "\">=\"", "\"&&\"", "\"||\"",
+    "\"(\"", "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"",
+    "\">\"", "\">=\"", "\"&&\"", "\"||\"",
 ];
-const ITEM: &[&str] = &["\"use\"", "\"param\"", "\"fn\"", "\"let\"", "\"model\"", "\"run\""];
+const ITEM: &[&str] = &[
+    "\"use\"",
+    "\"param\"",
+    "\"fn\"",
+    "\"let\"",
+    "\"model\"",
+    "\"run\"",
+];
 const MODEL_ITEM: &[&str] = &[
-    "\"state\"", "\"energy\"", "\"param\"", "\"let\"", "\"fn\"", "\"ito\"", "\"stratonovich\"", "\"IDENT\"",
+    "\"state\"",
+    "\"energy\"",
+    "\"param\"",
+    "\"let\"",
+    "\"fn\"",
+    "\"ito\"",
+    "\"stratonovich\"",
+    "\"IDENT\"",
 ];
 const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];
 
@@ -187,7 +244,13 @@ const GROUPS: &[Group] = &[
     Group {
         name: "an expression",
         required: &[
-            "\"IDENT\"", "\"INT\"", "\"REAL\"", "\"(\"", "\"[\"", "\"-\"", "\"true\"",
+            "\"IDENT\"",
+            "\"INT\"",
+            "\"REAL\"",
+            "\"(\"",
+            "\"[\"",
+            "\"-\"",
+            "\"true\"",
         ],
         members: EXPRESSION,
     },
@@ -260,9 +323,11 @@ pub(crate) fn lex_diagnostic(source: SourceId, e: &LexError, text: &str) -> Diag
         LexErrorKind::RealNotFinite => Diagnostic::error("E0004", "number is too large")
             .with_label(span, "this is infinite as a 64-bit floating-point number")
             .with_help("real numbers go up to about 1.8e308"),
-        LexErrorKind::MissingExponent => Diagnostic::error("E0004", "number has an exponent marker but no exponent")
-            .with_label(span, "expected digits after the `e`")
-            .with_help("write the exponent in full, as in `1e5` or `2.5e-3`"),
+        LexErrorKind::MissingExponent => {
+            Diagnostic::error("E0004", "number has an exponent marker but no exponent")
+                .with_label(span, "expected digits after the `e`")
+                .with_help("write the exponent in full, as in `1e5` or `2.5e-3`")
+        }
         LexErrorKind::UnterminatedComment => Diagnostic::error("E0005", "unterminated block comment")
             .with_label(span, "this comment is never closed")
             .with_help("close it with `*/`; block comments nest, so each `/*` needs its own `*/`"),
@@ -277,9 +342,15 @@ fn invalid_chars(span: Span, slice: &str) -> Diagnostic {
     let shown: String = slice.chars().take(8).flat_map(char::escape_debug).collect();
     let ellipsis = if slice.chars().nth(8).is_some() { "…" } else { "" };
     let (message, label) = if slice.chars().nth(1).is_some() {
-        (format!("invalid characters `{shown}{ellipsis}`"), "these characters have no meaning in sdelang")
+        (
+            format!("invalid characters `{shown}{ellipsis}`"),
+            "these characters have no meaning in sdelang",
+        )
     } else {
-        (format!("invalid character `{shown}`"), "this character has no meaning in sdelang")
+        (
+            format!("invalid character `{shown}`"),
+            "this character has no meaning in sdelang",
+        )
     };
     let d = Diagnostic::error("E0003", message).with_label(span, label);
     let first = slice.chars().next().unwrap_or(' ');

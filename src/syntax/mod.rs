@@ -21,6 +21,8 @@ pub mod depth;
 mod errors;
 pub mod lexer;
 mod stream;
+#[cfg(test)]
+mod tests;
 pub mod token;
 
 lalrpop_util::lalrpop_mod!(

@@ -86,11 +86,9 @@ impl Nesting {
                 self.frames.push(Frame::default());
                 self.total += 1;
             }
-            Token::RParen | Token::RBracket | Token::RBrace => {
-                if self.frames.len() > 1 {
-                    if let Some(f) = self.frames.pop() {
-                        self.total = self.total.saturating_sub(1 + f.prefix + f.chains);
-                    }
+            Token::RParen | Token::RBracket | Token::RBrace if self.frames.len() > 1 => {
+                if let Some(f) = self.frames.pop() {
+                    self.total = self.total.saturating_sub(1 + f.prefix + f.chains);
                 }
             }
             Token::Minus | Token::Bang if prefix_position => self.open(true),
@@ -213,7 +211,11 @@ impl<'s, 'c> TokenStream<'s, 'c> {
         match token {
             Token::Let => true,
             Token::Ident(_) | Token::Dt => {
-                self.prev_end == 0 || self.text.get(self.prev_end..start).is_some_and(|gap| gap.contains('\n'))
+                self.prev_end == 0
+                    || self
+                        .text
+                        .get(self.prev_end..start)
+                        .is_some_and(|gap| gap.contains('\n'))
             }
             _ => starts_item(token),
         }
@@ -272,7 +274,11 @@ mod tests {
 
     fn max_estimate(text: &str) -> u32 {
         let mut n = Nesting::new();
-        Lexer::new(text).filter_map(Result::ok).map(|(_, t, _)| n.push(&t)).max().unwrap_or(0)
+        Lexer::new(text)
+            .filter_map(Result::ok)
+            .map(|(_, t, _)| n.push(&t))
+            .max()
+            .unwrap_or(0)
     }
 
     #[test]
