@@ -131,6 +131,8 @@ pub struct ModelDecl {
 }
 
 /// An item inside a model.
+// SDE equations are the largest items; boxing them would only add noise to every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelItem {
     /// A model-local `param`.

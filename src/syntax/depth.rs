@@ -138,7 +138,11 @@ pub fn dismantle(expr: Expr) {
                     }
                 }
             }
-            ExprKind::Int(_) | ExprKind::Real(_) | ExprKind::Bool(_) | ExprKind::Name(_) | ExprKind::Error => {}
+            ExprKind::Int(_)
+            | ExprKind::Real(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Name(_)
+            | ExprKind::Error => {}
         }
     }
 }

@@ -17,16 +17,27 @@ use crate::source::{SourceId, Span};
 pub(crate) fn collect<'s>(ctx: &ParseCtx<'s>, last: Option<RawError<'s>>, text: &str) -> Vec<Diagnostic> {
     let source = ctx.source;
     let lex_errors = ctx.lex_errors.borrow();
-    let mut diags: Vec<Diagnostic> = lex_errors.iter().map(|e| lex_diagnostic(source, e, text)).collect();
+    let mut diags: Vec<Diagnostic> = lex_errors
+        .iter()
+        .map(|e| lex_diagnostic(source, e, text))
+        .collect();
     let eof_is_echo = ctx.stop.get().is_some()
         || lex_errors.iter().any(|e| {
-            matches!(e.kind, LexErrorKind::UnterminatedComment | LexErrorKind::UnterminatedString)
+            matches!(
+                e.kind,
+                LexErrorKind::UnterminatedComment | LexErrorKind::UnterminatedString
+            )
         });
     // Invalid characters stand for errors already reported: later errors up to
     // the next item are echoes of them.
     let mut anchors: Vec<usize> = lex_errors
         .iter()
-        .filter(|e| matches!(e.kind, LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString
+            )
+        })
         .map(|e| e.start)
         .collect();
     let recovered = ctx.recovered.borrow();
@@ -47,9 +58,14 @@ pub(crate) fn collect<'s>(ctx: &ParseCtx<'s>, last: Option<RawError<'s>>, text: 
             diags.push(parse_diagnostic(source, error));
         }
     }
-    diags.extend(ctx.too_deep.borrow().iter().map(|span| too_deep(*span)));
+    diags.extend(
+        ctx.too_deep
+            .borrow()
+            .iter()
+            .map(|span| too_deep(*span, &too_deep_label())),
+    );
     if let Some(Stop::TooDeep(span)) = ctx.stop.get() {
-        diags.push(too_deep(span));
+        diags.push(too_deep(span, "brackets and operators nest too deeply here"));
     }
     finish(diags)
 }
@@ -67,12 +83,13 @@ fn finish(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
-/// Is `at` after an earlier error with no item keyword in between?
+/// Is `at` after an earlier error with no item start in between? (Recovery
+/// resumes at an item start; an error before the next one is an echo.)
 fn follows_unrecovered(anchors: &[usize], item_starts: &[usize], at: usize) -> bool {
     let Some(&prev) = anchors.iter().rev().find(|a| **a < at) else {
         return false;
     };
-    let first_after = item_starts.partition_point(|s| *s <= prev);
+    let first_after = item_starts.partition_point(|s| *s < prev);
     !matches!(item_starts.get(first_after), Some(s) if *s < at)
 }
 
@@ -86,10 +103,15 @@ fn position(error: &RawError<'_>) -> usize {
 }
 
 /// E0006 at `span`.
-pub(crate) fn too_deep(span: Span) -> Diagnostic {
+pub(crate) fn too_deep(span: Span, label: &str) -> Diagnostic {
     Diagnostic::error("E0006", "expression nested too deeply")
-        .with_label(span, format!("this nests more than {MAX_DEPTH} levels deep"))
+        .with_label(span, label)
         .with_help("split it into smaller pieces with `let`, or write long sums as `sum(i in 0..n, …)`")
+}
+
+/// The label of an expression cut off by the parser for being too deep.
+pub(crate) fn too_deep_label() -> String {
+    format!("this nests more than {MAX_DEPTH} levels deep")
 }
 
 /// E0007: the source is larger than the parser accepts.
@@ -114,19 +136,32 @@ pub(crate) fn parse_diagnostic(source: SourceId, error: &RawError<'_>) -> Diagno
         } => unexpected(Span::new(source, *l, *r), &token.describe(), expected),
         ParseError::ExtraToken { token: (l, token, r) } => {
             let found = token.describe();
-            Diagnostic::error("E0001", format!("unexpected {found} after the end of the expression"))
-                .with_label(Span::new(source, *l, *r), "nothing may follow the expression here")
+            Diagnostic::error(
+                "E0001",
+                format!("unexpected {found} after the end of the expression"),
+            )
+            .with_label(
+                Span::new(source, *l, *r),
+                "nothing may follow the expression here",
+            )
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(source, location.saturating_sub(1), *location);
             let what = expected_words(expected);
+            let closer = expected
+                .iter()
+                .any(|e| matches!(e.trim_matches('"'), ")" | "]" | "}"));
+            let help = if closer {
+                "the input ends too early: check that every `(`, `[` and `{` is closed"
+            } else {
+                "the input ends too early: is something missing at the end?"
+            };
             Diagnostic::error("E0002", "unexpected end of input")
                 .with_label(span, format!("expected {what} after this"))
-                .with_help("the text ends in the middle of an item: is something missing at the end?")
+                .with_help(help)
         }
-        ParseError::InvalidToken { location } => {
-            Diagnostic::error("E0003", "invalid character").with_label(Span::new(source, *location, *location), "")
-        }
+        ParseError::InvalidToken { location } => Diagnostic::error("E0003", "invalid character")
+            .with_label(Span::new(source, *location, *location), ""),
         ParseError::User { error } => lex_diagnostic(source, error, ""),
     }
 }
@@ -136,8 +171,24 @@ fn unexpected(span: Span, found: &str, expected: &[String]) -> Diagnostic {
     let what = expected_words(expected);
     let mut d = Diagnostic::error("E0001", format!("expected {what}, found {found}"))
         .with_label(span, format!("expected {what}"));
-    if found == "`=`" && expected.iter().any(|e| e == "\"==\"") {
+    let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
+    if found == "`=`" && expects("==") {
         d = d.with_help("to compare two values, write `==`");
+    } else if matches!(found, "`dt`" | "`dW`") && expects("(") {
+        d = d.with_help(
+            "an SDE is written `dx = drift dt + diffusion dW`: each term ends with its `dt` or `dW`",
+        );
+    } else if matches!(found, "`if`" | "`let`") && expects("(") {
+        let construct = if found == "`if`" {
+            "if … then … else …"
+        } else {
+            "let … in …"
+        };
+        d = d.with_help(format!(
+            "inside a larger expression, put `{construct}` in parentheses"
+        ));
+    } else if ["`<`", "`<=`", "`>`", "`>=`", "`==`", "`!=`"].contains(&found) && expects("&&") {
+        d = d.with_help("comparisons do not chain: write `a < x && x < b`");
     }
     d
 }
@@ -153,23 +204,54 @@ struct Group {
 }
 
 const EXPRESSION: &[&str] = &[
-    "\"IDENT\"", "\"INT\"", "\"REAL\"", "\"(\"", "\"[\"", "\"-\"", "\"!\"", "\"if\"", "\"let\"", "\"true\"",
+    "\"IDENT\"",
+    "\"INT\"",
+    "\"REAL\"",
+    "\"(\"",
+    "\"[\"",
+    "\"-\"",
+    "\"!\"",
+    "\"if\"",
+    "\"let\"",
+    "\"true\"",
     "\"false\"",
 ];
 const OPERATOR: &[&str] = &[
-    "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"", "\">\"",
-    "\">=\"", "\"&&\"", "\"||\"",
+    "\"(\"", "\"+\"", "\"-\"", "\"*\"", "\"/\"", "\"^\"", "\"[\"", "\"==\"", "\"!=\"", "\"<\"", "\"<=\"",
+    "\">\"", "\">=\"", "\"&&\"", "\"||\"",
 ];
-const ITEM: &[&str] = &["\"use\"", "\"param\"", "\"fn\"", "\"let\"", "\"model\"", "\"run\""];
+const ITEM: &[&str] = &[
+    "\"use\"",
+    "\"param\"",
+    "\"fn\"",
+    "\"let\"",
+    "\"model\"",
+    "\"run\"",
+];
 const MODEL_ITEM: &[&str] = &[
-    "\"state\"", "\"energy\"", "\"param\"", "\"let\"", "\"fn\"", "\"ito\"", "\"stratonovich\"", "\"IDENT\"",
+    "\"state\"",
+    "\"energy\"",
+    "\"param\"",
+    "\"let\"",
+    "\"fn\"",
+    "\"ito\"",
+    "\"stratonovich\"",
+    "\"IDENT\"",
 ];
 const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];
 
 const GROUPS: &[Group] = &[
     Group {
         name: "an expression",
-        required: EXPRESSION,
+        required: &[
+            "\"IDENT\"",
+            "\"INT\"",
+            "\"REAL\"",
+            "\"(\"",
+            "\"[\"",
+            "\"-\"",
+            "\"true\"",
+        ],
         members: EXPRESSION,
     },
     Group {
@@ -241,9 +323,11 @@ pub(crate) fn lex_diagnostic(source: SourceId, e: &LexError, text: &str) -> Diag
         LexErrorKind::RealNotFinite => Diagnostic::error("E0004", "number is too large")
             .with_label(span, "this is infinite as a 64-bit floating-point number")
             .with_help("real numbers go up to about 1.8e308"),
-        LexErrorKind::MissingExponent => Diagnostic::error("E0004", "number has an exponent marker but no exponent")
-            .with_label(span, "expected digits after the `e`")
-            .with_help("write the exponent in full, as in `1e5` or `2.5e-3`"),
+        LexErrorKind::MissingExponent => {
+            Diagnostic::error("E0004", "number has an exponent marker but no exponent")
+                .with_label(span, "expected digits after the `e`")
+                .with_help("write the exponent in full, as in `1e5` or `2.5e-3`")
+        }
         LexErrorKind::UnterminatedComment => Diagnostic::error("E0005", "unterminated block comment")
             .with_label(span, "this comment is never closed")
             .with_help("close it with `*/`; block comments nest, so each `/*` needs its own `*/`"),
@@ -258,9 +342,15 @@ fn invalid_chars(span: Span, slice: &str) -> Diagnostic {
     let shown: String = slice.chars().take(8).flat_map(char::escape_debug).collect();
     let ellipsis = if slice.chars().nth(8).is_some() { "…" } else { "" };
     let (message, label) = if slice.chars().nth(1).is_some() {
-        (format!("invalid characters `{shown}{ellipsis}`"), "these characters have no meaning in sdelang")
+        (
+            format!("invalid characters `{shown}{ellipsis}`"),
+            "these characters have no meaning in sdelang",
+        )
     } else {
-        (format!("invalid character `{shown}`"), "this character has no meaning in sdelang")
+        (
+            format!("invalid character `{shown}`"),
+            "this character has no meaning in sdelang",
+        )
     };
     let d = Diagnostic::error("E0003", message).with_label(span, label);
     let first = slice.chars().next().unwrap_or(' ');
@@ -300,6 +390,8 @@ mod tests {
         // An error at 10 after one at 5 with no item keyword between is an echo.
         assert!(follows_unrecovered(&[5], &[0, 20], 10));
         assert!(!follows_unrecovered(&[5], &[0, 7], 10));
+        assert!(!follows_unrecovered(&[5], &[5], 10));
+        assert!(follows_unrecovered(&[5], &[10], 10));
         assert!(!follows_unrecovered(&[], &[], 10));
     }
 }

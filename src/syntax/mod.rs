@@ -21,6 +21,8 @@ pub mod depth;
 mod errors;
 pub mod lexer;
 mod stream;
+#[cfg(test)]
+mod tests;
 pub mod token;
 
 lalrpop_util::lalrpop_mod!(
@@ -55,7 +57,7 @@ pub fn parse_program(source: SourceId, text: &str) -> Result<ast::Program, Vec<D
     let mut diags = errors::collect(&ctx, last, text);
     if let Some(p) = &program {
         if let Some(e) = depth::first_too_deep(p, MAX_DEPTH as usize) {
-            diags.push(errors::too_deep(e.span));
+            diags.push(errors::too_deep(e.span, &errors::too_deep_label()));
         }
     }
     match program {
@@ -83,7 +85,7 @@ pub fn parse_expr(source: SourceId, text: &str) -> Result<ast::Expr, Vec<Diagnos
     let mut diags = errors::collect(&ctx, last, text);
     if let Some(e) = &expr {
         if depth::expr_depth(e) > MAX_DEPTH as usize {
-            diags.push(errors::too_deep(e.span));
+            diags.push(errors::too_deep(e.span, &errors::too_deep_label()));
         }
     }
     match expr {

@@ -86,11 +86,9 @@ impl Nesting {
                 self.frames.push(Frame::default());
                 self.total += 1;
             }
-            Token::RParen | Token::RBracket | Token::RBrace => {
-                if self.frames.len() > 1 {
-                    if let Some(f) = self.frames.pop() {
-                        self.total = self.total.saturating_sub(1 + f.prefix + f.chains);
-                    }
+            Token::RParen | Token::RBracket | Token::RBrace if self.frames.len() > 1 => {
+                if let Some(f) = self.frames.pop() {
+                    self.total = self.total.saturating_sub(1 + f.prefix + f.chains);
                 }
             }
             Token::Minus | Token::Bang if prefix_position => self.open(true),
@@ -163,7 +161,9 @@ fn ends_operand(token: &Token<'_>) -> bool {
 
 /// The guarded token stream; see the module header.
 pub struct TokenStream<'s, 'c> {
+    text: &'s str,
     lexer: Lexer<'s>,
+    prev_end: usize,
     ctx: &'c ParseCtx<'s>,
     nesting: Nesting,
     last_progress: u64,
@@ -175,7 +175,9 @@ impl<'s, 'c> TokenStream<'s, 'c> {
     /// A guarded stream over `text`, reporting into `ctx`.
     pub fn new(text: &'s str, ctx: &'c ParseCtx<'s>) -> TokenStream<'s, 'c> {
         TokenStream {
+            text,
             lexer: Lexer::new(text),
+            prev_end: 0,
             ctx,
             nesting: Nesting::new(),
             last_progress: 0,
@@ -200,6 +202,22 @@ impl<'s, 'c> TokenStream<'s, 'c> {
             LexErrorKind::RealNotFinite | LexErrorKind::MissingExponent => Some(Token::Real(0.0)),
             LexErrorKind::InvalidChar | LexErrorKind::UnterminatedString => Some(Token::Invalid),
             LexErrorKind::UnterminatedComment => None,
+        }
+    }
+
+    /// Does `token` (at `start`) probably begin an item? Item keywords do, and so
+    /// does a name first on its line (an SDE `dx = …` or a run setting).
+    fn starts_item(&self, token: &Token<'_>, start: usize) -> bool {
+        match token {
+            Token::Let => true,
+            Token::Ident(_) | Token::Dt => {
+                self.prev_end == 0
+                    || self
+                        .text
+                        .get(self.prev_end..start)
+                        .is_some_and(|gap| gap.contains('\n'))
+            }
+            _ => starts_item(token),
         }
     }
 
@@ -240,9 +258,10 @@ impl<'s> Iterator for TokenStream<'s, '_> {
             if self.nesting.push(&token) > NEST_LIMIT {
                 return self.stop(Stop::TooDeep(Span::new(self.ctx.source, start, end)));
             }
-            if starts_item(&token) || token == Token::Let {
+            if self.starts_item(&token, start) {
                 self.ctx.item_starts.borrow_mut().push(start);
             }
+            self.prev_end = end;
             return Some(Ok((start, token, end)));
         }
     }
@@ -255,7 +274,11 @@ mod tests {
 
     fn max_estimate(text: &str) -> u32 {
         let mut n = Nesting::new();
-        Lexer::new(text).filter_map(Result::ok).map(|(_, t, _)| n.push(&t)).max().unwrap_or(0)
+        Lexer::new(text)
+            .filter_map(Result::ok)
+            .map(|(_, t, _)| n.push(&t))
+            .max()
+            .unwrap_or(0)
     }
 
     #[test]

@@ -340,8 +340,14 @@ mod tests {
     fn numbers() {
         assert_eq!(lex("10_000"), vec![Ok(Token::Int(10_000))]);
         assert_eq!(lex("1_000.5"), vec![Ok(Token::Real(1000.5))]);
-        assert_eq!(lex("2.5E+4 1e-3"), vec![Ok(Token::Real(2.5e4)), Ok(Token::Real(1e-3))]);
-        assert_eq!(lex("0..d"), vec![Ok(Token::Int(0)), Ok(Token::DotDot), Ok(Token::Ident("d"))]);
+        assert_eq!(
+            lex("2.5E+4 1e-3"),
+            vec![Ok(Token::Real(2.5e4)), Ok(Token::Real(1e-3))]
+        );
+        assert_eq!(
+            lex("0..d"),
+            vec![Ok(Token::Int(0)), Ok(Token::DotDot), Ok(Token::Ident("d"))]
+        );
         assert_eq!(lex("99999999999999999999"), vec![Err(LexErrorKind::IntOverflow)]);
         assert_eq!(lex("1e999"), vec![Err(LexErrorKind::RealNotFinite)]);
         assert_eq!(lex("1e+"), vec![Err(LexErrorKind::MissingExponent)]);
@@ -349,14 +355,20 @@ mod tests {
 
     #[test]
     fn comments_and_keywords() {
-        assert_eq!(lex("a /* x /* y */ z */ b // c\n dt dW dWx"), vec![
-            Ok(Token::Ident("a")),
-            Ok(Token::Ident("b")),
-            Ok(Token::Dt),
-            Ok(Token::DW),
-            Ok(Token::Ident("dWx")),
-        ]);
-        assert_eq!(lex("a /* /* */"), vec![Ok(Token::Ident("a")), Err(LexErrorKind::UnterminatedComment)]);
+        assert_eq!(
+            lex("a /* x /* y */ z */ b // c\n dt dW dWx"),
+            vec![
+                Ok(Token::Ident("a")),
+                Ok(Token::Ident("b")),
+                Ok(Token::Dt),
+                Ok(Token::DW),
+                Ok(Token::Ident("dWx")),
+            ]
+        );
+        assert_eq!(
+            lex("a /* /* */"),
+            vec![Ok(Token::Ident("a")), Err(LexErrorKind::UnterminatedComment)]
+        );
         assert_eq!(lex("\"f.sde\""), vec![Ok(Token::Str("f.sde"))]);
         assert_eq!(lex("\"f.sde"), vec![Err(LexErrorKind::UnterminatedString)]);
     }
