@@ -89,11 +89,24 @@ pub struct Arena {
     nodes: Vec<Node>,
     info: Vec<NodeInfo>,
     lookup: HashMap<Node, NodeId>,
+    /// One past the largest index variable id seen (for fresh variables).
+    next_var: u32,
 }
 
 /// Free variables of an index expression.
 pub fn index_vars(ix: &Index) -> impl Iterator<Item = IndexVar> + '_ {
     ix.terms.iter().map(|(v, _)| *v)
+}
+
+/// `ix` with variable `from` renamed to `to`.
+pub fn rename_index(ix: &Index, from: IndexVar, to: IndexVar) -> Index {
+    let mut terms: Vec<(IndexVar, i64)> =
+        ix.terms.iter().map(|(v, c)| (if *v == from { to } else { *v }, *c)).collect();
+    terms.sort();
+    Index {
+        constant: ix.constant,
+        terms,
+    }
 }
 
 fn union(a: &[IndexVar], b: &[IndexVar]) -> Vec<IndexVar> {
@@ -151,11 +164,75 @@ impl Arena {
             return *id;
         }
         let info = self.compute_info(&node);
+        let bound = match &node {
+            Node::Reduce { var, .. } => Some(var.0),
+            _ => None,
+        };
+        for v in info.free.iter().map(|v| v.0).chain(bound) {
+            self.next_var = self.next_var.max(v + 1);
+        }
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node.clone());
         self.info.push(info);
         self.lookup.insert(node, id);
         id
+    }
+
+    /// An index variable used by no node so far.
+    pub fn fresh_var(&mut self) -> IndexVar {
+        let v = IndexVar(self.next_var);
+        self.next_var += 1;
+        v
+    }
+
+    /// Makes sure fresh variables are numbered from at least `n` (ids the model
+    /// allocated but no node mentions yet).
+    pub fn reserve_vars(&mut self, n: u32) {
+        self.next_var = self.next_var.max(n);
+    }
+
+    /// `id` with the free variable `from` renamed to `to` (a fresh variable).
+    pub fn rename_var(&mut self, id: NodeId, from: IndexVar, to: IndexVar) -> NodeId {
+        let mut memo: HashMap<NodeId, NodeId> = HashMap::new();
+        for n in self.topo_order(&[id]) {
+            let new = if self.info(n).free.contains(&from) {
+                let r = |k: NodeId| memo.get(&k).copied().unwrap_or(k);
+                let ren = |ix: &Index| rename_index(ix, from, to);
+                let node = match self.node(n).clone() {
+                    Node::Param(p, ix) => Node::Param(p, ren(&ix)),
+                    Node::State(s, ix) => Node::State(s, ren(&ix)),
+                    Node::Table(t, ix) => Node::Table(t, ren(&ix)),
+                    Node::IndexValue(ix) => Node::IndexValue(ren(&ix)),
+                    Node::Unary(f, a) => Node::Unary(f, r(a)),
+                    Node::Binary(f, a, b) => Node::Binary(f, r(a), r(b)),
+                    Node::Compare(op, a, b) => Node::Compare(op, r(a), r(b)),
+                    Node::And(a, b) => Node::And(r(a), r(b)),
+                    Node::Or(a, b) => Node::Or(r(a), r(b)),
+                    Node::Not(a) => Node::Not(r(a)),
+                    Node::Select(c, a, b) => Node::Select(r(c), r(a), r(b)),
+                    Node::NoGrad(a) => Node::NoGrad(r(a)),
+                    Node::Reduce {
+                        op,
+                        var,
+                        lo,
+                        hi,
+                        body,
+                    } => Node::Reduce {
+                        op,
+                        var,
+                        lo: ren(&lo),
+                        hi: ren(&hi),
+                        body: r(body),
+                    },
+                    leaf => leaf,
+                };
+                self.intern(node)
+            } else {
+                n
+            };
+            memo.insert(n, new);
+        }
+        memo.get(&id).copied().unwrap_or(id)
     }
 
     /// A constant node (−0 is normalised to 0 so that both intern alike).

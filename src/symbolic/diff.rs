@@ -105,6 +105,15 @@ impl Arena {
                     hi,
                     body,
                 } => {
+                    // A reduction whose variable is already bound by an enclosing loop
+                    // (a Hessian row loop reuses the gradient's variable) is renamed,
+                    // so the loop opened for its body does not shadow the outer one.
+                    let (v, body) = if bound.contains(&v) {
+                        let fresh = self.fresh_var();
+                        (fresh, self.rename_var(body, v, fresh))
+                    } else {
+                        (v, body)
+                    };
                     let body_adj = self.reduce_body_adjoint(op, id, body, a);
                     let mut inner_bound = bound.to_vec();
                     inner_bound.push(v);

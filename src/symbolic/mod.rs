@@ -91,6 +91,7 @@ pub struct System {
 /// Builds the symbolic system of a checked model.
 pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnostic>> {
     let mut arena = Arena::new();
+    arena.reserve_vars(model.index_vars);
     let mut conv = Converter {
         arena: &mut arena,
         memo: HashMap::new(),
