@@ -25,6 +25,8 @@ model ou {
   state z: real[2]
   stratonovich dy = -k * y dt - 0.5 * y dW
   dz[i] = -z[i] dt + sqrt(2) dW[i]
+  state w: real
+  dw = -w dt + dW
 }
 run {
   method = mala(step = 0.1), steps = 10_000
@@ -98,6 +100,7 @@ fn precedence_and_associativity() {
         ("[1, 2.5, 1e-3, 10_000]", "[1, 2.5, 0.001, 10000]"),
         ("(((x)))", "x"),
         ("mala", "mala"),
+        ("euler_maruyama(dt = 0.01)", "euler_maruyama(dt=0.01)"),
     ];
     for (text, want) in cases {
         assert_eq!(shape(&expr(text)), want, "{text}");
@@ -124,6 +127,10 @@ fn example_program_parses() {
     };
     assert_eq!(dz.index.as_ref().unwrap().name, "i");
     assert_eq!(dz.noise.as_ref().unwrap().index.as_ref().unwrap().name, "i");
+    let Some(ModelItem::Sde(dw)) = ou.items.get(5) else {
+        panic!("expected dw")
+    };
+    assert_eq!(shape(&dw.noise.as_ref().unwrap().coeff), "1.0");
     let Some(Item::Run(run)) = p.items.get(8) else {
         panic!("expected run")
     };
