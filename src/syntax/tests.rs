@@ -329,3 +329,12 @@ fn deep_but_allowed_expressions_parse() {
         expr(&format!("{}1{}", "(".repeat(200), ")".repeat(200)));
     });
 }
+
+#[test]
+fn large_valid_file_parses() {
+    on_small_stack(|| {
+        let text = "param a = [1, 2.5, x^2 + f(y, i in 0..3)]\n".repeat(10_000);
+        let p = parse_program(SourceId(0), &text).unwrap();
+        assert_eq!(p.items.len(), 10_000);
+    });
+}
