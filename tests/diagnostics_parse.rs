@@ -129,3 +129,46 @@ golden!(
     if_needs_parentheses,
     "model m {\n  state x: real\n  energy U = x^2 + if x > 0 then x else 0\n}\n"
 );
+
+/// Every ```sde block of the docs is a complete program and parses; every
+/// ```sde-fragment block parses as items, as model items or as an expression.
+#[test]
+fn docs_code_blocks_parse() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs");
+    for file in ["language.md", "errors.md"] {
+        let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+            continue;
+        };
+        let mut lang: Option<String> = None;
+        let mut block = String::new();
+        for line in text.lines() {
+            match (&lang, line.strip_prefix("```")) {
+                (None, Some(tag)) => {
+                    lang = Some(tag.trim().to_string());
+                    block.clear();
+                }
+                (Some(tag), Some(_)) => {
+                    let ok = match tag.as_str() {
+                        "sde" => parse_program(sdelang::source::SourceId(0), &block).is_ok(),
+                        "sde-fragment" => fragment_parses(&block),
+                        _ => true,
+                    };
+                    assert!(ok, "{file}: block does not parse:\n{block}");
+                    lang = None;
+                }
+                (Some(_), None) => {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+fn fragment_parses(block: &str) -> bool {
+    let id = sdelang::source::SourceId(0);
+    parse_program(id, block).is_ok()
+        || parse_program(id, &format!("model m {{\n{block}}}")).is_ok()
+        || parse_expr(id, block).is_ok()
+}

@@ -25,6 +25,8 @@ model ou {
   state z: real[2]
   stratonovich dy = -k * y dt - 0.5 * y dW
   dz[i] = -z[i] dt + sqrt(2) dW[i]
+  state w: real
+  dw = -w dt + dW
 }
 run {
   method = mala(step = 0.1), steps = 10_000
@@ -98,6 +100,7 @@ fn precedence_and_associativity() {
         ("[1, 2.5, 1e-3, 10_000]", "[1, 2.5, 0.001, 10000]"),
         ("(((x)))", "x"),
         ("mala", "mala"),
+        ("euler_maruyama(dt = 0.01)", "euler_maruyama(dt=0.01)"),
     ];
     for (text, want) in cases {
         assert_eq!(shape(&expr(text)), want, "{text}");
@@ -124,6 +127,10 @@ fn example_program_parses() {
     };
     assert_eq!(dz.index.as_ref().unwrap().name, "i");
     assert_eq!(dz.noise.as_ref().unwrap().index.as_ref().unwrap().name, "i");
+    let Some(ModelItem::Sde(dw)) = ou.items.get(5) else {
+        panic!("expected dw")
+    };
+    assert_eq!(shape(&dw.noise.as_ref().unwrap().coeff), "1.0");
     let Some(Item::Run(run)) = p.items.get(8) else {
         panic!("expected run")
     };
@@ -320,5 +327,14 @@ fn deep_but_allowed_expressions_parse() {
         assert!(matches!(e.kind, ExprKind::Unary(UnOp::Neg, _)));
         expr(&format!("1{}", "+1".repeat(150)));
         expr(&format!("{}1{}", "(".repeat(200), ")".repeat(200)));
+    });
+}
+
+#[test]
+fn large_valid_file_parses() {
+    on_small_stack(|| {
+        let text = "param a = [1, 2.5, x^2 + f(y, i in 0..3)]\n".repeat(10_000);
+        let p = parse_program(SourceId(0), &text).unwrap();
+        assert_eq!(p.items.len(), 10_000);
     });
 }
