@@ -25,7 +25,10 @@ struct Moments {
 
 impl Recorder for Moments {
     fn record(&mut self, _step: u64, _t: f64, x: &[f64]) -> io::Result<()> {
-        let (f, l) = (x.first().copied().unwrap_or(0.0), x.last().copied().unwrap_or(0.0));
+        let (f, l) = (
+            x.first().copied().unwrap_or(0.0),
+            x.last().copied().unwrap_or(0.0),
+        );
         self.n += 1;
         self.s1f += f;
         self.s2f += f * f;
@@ -63,7 +66,13 @@ fn baseline_binary() -> Option<PathBuf> {
 
 fn baseline_rate(bin: &Path, method: &str, steps: u64) -> Option<f64> {
     let out = Command::new(bin)
-        .args([&format!("w1-{method}"), "--steps", &steps.to_string(), "--chains", "16"])
+        .args([
+            &format!("w1-{method}"),
+            "--steps",
+            &steps.to_string(),
+            "--chains",
+            "16",
+        ])
         .env("PEER_THREADS", "2")
         .output()
         .ok()?;
@@ -87,17 +96,31 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("compiled {} in {:.1} ms", path.display(), t0.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "compiled {} in {:.1} ms",
+        path.display(),
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     let d = compiled.model.state_size();
     let bin = baseline_binary();
     if bin.is_none() {
         eprintln!("warning: the baseline could not be built; printing sdelang figures only");
     }
     println!("W1 gauss-1k: d = {d}, 16 chains x {steps} steps, {reps} alternating repetitions (median)");
-    println!("{:<8} {:>16} {:>16} {:>8}", "method", "sdelang dim-st/s", "baseline dim-st/s", "ratio");
+    println!(
+        "{:<8} {:>16} {:>16} {:>8}",
+        "method", "sdelang dim-st/s", "baseline dim-st/s", "ratio"
+    );
     for (name, method) in [
         ("ula", Method::Ula { step: 0.01 }),
-        ("baoab", Method::Baoab { step: 0.1, friction: 1.0, mass: 1.0 }),
+        (
+            "baoab",
+            Method::Baoab {
+                step: 0.1,
+                friction: 1.0,
+                mass: 1.0,
+            },
+        ),
     ] {
         let config = RunConfig {
             method,

@@ -109,10 +109,7 @@ pub fn compile_source(
     let mut timings = Timings::default();
     let fail = |sources: SourceMap, mut diagnostics: Vec<Diagnostic>| {
         crate::diagnostic::sort_by_position(&mut diagnostics);
-        Failure {
-            sources,
-            diagnostics,
-        }
+        Failure { sources, diagnostics }
     };
     let start = Instant::now();
     let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
@@ -239,14 +236,21 @@ pub fn parse_init(
     let (name, value_start) = split_assignment(id, text).map_err(|d| vec![d])?;
     let Some(state) = model.states.iter().find(|s| s.name == name) else {
         let names: Vec<&str> = model.states.iter().map(|s| s.name.as_str()).collect();
-        let mut d = Diagnostic::error("E0101", format!("`{name}` is not a state of model `{}`", model.name))
-            .with_label(crate::source::Span::new(id, 0, name.len()), "unknown state");
+        let mut d = Diagnostic::error(
+            "E0101",
+            format!("`{name}` is not a state of model `{}`", model.name),
+        )
+        .with_label(crate::source::Span::new(id, 0, name.len()), "unknown state");
         if let Some(best) = crate::diagnostic::did_you_mean(name, names.iter().copied()).first() {
             d = d.with_help(format!("did you mean `{best}`?"));
         }
         return Err(vec![d]);
     };
-    let padded = format!("{}{}", " ".repeat(value_start), text.get(value_start..).unwrap_or(""));
+    let padded = format!(
+        "{}{}",
+        " ".repeat(value_start),
+        text.get(value_start..).unwrap_or("")
+    );
     let expr = syntax::parse_expr(id, &padded)?;
     let values = resolve::check_constant(&expr, state.size(), &format!("state `{name}`"))?;
     Ok((name.to_string(), values))

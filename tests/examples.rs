@@ -23,7 +23,11 @@ fn examples_compile() {
     assert!(examples.len() >= 4, "{examples:?}");
     for path in examples {
         if let Err(f) = compile_file(&path, &CompileOptions::default()) {
-            panic!("{}:\n{}", path.display(), sdelang::render::render(&f.diagnostics, &f.sources, false));
+            panic!(
+                "{}:\n{}",
+                path.display(),
+                sdelang::render::render(&f.diagnostics, &f.sources, false)
+            );
         }
     }
 }
@@ -34,7 +38,11 @@ fn stdlib_modules_compile() {
     assert!(modules.len() >= 7, "{modules:?}");
     for path in modules {
         if let Err(f) = compile_file(&path, &CompileOptions::default()) {
-            panic!("{}:\n{}", path.display(), sdelang::render::render(&f.diagnostics, &f.sources, false));
+            panic!(
+                "{}:\n{}",
+                path.display(),
+                sdelang::render::render(&f.diagnostics, &f.sources, false)
+            );
         }
     }
 }
@@ -45,7 +53,7 @@ fn sde_blocks(text: &str) -> Vec<String> {
     let mut current: Option<String> = None;
     for line in text.lines() {
         match (&mut current, line.trim_start()) {
-            (None, l) if l == "```sde" => current = Some(String::new()),
+            (None, "```sde") => current = Some(String::new()),
             (Some(_), l) if l.starts_with("```") => {
                 if let Some(b) = current.take() {
                     if b.contains("model ") {

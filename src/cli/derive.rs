@@ -84,7 +84,11 @@ pub fn derive(args: &DeriveArgs) -> i32 {
 
 fn names(model: &Model) -> (Vec<String>, Vec<(String, bool)>) {
     let params = model.params.iter().map(|p| p.name.clone()).collect();
-    let states = model.states.iter().map(|s| (s.name.clone(), s.len.is_some())).collect();
+    let states = model
+        .states
+        .iter()
+        .map(|s| (s.name.clone(), s.len.is_some()))
+        .collect();
     (params, states)
 }
 
@@ -115,7 +119,11 @@ fn formulas(c: &Compilation) -> String {
         }
     }
     for eq in &sys.sdes {
-        let state = c.model.states.get(eq.state.0 as usize).map_or("?", |s| s.name.as_str());
+        let state = c
+            .model
+            .states
+            .get(eq.state.0 as usize)
+            .map_or("?", |s| s.name.as_str());
         let lhs = match &eq.components {
             SdeComponents::Scalar => format!("d{state}"),
             SdeComponents::Each(v) => format!("d{state}[{}]", index_str(&Index::var(*v))),
@@ -207,7 +215,10 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
 fn fmt_vec(v: &[f64]) -> String {
     match v {
         [one] => format!("{one}"),
-        _ => format!("[{}]", v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "[{}]",
+            v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -225,7 +236,10 @@ fn to_json(values: &[(String, Vec<f64>)]) -> String {
         .map(|(k, v)| {
             let val = match v.as_slice() {
                 [one] if k == "energy" => json_num(*one),
-                _ => format!("[{}]", v.iter().map(|x| json_num(*x)).collect::<Vec<_>>().join(",")),
+                _ => format!(
+                    "[{}]",
+                    v.iter().map(|x| json_num(*x)).collect::<Vec<_>>().join(",")
+                ),
             };
             format!("\"{k}\":{val}")
         })

@@ -108,7 +108,10 @@ pub fn report(diags: &[Diagnostic], sources: &SourceMap) {
 /// Renders a failed compilation and returns the exit code.
 pub fn report_failure(f: &Failure) -> i32 {
     report(&f.diagnostics, &f.sources);
-    if f.diagnostics.iter().any(|d| d.severity == sdelang::diagnostic::Severity::Bug) {
+    if f.diagnostics
+        .iter()
+        .any(|d| d.severity == sdelang::diagnostic::Severity::Bug)
+    {
         EXIT_BUG
     } else {
         EXIT_USER

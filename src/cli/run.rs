@@ -100,9 +100,15 @@ pub fn run(args: &RunArgs) -> i32 {
     if args.timings && !args.quiet {
         print_timings(&c, compile_wall);
     }
-    let dir = args.output.clone().unwrap_or_else(|| Path::new("sde-out").join(&c.model.name));
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name));
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return fail("E0600", format!("cannot create output directory `{}`: {e}", dir.display()));
+        return fail(
+            "E0600",
+            format!("cannot create output directory `{}`: {e}", dir.display()),
+        );
     }
     let columns = c.model.state_columns();
     let gibbs = c.model.is_gibbs();

@@ -90,7 +90,11 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         };
         return Err(vec![Diagnostic::error(
             "E0403",
-            format!("method `{}` does not fit {what} `{}`", spec.kind.name(), model.name),
+            format!(
+                "method `{}` does not fit {what} `{}`",
+                spec.kind.name(),
+                model.name
+            ),
         )
         .with_label(spec.span, "chosen here")
         .with_help(format!("use {fits}"))]);
@@ -113,11 +117,20 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
 
 /// Initial state: `--init`, else the run block's `init`, else the state's
 /// declared value, else zeros.
-fn initial_state(model: &Model, cli: &[String], sources: &mut SourceMap) -> Result<Vec<f64>, Vec<Diagnostic>> {
+fn initial_state(
+    model: &Model,
+    cli: &[String],
+    sources: &mut SourceMap,
+) -> Result<Vec<f64>, Vec<Diagnostic>> {
     let offsets = model.state_offsets();
     let mut x = vec![0.0; model.state_size()];
     for (k, s) in model.states.iter().enumerate() {
-        let from_run = model.run.init.iter().find(|(id, _)| id.0 as usize == k).map(|(_, v)| v);
+        let from_run = model
+            .run
+            .init
+            .iter()
+            .find(|(id, _)| id.0 as usize == k)
+            .map(|(_, v)| v);
         if let Some(v) = from_run.or(s.init.as_ref()) {
             let off = offsets.get(k).copied().unwrap_or(0);
             for (dst, src) in x.iter_mut().skip(off).zip(v) {

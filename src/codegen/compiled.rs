@@ -111,11 +111,12 @@ impl SdeSystem for CompiledModel {
         let n = self.state_len;
         let mut buf = [0.0f64; 64];
         let mut heap;
-        let out: &mut [f64] = if 2 * n <= buf.len() {
-            &mut buf[..2 * n]
-        } else {
-            heap = vec![0.0; 2 * n];
-            &mut heap
+        let out: &mut [f64] = match buf.get_mut(..2 * n) {
+            Some(b) => b,
+            None => {
+                heap = vec![0.0; 2 * n];
+                &mut heap
+            }
         };
         if self.call(KernelKind::DriftDiffusion, x, t, out).is_none() {
             drift.fill(f64::NAN);
@@ -137,11 +138,12 @@ impl SdeSystem for CompiledModel {
         let n = self.state_len;
         let mut buf = [0.0f64; 96];
         let mut heap;
-        let out: &mut [f64] = if 3 * n <= buf.len() {
-            &mut buf[..3 * n]
-        } else {
-            heap = vec![0.0; 3 * n];
-            &mut heap
+        let out: &mut [f64] = match buf.get_mut(..3 * n) {
+            Some(b) => b,
+            None => {
+                heap = vec![0.0; 3 * n];
+                &mut heap
+            }
         };
         if self.call(KernelKind::DriftDiffusionDg, x, t, out).is_none() {
             drift.fill(f64::NAN);

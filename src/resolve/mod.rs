@@ -120,11 +120,21 @@ pub fn check_constant(expr: &ast::Expr, len: usize, what: &str) -> Result<Vec<f6
         Some(params::Const::Vector(v)) => {
             return Err(vec![Diagnostic::error(
                 "E0202",
-                format!("{what} has {len} component{}, but the value has {}", if len == 1 { "" } else { "s" }, v.len()),
+                format!(
+                    "{what} has {len} component{}, but the value has {}",
+                    if len == 1 { "" } else { "s" },
+                    v.len()
+                ),
             )
             .with_label(expr.span, format!("a vector of length {}", v.len()))]);
         }
-        None => return Err(vec![Diagnostic::error("E0206", format!("{what} must be a constant")).with_label(expr.span, "not a constant")]),
+        None => {
+            return Err(vec![Diagnostic::error(
+                "E0206",
+                format!("{what} must be a constant"),
+            )
+            .with_label(expr.span, "not a constant")])
+        }
     };
     Ok(values)
 }

@@ -100,8 +100,11 @@ pub fn index_vars(ix: &Index) -> impl Iterator<Item = IndexVar> + '_ {
 
 /// `ix` with variable `from` renamed to `to`.
 pub fn rename_index(ix: &Index, from: IndexVar, to: IndexVar) -> Index {
-    let mut terms: Vec<(IndexVar, i64)> =
-        ix.terms.iter().map(|(v, c)| (if *v == from { to } else { *v }, *c)).collect();
+    let mut terms: Vec<(IndexVar, i64)> = ix
+        .terms
+        .iter()
+        .map(|(v, c)| (if *v == from { to } else { *v }, *c))
+        .collect();
     terms.sort();
     Index {
         constant: ix.constant,

@@ -116,8 +116,8 @@ impl Arena {
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => return self.constant(x + y),
-            (Some(x), None) if x == 0.0 => return b,
-            (None, Some(y)) if y == 0.0 => return a,
+            (Some(0.0), None) => return b,
+            (None, Some(0.0)) => return a,
             (None, Some(_)) => return self.add(b, a),
             _ => {}
         }
@@ -157,8 +157,8 @@ impl Arena {
         }
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => return self.constant(x - y),
-            (Some(x), None) if x == 0.0 => return self.neg(b),
-            (None, Some(y)) if y == 0.0 => return a,
+            (Some(0.0), None) => return self.neg(b),
+            (None, Some(0.0)) => return a,
             _ => {}
         }
         if let Node::Unary(UnaryFn::Neg, nb) = *self.node(b) {
@@ -274,8 +274,8 @@ impl Arena {
     pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => return self.constant(x / y),
-            (Some(x), None) if x == 0.0 => return a,
-            (None, Some(y)) if y == 1.0 => return a,
+            (Some(0.0), None) => return a,
+            (None, Some(1.0)) => return a,
             (None, Some(y)) if y != 0.0 => {
                 let r = self.constant(1.0 / y);
                 return self.mul(r, a);
@@ -298,8 +298,8 @@ impl Arena {
     pub fn pow(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => return self.constant(pow(x, y)),
-            (_, Some(y)) if y == 0.0 => return self.constant(1.0),
-            (_, Some(y)) if y == 1.0 => return a,
+            (_, Some(0.0)) => return self.constant(1.0),
+            (_, Some(1.0)) => return a,
             _ => {}
         }
         if let (Node::Binary(BinaryFn::Pow, r, e), Some(n)) = (self.node(a).clone(), self.as_const(b)) {
