@@ -7,7 +7,7 @@ use clap::Args;
 use sdelang::lower::KernelKind;
 use sdelang::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
 use sdelang::pipeline::{compile_file, Compilation};
-use sdelang::runtime::{run_gibbs, run_sde, RunError, RunOutput};
+use sdelang::runtime::{run_gibbs, run_sde, Recorder, RunConfig, RunError, RunOutput};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -114,7 +114,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let gibbs = c.model.is_gibbs();
     let make = |chain: usize| {
         let csv = CsvRecorder::create(&dir, chain, &columns, !gibbs)?;
-        Ok((csv, RunningStats::new(columns.len())))
+        Ok((csv, (RunningStats::new(columns.len()), LastDraw::default())))
     };
     let out = if gibbs {
         run_gibbs(&c.compiled, &resolved.init, &resolved.config, make)
@@ -124,7 +124,7 @@ pub fn run(args: &RunArgs) -> i32 {
     match out {
         Ok(out) => {
             if !args.quiet {
-                print_summary(&columns, &resolved.config, &out, &dir);
+                print_summary(&columns, &resolved.config, &out, &dir, gibbs);
             }
             0
         }
@@ -136,15 +136,49 @@ fn run_failed(e: &RunError) -> i32 {
     fail("E0601", e.to_string())
 }
 
+/// Keeps a path's last recorded state and its time.
+#[derive(Default)]
+struct LastDraw {
+    t: f64,
+    x: Vec<f64>,
+}
+
+impl Recorder for LastDraw {
+    fn record(&mut self, _step: u64, t: f64, x: &[f64]) -> std::io::Result<()> {
+        self.t = t;
+        self.x.clear();
+        self.x.extend_from_slice(x);
+        Ok(())
+    }
+}
+
+type Recorders = (CsvRecorder, (RunningStats, LastDraw));
+
+/// Prints the summary: for samplers, moments over all draws of all chains; for
+/// SDEs, the law of the state at the final time across paths.
 fn print_summary(
     columns: &[String],
-    config: &sdelang::runtime::RunConfig,
-    out: &RunOutput<(CsvRecorder, RunningStats)>,
+    config: &RunConfig,
+    out: &RunOutput<Recorders>,
     dir: &Path,
+    gibbs: bool,
 ) {
-    let stats = RunningStats::merge_all(columns.len(), out.recorders.iter().map(|(_, s)| s));
     let summary = RunSummary::new(config, out);
+    let stats = if gibbs {
+        RunningStats::merge_all(columns.len(), out.recorders.iter().map(|(_, (s, _))| s))
+    } else {
+        let mut finals = RunningStats::new(columns.len());
+        for (_, (_, last)) in &out.recorders {
+            finals.push(&last.x);
+        }
+        finals
+    };
     print!("{}", render_summary(columns, &stats, &summary));
+    if !gibbs {
+        if let Some((_, (_, last))) = out.recorders.first() {
+            println!("(state at t = {} over {} paths)", last.t, out.recorders.len());
+        }
+    }
     println!("output: {}", dir.display());
 }
 

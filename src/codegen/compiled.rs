@@ -102,6 +102,47 @@ impl GibbsTarget for CompiledModel {
     }
 }
 
+thread_local! {
+    /// Per-thread output buffer of the SDE kernels: grown once, then reused, so
+    /// the step loop never allocates.
+    static SDE_OUT: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl CompiledModel {
+    /// Calls an SDE kernel writing `parts` consecutive blocks of n values and hands
+    /// the blocks to `split`; fills `first` with NaN if the kernel cannot run.
+    fn sde_call(
+        &self,
+        kind: KernelKind,
+        x: &[f64],
+        t: f64,
+        parts: usize,
+        split: impl FnOnce(&[f64]),
+    ) -> bool {
+        SDE_OUT.with(|cell| {
+            let Ok(mut buf) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let len = parts * self.state_len;
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            let Some(out) = buf.get_mut(..len) else {
+                return false;
+            };
+            if self.call(kind, x, t, out).is_none() {
+                return false;
+            }
+            split(out);
+            true
+        })
+    }
+}
+
+fn copy(dst: &mut [f64], src: &[f64]) {
+    dst.iter_mut().zip(src).for_each(|(o, v)| *o = *v);
+}
+
 impl SdeSystem for CompiledModel {
     fn dim(&self) -> usize {
         self.state_len
@@ -109,22 +150,14 @@ impl SdeSystem for CompiledModel {
 
     fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
         let n = self.state_len;
-        let mut buf = [0.0f64; 64];
-        let mut heap;
-        let out: &mut [f64] = match buf.get_mut(..2 * n) {
-            Some(b) => b,
-            None => {
-                heap = vec![0.0; 2 * n];
-                &mut heap
-            }
-        };
-        if self.call(KernelKind::DriftDiffusion, x, t, out).is_none() {
+        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2, |out| {
+            let (d, g) = out.split_at(n);
+            copy(drift, d);
+            copy(diffusion, g);
+        });
+        if !ok {
             drift.fill(f64::NAN);
-            return;
         }
-        let (d, g) = out.split_at(n);
-        drift.iter_mut().zip(d).for_each(|(o, v)| *o = *v);
-        diffusion.iter_mut().zip(g).for_each(|(o, v)| *o = *v);
     }
 
     fn drift_diffusion_dg(
@@ -136,23 +169,15 @@ impl SdeSystem for CompiledModel {
         dg: &mut [f64],
     ) {
         let n = self.state_len;
-        let mut buf = [0.0f64; 96];
-        let mut heap;
-        let out: &mut [f64] = match buf.get_mut(..3 * n) {
-            Some(b) => b,
-            None => {
-                heap = vec![0.0; 3 * n];
-                &mut heap
-            }
-        };
-        if self.call(KernelKind::DriftDiffusionDg, x, t, out).is_none() {
+        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3, |out| {
+            let (d, rest) = out.split_at(n);
+            let (g, gp) = rest.split_at(n);
+            copy(drift, d);
+            copy(diffusion, g);
+            copy(dg, gp);
+        });
+        if !ok {
             drift.fill(f64::NAN);
-            return;
         }
-        let (d, rest) = out.split_at(n);
-        let (g, gp) = rest.split_at(n);
-        drift.iter_mut().zip(d).for_each(|(o, v)| *o = *v);
-        diffusion.iter_mut().zip(g).for_each(|(o, v)| *o = *v);
-        dg.iter_mut().zip(gp).for_each(|(o, v)| *o = *v);
     }
 }

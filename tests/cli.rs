@@ -1,0 +1,259 @@
+//! The `sde` command as a user runs it: exit codes, outputs, reproducibility.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sde(args: &[&str], threads: Option<usize>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sde"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t.to_string());
+    }
+    cmd.output().expect("the sde binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sdelang-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn assert_user_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit code; stderr:\n{err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_double_well_prints_summary_and_writes_csv() {
+    let dir = temp_dir("dw");
+    let o = sde(
+        &[
+            "run",
+            "examples/double_well.sde",
+            "--steps",
+            "2000",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("acceptance") && out.contains("x.1") && out.contains("x.2"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(dir.join("chain_1.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("x.1,x.2"));
+    assert_eq!(lines.count(), 2000);
+    assert!(dir.join("chain_8.csv").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn run_bytes(file: &str, extra: &[&str], threads: usize) -> Vec<Vec<u8>> {
+    let dir = temp_dir(&format!("repro-{threads}-{}", file.replace('/', "_")));
+    let mut args = vec!["run", file, "-q", "-o", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = sde(&args, Some(threads));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let bytes = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let _ = std::fs::remove_dir_all(dir);
+    bytes
+}
+
+#[test]
+fn output_is_bitwise_identical_whatever_the_thread_count() {
+    for (file, extra) in [
+        ("examples/double_well.sde", &["--steps", "3000"][..]),
+        ("examples/gbm.sde", &["--chains", "64"][..]),
+        (
+            "examples/ou.sde",
+            &["--chains", "16", "--method", "milstein(dt=0.01)"][..],
+        ),
+    ] {
+        let one = run_bytes(file, extra, 1);
+        let two = run_bytes(file, extra, 2);
+        let three = run_bytes(file, extra, 3);
+        assert!(one.len() >= 8, "{file}: {} files", one.len());
+        assert!(
+            one == two && two == three,
+            "{file}: outputs differ between thread counts"
+        );
+    }
+}
+
+#[test]
+fn overrides_change_the_run() {
+    let dir = temp_dir("ovr");
+    let o = sde(
+        &[
+            "run",
+            "examples/double_well.sde",
+            "--set",
+            "beta=1",
+            "--method",
+            "baoab(step=0.1, friction=2)",
+            "--steps",
+            "500",
+            "--chains",
+            "2",
+            "--seed",
+            "9",
+            "--init",
+            "x=[1, 0]",
+            "-o",
+            dir.to_str().unwrap(),
+            "--timings",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("baoab(step=0.1, friction=2"), "{out}");
+    assert!(out.contains("compile:") && out.contains("codegen"), "{out}");
+    assert!(dir.join("chain_2.csv").exists() && !dir.join("chain_3.csv").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_inputs_exit_with_code_2_and_a_diagnostic() {
+    let o = sde(&["run", "no/such/file.sde"], None);
+    assert_user_error(&o, "cannot read");
+    let o = sde(&["run", "examples/double_well.sde", "--set", "beta=oops"], None);
+    assert_user_error(&o, "oops");
+    let o = sde(&["run", "examples/double_well.sde", "--set", "gamma=1"], None);
+    assert_user_error(&o, "gamma");
+    let o = sde(&["run", "examples/gbm.sde", "--method", "mala(step=0.1)"], None);
+    assert_user_error(&o, "E0403");
+    let o = sde(
+        &["run", "examples/double_well.sde", "--method", "mal(step=0.1)"],
+        None,
+    );
+    assert_user_error(&o, "E0404");
+    let o = sde(&["run", "examples/double_well.sde", "--init", "y=[1,2]"], None);
+    assert_user_error(&o, "not a state");
+    let o = sde(&["run", "examples/double_well.sde", "--init", "x=[1,2,3]"], None);
+    assert_user_error(&o, "E0202");
+    let o = sde(&["run", "examples/double_well.sde", "--steps", "-3"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = sde(&["frobnicate"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_diverging_run_is_an_error_not_nan() {
+    let dir = temp_dir("div");
+    let o = sde(
+        &[
+            "run",
+            "examples/double_well.sde",
+            "--method",
+            "ula(step=2)",
+            "--steps",
+            "1000",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_user_error(&o, "chain");
+    assert!(
+        stderr(&o).contains("inf") || stderr(&o).contains("NaN"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn check_reports_the_model() {
+    let o = sde(&["check", "examples/gauss_1k.sde"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1000 state components"), "{}", stdout(&o));
+}
+
+#[test]
+fn derive_evaluates_with_compiled_code() {
+    // U = β((x0² − 1)² + x1²/2) at (0.5, 0.1), β = 4: U = 2.27,
+    // ∂U/∂x0 = 4β x0 (x0² − 1) = −6, ∂U/∂x1 = β x1 = 0.4.
+    let o = sde(
+        &[
+            "derive",
+            "examples/double_well.sde",
+            "--at",
+            "x=[0.5, 0.1]",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let field = |name: &str| -> Vec<f64> {
+        let key = format!("\"{name}\":");
+        let start = out.find(&key).unwrap() + key.len();
+        let rest = &out[start..];
+        let text = if rest.starts_with('[') {
+            &rest[1..rest.find(']').unwrap()]
+        } else {
+            &rest[..rest.find([',', '}']).unwrap()]
+        };
+        text.split(',').map(|v| v.trim().parse().unwrap()).collect()
+    };
+    assert!((field("energy")[0] - 2.27).abs() < 1e-12, "{out}");
+    let score = field("score");
+    assert!(
+        (score[0] - 6.0).abs() < 1e-12 && (score[1] + 0.4).abs() < 1e-12,
+        "{out}"
+    );
+    let h = field("hessian");
+    // H = [[β(12x0² − 4), 0], [0, β]] = [[−4, 0], [0, 4]]
+    assert_eq!(h.len(), 4);
+    assert!(
+        (h[0] + 4.0).abs() < 1e-12 && h[1] == 0.0 && h[2] == 0.0 && (h[3] - 4.0).abs() < 1e-12,
+        "{out}"
+    );
+}
+
+#[test]
+fn derive_prints_formulas() {
+    let o = sde(&["derive", "examples/gbm.sde"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("diffusion") && out.contains("Itô drift"), "{out}");
+    let o = sde(&["derive", "examples/double_well.sde"], None);
+    let out = stdout(&o);
+    assert!(out.contains("score") && out.contains("Hessian"), "{out}");
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = sde(&["--help"], None);
+    assert!(o.status.success());
+    for cmd in ["run", "check", "derive"] {
+        assert!(stdout(&o).contains(cmd));
+    }
+    for sub in ["run", "check", "derive"] {
+        let o = sde(&[sub, "--help"], None);
+        assert!(o.status.success(), "{sub} --help");
+    }
+    let _ = Path::new(".");
+}
