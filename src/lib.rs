@@ -22,6 +22,7 @@
 
 pub mod codegen;
 pub mod diagnostic;
+pub mod driver;
 pub mod lower;
 pub mod model;
 pub mod output;

@@ -3,7 +3,6 @@
 
 mod derive;
 mod run;
-mod settings;
 
 use clap::{Args, Parser, Subcommand};
 use sdelang::diagnostic::Diagnostic;

@@ -1,13 +1,11 @@
 //! `sde run`: compile, run the chains or paths in parallel, write CSV files,
 //! print the summary.
 
-use super::settings::{self, Overrides};
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
+use sdelang::driver::{execute, resolve, Overrides, RunPlan};
 use sdelang::lower::KernelKind;
-use sdelang::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
 use sdelang::pipeline::{compile_file, Compilation};
-use sdelang::runtime::{run_gibbs, run_sde, Recorder, RunConfig, RunError, RunOutput};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -90,7 +88,7 @@ pub fn run(args: &RunArgs) -> i32 {
         Err(f) => return report_failure(&f),
     };
     let compile_wall = compile_start.elapsed();
-    let resolved = match settings::resolve(&c.model, &args.overrides(), &mut c.sources) {
+    let resolved = match resolve(&c.model, &args.overrides(), &mut c.sources) {
         Ok(r) => r,
         Err(d) => {
             report(&d, &c.sources);
@@ -100,86 +98,25 @@ pub fn run(args: &RunArgs) -> i32 {
     if args.timings && !args.quiet {
         print_timings(&c, compile_wall);
     }
-    let dir = args
-        .output
-        .clone()
-        .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return fail(
-            "E0600",
-            format!("cannot create output directory `{}`: {e}", dir.display()),
-        );
-    }
-    let columns = c.model.state_columns();
-    let gibbs = c.model.is_gibbs();
-    let make = |chain: usize| {
-        let csv = CsvRecorder::create(&dir, chain, &columns, !gibbs)?;
-        Ok((csv, (RunningStats::new(columns.len()), LastDraw::default())))
+    let plan = RunPlan {
+        config: resolved.config,
+        init: resolved.init,
+        dir: args
+            .output
+            .clone()
+            .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name)),
+        columns: c.model.state_columns(),
+        gibbs: c.model.is_gibbs(),
     };
-    let out = if gibbs {
-        run_gibbs(&c.compiled, &resolved.init, &resolved.config, make)
-    } else {
-        run_sde(&c.compiled, &resolved.init, &resolved.config, make)
-    };
-    match out {
-        Ok(out) => {
+    match execute(&c.compiled, &plan) {
+        Ok(done) => {
             if !args.quiet {
-                print_summary(&columns, &resolved.config, &out, &dir, gibbs);
+                print!("{}", done.summary);
             }
             0
         }
-        Err(e) => run_failed(&e),
+        Err(e) => fail("E0601", e.to_string()),
     }
-}
-
-fn run_failed(e: &RunError) -> i32 {
-    fail("E0601", e.to_string())
-}
-
-/// Keeps a path's last recorded state and its time.
-#[derive(Default)]
-struct LastDraw {
-    t: f64,
-    x: Vec<f64>,
-}
-
-impl Recorder for LastDraw {
-    fn record(&mut self, _step: u64, t: f64, x: &[f64]) -> std::io::Result<()> {
-        self.t = t;
-        self.x.clear();
-        self.x.extend_from_slice(x);
-        Ok(())
-    }
-}
-
-type Recorders = (CsvRecorder, (RunningStats, LastDraw));
-
-/// Prints the summary: for samplers, moments over all draws of all chains; for
-/// SDEs, the law of the state at the final time across paths.
-fn print_summary(
-    columns: &[String],
-    config: &RunConfig,
-    out: &RunOutput<Recorders>,
-    dir: &Path,
-    gibbs: bool,
-) {
-    let summary = RunSummary::new(config, out);
-    let stats = if gibbs {
-        RunningStats::merge_all(columns.len(), out.recorders.iter().map(|(_, (s, _))| s))
-    } else {
-        let mut finals = RunningStats::new(columns.len());
-        for (_, (_, last)) in &out.recorders {
-            finals.push(&last.x);
-        }
-        finals
-    };
-    print!("{}", render_summary(columns, &stats, &summary));
-    if !gibbs {
-        if let Some((_, (_, last))) = out.recorders.first() {
-            println!("(state at t = {} over {} paths)", last.t, out.recorders.len());
-        }
-    }
-    println!("output: {}", dir.display());
 }
 
 fn print_timings(c: &Compilation, wall: std::time::Duration) {

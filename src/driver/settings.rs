@@ -1,10 +1,10 @@
 //! Run settings: the model's `run { }` block, overridden by command-line flags,
 //! resolved into the runtime's configuration and the initial state.
 
-use sdelang::diagnostic::Diagnostic;
-use sdelang::model::{MethodKind, MethodSpec, Model};
-use sdelang::runtime::{Method, RunConfig};
-use sdelang::source::SourceMap;
+use crate::diagnostic::Diagnostic;
+use crate::model::{MethodKind, MethodSpec, Model};
+use crate::runtime::{Method, RunConfig};
+use crate::source::SourceMap;
 
 /// Command-line overrides of run settings (`None`: keep the model's value).
 #[derive(Debug, Default, Clone)]
@@ -50,7 +50,7 @@ fn default_method(model: &Model) -> MethodSpec {
 }
 
 /// Maps a checked method to the runtime's, filling argument defaults.
-fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
+pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
     let step = |default: f64| spec.arg("step").unwrap_or(default);
     let dt = spec.arg("dt").or(dt).unwrap_or(0.01);
     match spec.kind {
@@ -79,7 +79,7 @@ pub struct Resolved {
 pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<Resolved, Vec<Diagnostic>> {
     let run = &model.run;
     let spec = match &o.method {
-        Some(text) => sdelang::pipeline::parse_method(sources, text)?,
+        Some(text) => crate::pipeline::parse_method(sources, text)?,
         None => run.method.clone().unwrap_or_else(|| default_method(model)),
     };
     if spec.kind.is_sampler() != model.is_gibbs() {
@@ -139,7 +139,7 @@ fn initial_state(
         }
     }
     for text in cli {
-        let (name, values) = sdelang::pipeline::parse_init(sources, model, text)?;
+        let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
         let Some(k) = model.states.iter().position(|s| s.name == name) else {
             continue;
         };
