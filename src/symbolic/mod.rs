@@ -19,6 +19,8 @@ pub mod display;
 pub mod eval;
 pub mod program;
 pub mod simplify;
+#[cfg(test)]
+mod tests;
 
 pub use arena::{Arena, Node, NodeId, TableId};
 pub use program::Stmt;

@@ -6,7 +6,9 @@
 //! `aᵐ·a = aᵐ⁺¹`, `(aᵐ)ⁿ = aᵐⁿ` for integer n); like terms (`a + a = 2a`,
 //! `c₁a + c₂a = (c₁+c₂)a`); constants move to the left of products and sums
 //! and commutative operands are ordered, so equal expressions hash alike;
-//! division by a constant becomes multiplication by its reciprocal.
+//! division by a constant becomes multiplication by its reciprocal. Sums and
+//! products of up to 24 operands are normalised as wholes: like terms and equal
+//! bases are merged across the chain and operands are put in a canonical order.
 
 use super::arena::{Arena, Node, NodeId};
 use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
@@ -111,6 +113,10 @@ pub fn eval_cmp(op: CmpOp, a: f64, b: f64) -> bool {
     }
 }
 
+/// Longest sum or product that is normalised (longer ones stay binary, so
+/// building a long chain stays linear).
+const MAX_FLAT: usize = 24;
+
 impl Arena {
     /// a + b.
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
@@ -127,11 +133,8 @@ impl Arena {
         if let Node::Unary(UnaryFn::Neg, na) = *self.node(a) {
             return self.sub(b, na);
         }
-        let (ca, ra) = self.split_coeff(a);
-        let (cb, rb) = self.split_coeff(b);
-        if ra == rb {
-            let c = self.constant(ca + cb);
-            return self.mul(c, ra);
+        if let Some(sum) = self.flat_sum(a, b, 1.0) {
+            return sum;
         }
         let (a, b) = if self.as_const(a).is_none() && b < a {
             (b, a)
@@ -164,11 +167,8 @@ impl Arena {
         if let Node::Unary(UnaryFn::Neg, nb) = *self.node(b) {
             return self.add(a, nb);
         }
-        let (ca, ra) = self.split_coeff(a);
-        let (cb, rb) = self.split_coeff(b);
-        if ra == rb {
-            let c = self.constant(ca - cb);
-            return self.mul(c, ra);
+        if let Some(diff) = self.flat_sum(a, b, -1.0) {
+            return diff;
         }
         self.intern(Node::Binary(BinaryFn::Sub, a, b))
     }
@@ -251,14 +251,118 @@ impl Arena {
             let k = self.constant(ca * cb);
             return self.mul(k, inner);
         }
-        let (ba, ea) = self.split_power(a);
-        let (bb, eb) = self.split_power(b);
-        if ba == bb {
-            let e = self.constant(ea + eb);
-            return self.pow(ba, e);
+        let mut factors = Vec::new();
+        self.collect_factors(a, &mut factors);
+        self.collect_factors(b, &mut factors);
+        if factors.len() > MAX_FLAT {
+            let (a, b) = if b < a { (b, a) } else { (a, b) };
+            return self.intern(Node::Binary(BinaryFn::Mul, a, b));
         }
-        let (a, b) = if b < a { (b, a) } else { (a, b) };
-        self.intern(Node::Binary(BinaryFn::Mul, a, b))
+        self.rebuild_product(factors)
+    }
+
+    /// The factors `(base, integer exponent)` of a product of non-constant nodes.
+    fn collect_factors(&self, id: NodeId, out: &mut Vec<(NodeId, f64)>) {
+        match *self.node(id) {
+            Node::Binary(BinaryFn::Mul, x, y) if self.as_const(x).is_none() && self.as_const(y).is_none() => {
+                self.collect_factors(x, out);
+                self.collect_factors(y, out);
+            }
+            _ => out.push(self.split_power(id)),
+        }
+    }
+
+    /// The canonical product: equal bases merged, bases in id order, left-deep.
+    fn rebuild_product(&mut self, mut factors: Vec<(NodeId, f64)>) -> NodeId {
+        factors.sort_by_key(|f| f.0);
+        let mut merged: Vec<(NodeId, f64)> = Vec::new();
+        for (base, e) in factors {
+            match merged.last_mut() {
+                Some(last) if last.0 == base => last.1 += e,
+                _ => merged.push((base, e)),
+            }
+        }
+        let mut acc: Option<NodeId> = None;
+        for (base, e) in merged {
+            if e == 0.0 {
+                continue;
+            }
+            let term = if e == 1.0 {
+                base
+            } else {
+                let k = self.constant(e);
+                self.pow(base, k)
+            };
+            acc = Some(match acc {
+                None => term,
+                Some(prev) => self.intern(Node::Binary(BinaryFn::Mul, prev, term)),
+            });
+        }
+        acc.unwrap_or_else(|| self.constant(1.0))
+    }
+
+    /// The terms `(node, coefficient)` of a sum; constants are added to `constant`.
+    fn collect_terms(&self, id: NodeId, sign: f64, out: &mut Vec<(NodeId, f64)>, constant: &mut f64) {
+        if let Some(c) = self.as_const(id) {
+            *constant += sign * c;
+            return;
+        }
+        match *self.node(id) {
+            Node::Binary(BinaryFn::Add, x, y) => {
+                self.collect_terms(x, sign, out, constant);
+                self.collect_terms(y, sign, out, constant);
+            }
+            Node::Binary(BinaryFn::Sub, x, y) => {
+                self.collect_terms(x, sign, out, constant);
+                self.collect_terms(y, -sign, out, constant);
+            }
+            Node::Unary(UnaryFn::Neg, x) => self.collect_terms(x, -sign, out, constant),
+            Node::Binary(BinaryFn::Mul, c, r) if self.as_const(c).is_some() => {
+                out.push((r, sign * self.as_const(c).unwrap_or(1.0)));
+            }
+            _ => out.push((id, sign)),
+        }
+    }
+
+    /// a + s·b as a canonical sum (like terms merged, terms in id order, the
+    /// constant last), or `None` when the sum is too long to normalise.
+    fn flat_sum(&mut self, a: NodeId, b: NodeId, s: f64) -> Option<NodeId> {
+        let mut terms = Vec::new();
+        let mut constant = 0.0;
+        self.collect_terms(a, 1.0, &mut terms, &mut constant);
+        self.collect_terms(b, s, &mut terms, &mut constant);
+        if terms.len() > MAX_FLAT {
+            return None;
+        }
+        terms.sort_by_key(|t| t.0);
+        let mut merged: Vec<(NodeId, f64)> = Vec::new();
+        for (node, c) in terms {
+            match merged.last_mut() {
+                Some(last) if last.0 == node => last.1 += c,
+                _ => merged.push((node, c)),
+            }
+        }
+        let mut acc: Option<NodeId> = None;
+        for (node, c) in merged {
+            if c == 0.0 {
+                continue;
+            }
+            let k = self.constant(c.abs());
+            let magnitude = self.mul(k, node);
+            acc = Some(match acc {
+                None if c < 0.0 => self.intern(Node::Unary(UnaryFn::Neg, magnitude)),
+                None => magnitude,
+                Some(prev) if c < 0.0 => self.intern(Node::Binary(BinaryFn::Sub, prev, magnitude)),
+                Some(prev) => self.intern(Node::Binary(BinaryFn::Add, prev, magnitude)),
+            });
+        }
+        let k = self.constant(constant.abs());
+        Some(match acc {
+            None => self.constant(constant),
+            Some(sum) if constant == 0.0 => sum,
+            Some(sum) if constant < 0.0 => self.intern(Node::Binary(BinaryFn::Sub, sum, k)),
+            Some(sum) => self.intern(Node::Binary(BinaryFn::Add, sum, k)),
+        })
     }
 
     /// Multiplies a list (1 for an empty list).
