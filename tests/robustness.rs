@@ -24,10 +24,45 @@ impl Rng {
 }
 
 const SNIPPETS: &[&str] = &[
-    "x", "x[0]", "x[i]", "sum(i in 0..3, x[i])", "+", "*", "^", "(", ")", "[", "]", "0", "1e308", "-",
-    "/ 0", "if x[0] > 0 then 1 else 2", "d", "norm(x)", "dW", "dt", "energy U = 1", "state y: real",
-    "param q = 2", "fn f(a) = f(a)", "logsumexp(x)", "let r = 1 in r", ",", "=", "model", "}", "{",
-    "prod(k in 0..d, x[k])", "t", "1/0", "log(-1)", "x[100000]", "real[0]", "sqrt(x[1])", "dx[i] =",
+    "x",
+    "x[0]",
+    "x[i]",
+    "sum(i in 0..3, x[i])",
+    "+",
+    "*",
+    "^",
+    "(",
+    ")",
+    "[",
+    "]",
+    "0",
+    "1e308",
+    "-",
+    "/ 0",
+    "if x[0] > 0 then 1 else 2",
+    "d",
+    "norm(x)",
+    "dW",
+    "dt",
+    "energy U = 1",
+    "state y: real",
+    "param q = 2",
+    "fn f(a) = f(a)",
+    "logsumexp(x)",
+    "let r = 1 in r",
+    ",",
+    "=",
+    "model",
+    "}",
+    "{",
+    "prod(k in 0..d, x[k])",
+    "t",
+    "1/0",
+    "log(-1)",
+    "x[100000]",
+    "real[0]",
+    "sqrt(x[1])",
+    "dx[i] =",
 ];
 
 fn mutate(rng: &mut Rng, text: &str) -> String {
@@ -71,45 +106,80 @@ fn mutated_examples_never_panic() {
     let mut compiled = 0;
     let mut rejected = 0;
     for dir in ["examples", "stdlib"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "sde")) {
+        for path in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "sde"))
+        {
             let text = std::fs::read_to_string(&path).unwrap();
             for _ in 0..60 {
                 let mutated = mutate(&mut rng, &text);
                 let mut sources = SourceMap::new();
                 let id = sources.add("fuzz.sde", None, mutated.clone());
                 let options = CompileOptions {
-                    build: BuildOptions { hessian: true, jacobian: true },
+                    build: BuildOptions {
+                        hessian: true,
+                        jacobian: true,
+                    },
                     overrides: vec!["d=20".into()],
                     ..CompileOptions::default()
                 };
                 // `d=20` keeps the mutated gauss model small; elsewhere it is unknown.
-                let options = if mutated.contains("param d") { options } else { CompileOptions { overrides: vec![], ..options } };
+                let options = if mutated.contains("param d") {
+                    options
+                } else {
+                    CompileOptions {
+                        overrides: vec![],
+                        ..options
+                    }
+                };
                 match compile_source(sources, id, Some(root), &options) {
                     Ok(_) => compiled += 1,
                     Err(f) => {
-                        assert!(!f.diagnostics.is_empty(), "failure without a diagnostic for:\n{mutated}");
+                        assert!(
+                            !f.diagnostics.is_empty(),
+                            "failure without a diagnostic for:\n{mutated}"
+                        );
                         let text = sdelang::render::render(&f.diagnostics, &f.sources, false);
-                        assert!(!text.contains("internal compiler error"), "internal error for:\n{mutated}\n{text}");
+                        assert!(
+                            !text.contains("internal compiler error"),
+                            "internal error for:\n{mutated}\n{text}"
+                        );
                         rejected += 1;
                     }
                 }
             }
         }
     }
-    assert!(compiled > 50 && rejected > 200, "compiled {compiled}, rejected {rejected}");
+    assert!(
+        compiled > 50 && rejected > 200,
+        "compiled {compiled}, rejected {rejected}"
+    );
 }
 
 #[test]
 fn a_hundred_thousand_dimensional_gradient_is_one_loop() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let options = CompileOptions { overrides: vec!["d=100000".into()], ..CompileOptions::default() };
+    let options = CompileOptions {
+        overrides: vec!["d=100000".into()],
+        ..CompileOptions::default()
+    };
     let c = sdelang::pipeline::compile_file(&root.join("examples/gauss_1k.sde"), &options).unwrap();
     assert_eq!(c.model.state_size(), 100_000);
-    assert_eq!(Stmt::count(&c.system.gradient), 1, "one accumulation statement, inside one loop");
+    assert_eq!(
+        Stmt::count(&c.system.gradient),
+        1,
+        "one accumulation statement, inside one loop"
+    );
     let insts: usize = c.compiled.stats().instructions.iter().map(|(_, n)| n).sum();
-    assert!(insts < 400, "machine IR size independent of d: {insts} instructions");
+    assert!(
+        insts < 400,
+        "machine IR size independent of d: {insts} instructions"
+    );
     // The gradient is right at a point.
     let x: Vec<f64> = (0..100_000).map(|k| (k as f64 * 1e-3).sin()).collect();
     let mut g = vec![0.0; x.len()];

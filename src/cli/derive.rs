@@ -128,7 +128,11 @@ fn formulas(c: &Compilation) -> String {
             SdeComponents::Scalar => format!("d{state}"),
             SdeComponents::Each(v) => format!("d{state}[{}]", index_str(&Index::var(*v))),
         };
-        let _ = writeln!(out, "\nSDE {lhs} ({:?})", eq.convention);
+        let convention = match eq.convention {
+            sdelang::model::Convention::Ito => "Itô",
+            sdelang::model::Convention::Stratonovich => "Stratonovich",
+        };
+        let _ = writeln!(out, "\nSDE {lhs} ({convention})");
         let _ = writeln!(out, "  drift        f = {}", n.expr(&arena, eq.drift));
         let _ = writeln!(out, "  diffusion    g = {}", n.expr(&arena, eq.diffusion));
         let _ = writeln!(out, "  ∂g/∂{state}        = {}", n.expr(&arena, eq.diffusion_dx));

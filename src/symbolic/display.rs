@@ -157,8 +157,9 @@ impl Names<'_> {
             Node::Time => out.push('t'),
             Node::IndexValue(ix) => out.push_str(&index_str(&ix)),
             Node::Unary(UnaryFn::Neg, a) => {
+                // −(a·b) reads as −a·b; only sums need parentheses.
                 out.push('-');
-                self.child(arena, a, p + 1, out);
+                self.child(arena, a, p - 1, out);
             }
             Node::Unary(f, a) => {
                 let _ = write!(out, "{}(", unary_name(f));

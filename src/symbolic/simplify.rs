@@ -252,8 +252,8 @@ impl Arena {
             return self.mul(k, inner);
         }
         let mut factors = Vec::new();
-        self.collect_factors(a, &mut factors);
-        self.collect_factors(b, &mut factors);
+        self.collect_factors(a, 1.0, &mut factors);
+        self.collect_factors(b, 1.0, &mut factors);
         if factors.len() > MAX_FLAT {
             let (a, b) = if b < a { (b, a) } else { (a, b) };
             return self.intern(Node::Binary(BinaryFn::Mul, a, b));
@@ -261,18 +261,32 @@ impl Arena {
         self.rebuild_product(factors)
     }
 
-    /// The factors `(base, integer exponent)` of a product of non-constant nodes.
-    fn collect_factors(&self, id: NodeId, out: &mut Vec<(NodeId, f64)>) {
+    /// The factors `(base, integer exponent)` of a product or quotient of
+    /// non-constant nodes, exponents multiplied by `sign` (±1).
+    fn collect_factors(&self, id: NodeId, sign: f64, out: &mut Vec<(NodeId, f64)>) {
+        let opaque_const = |n: NodeId| self.as_const(n).is_some();
         match *self.node(id) {
-            Node::Binary(BinaryFn::Mul, x, y) if self.as_const(x).is_none() && self.as_const(y).is_none() => {
-                self.collect_factors(x, out);
-                self.collect_factors(y, out);
+            Node::Binary(BinaryFn::Mul, x, y) if !opaque_const(x) && !opaque_const(y) => {
+                self.collect_factors(x, sign, out);
+                self.collect_factors(y, sign, out);
             }
-            _ => out.push(self.split_power(id)),
+            Node::Binary(BinaryFn::Div, x, y)
+                if !opaque_const(y) && (!opaque_const(x) || self.as_const(x) == Some(1.0)) =>
+            {
+                if !opaque_const(x) {
+                    self.collect_factors(x, sign, out);
+                }
+                self.collect_factors(y, -sign, out);
+            }
+            _ => {
+                let (base, e) = self.split_power(id);
+                out.push((base, sign * e));
+            }
         }
     }
 
-    /// The canonical product: equal bases merged, bases in id order, left-deep.
+    /// The canonical product: equal bases merged, bases in id order, left-deep,
+    /// negative powers gathered into one denominator.
     fn rebuild_product(&mut self, mut factors: Vec<(NodeId, f64)>) -> NodeId {
         factors.sort_by_key(|f| f.0);
         let mut merged: Vec<(NodeId, f64)> = Vec::new();
@@ -282,23 +296,32 @@ impl Arena {
                 _ => merged.push((base, e)),
             }
         }
-        let mut acc: Option<NodeId> = None;
+        let mut numer: Option<NodeId> = None;
+        let mut denom: Option<NodeId> = None;
         for (base, e) in merged {
             if e == 0.0 {
                 continue;
             }
-            let term = if e == 1.0 {
+            let term = if e.abs() == 1.0 {
                 base
             } else {
-                let k = self.constant(e);
+                let k = self.constant(e.abs());
                 self.pow(base, k)
             };
-            acc = Some(match acc {
+            let side = if e > 0.0 { &mut numer } else { &mut denom };
+            *side = Some(match *side {
                 None => term,
                 Some(prev) => self.intern(Node::Binary(BinaryFn::Mul, prev, term)),
             });
         }
-        acc.unwrap_or_else(|| self.constant(1.0))
+        match (numer, denom) {
+            (Some(n), None) => n,
+            (n, Some(d)) => {
+                let n = n.unwrap_or_else(|| self.constant(1.0));
+                self.intern(Node::Binary(BinaryFn::Div, n, d))
+            }
+            (None, None) => self.constant(1.0),
+        }
     }
 
     /// The terms `(node, coefficient)` of a sum; constants are added to `constant`.
@@ -395,7 +418,22 @@ impl Arena {
             let k = self.constant(ca);
             return self.mul(k, inner);
         }
-        self.intern(Node::Binary(BinaryFn::Div, a, b))
+        let (cb, rb) = self.split_coeff(b);
+        if cb != 1.0 && cb != 0.0 {
+            let inner = self.div(a, rb);
+            let k = self.constant(1.0 / cb);
+            return self.mul(k, inner);
+        }
+        if self.as_const(a).is_some() {
+            return self.intern(Node::Binary(BinaryFn::Div, a, b));
+        }
+        let mut factors = Vec::new();
+        self.collect_factors(a, 1.0, &mut factors);
+        self.collect_factors(b, -1.0, &mut factors);
+        if factors.len() > MAX_FLAT {
+            return self.intern(Node::Binary(BinaryFn::Div, a, b));
+        }
+        self.rebuild_product(factors)
     }
 
     /// aᵇ.
