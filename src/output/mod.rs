@@ -5,6 +5,8 @@
 //! (`chain_1.csv`). Everything here returns values or writes files; nothing prints.
 
 pub mod csv;
+pub mod diagnostics;
+mod special;
 pub mod stats;
 pub mod summary;
 
