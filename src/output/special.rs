@@ -24,7 +24,7 @@ pub fn norm_ppf(p: f64) -> f64 {
         -3.969683028665376e1,
         2.209460984245205e2,
         -2.759285104469687e2,
-        1.383577518672690e2,
+        1.38357751867269e2,
         -3.066479806614716e1,
         2.506628277459239,
     ];
@@ -128,7 +128,7 @@ fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
 
 /// The p-quantile of Beta(a, b), by bisection on the CDF to machine precision.
 pub fn beta_ppf(p: f64, a: f64, b: f64) -> f64 {
-    if !(0.0..=1.0).contains(&p) || !(a > 0.0 && b > 0.0) {
+    if !((0.0..=1.0).contains(&p) && a > 0.0 && b > 0.0) {
         return f64::NAN;
     }
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
