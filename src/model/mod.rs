@@ -10,6 +10,8 @@
 //!   has proved every access in bounds, so generated code needs no bound checks.
 //! - Reductions (`sum`, `prod`, `max`, `min`) over index ranges stay loops.
 
+pub mod math;
+
 use crate::source::Span;
 use std::rc::Rc;
 

@@ -5,7 +5,7 @@
 //! (the checker substitutes parameter values in constant mode). It is not on the
 //! sampling path; a step budget keeps pathological reductions from running forever.
 
-use crate::model::{BinaryFn, CmpOp, Expr, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::model::{math, BinaryFn, CmpOp, Expr, Index, IndexVar, ReduceOp, UnaryFn};
 use std::rc::Rc;
 
 /// Why a constant could not be computed.
@@ -20,80 +20,18 @@ pub(super) enum EvalError {
 /// Maximum evaluation steps for one constant.
 const BUDGET: u64 = 20_000_000;
 
-/// Applies a scalar function.
+/// Applies a scalar function (the language's semantics, shared with the symbolic stage).
 pub(super) fn unary(f: UnaryFn, a: f64) -> f64 {
-    match f {
-        UnaryFn::Neg => -a,
-        UnaryFn::Exp => a.exp(),
-        UnaryFn::Log => a.ln(),
-        UnaryFn::Log1p => a.ln_1p(),
-        UnaryFn::Expm1 => a.exp_m1(),
-        UnaryFn::Sqrt => a.sqrt(),
-        UnaryFn::Cbrt => a.cbrt(),
-        UnaryFn::Sin => a.sin(),
-        UnaryFn::Cos => a.cos(),
-        UnaryFn::Tan => a.tan(),
-        UnaryFn::Tanh => a.tanh(),
-        UnaryFn::Abs => a.abs(),
-        UnaryFn::Sigmoid => 1.0 / (1.0 + (-a).exp()),
-        UnaryFn::Softplus => a.max(0.0) + (-a.abs()).exp().ln_1p(),
-        UnaryFn::Erf => erf(a),
-    }
+    math::eval_unary(f, a)
 }
 
 /// Applies a two-argument function.
 pub(super) fn binary(f: BinaryFn, a: f64, b: f64) -> f64 {
-    match f {
-        BinaryFn::Add => a + b,
-        BinaryFn::Sub => a - b,
-        BinaryFn::Mul => a * b,
-        BinaryFn::Div => a / b,
-        BinaryFn::Pow => a.powf(b),
-        BinaryFn::Atan2 => a.atan2(b),
-        BinaryFn::Min => a.min(b),
-        BinaryFn::Max => a.max(b),
-    }
+    math::eval_binary(f, a, b)
 }
 
 fn compare(op: CmpOp, a: f64, b: f64) -> bool {
-    match op {
-        CmpOp::Eq => a == b,
-        CmpOp::Ne => a != b,
-        CmpOp::Lt => a < b,
-        CmpOp::Le => a <= b,
-        CmpOp::Gt => a > b,
-        CmpOp::Ge => a >= b,
-    }
-}
-
-/// The error function: Taylor series near 0, a continued fraction for erfc beyond.
-pub(super) fn erf(x: f64) -> f64 {
-    if x.is_nan() {
-        return x;
-    }
-    let ax = x.abs();
-    let v = if ax < 2.5 {
-        let (mut term, mut sum, x2) = (ax, ax, ax * ax);
-        for n in 1..200 {
-            term *= -x2 / n as f64;
-            let add = term / (2 * n + 1) as f64;
-            sum += add;
-            if add.abs() < 1e-17 * sum.abs() {
-                break;
-            }
-        }
-        sum * std::f64::consts::FRAC_2_SQRT_PI
-    } else if ax > 6.0 {
-        1.0
-    } else {
-        // erfc(x) = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + …))))
-        let mut f = ax;
-        for k in (1..=60).rev() {
-            f = ax + (k as f64 / 2.0) / f;
-        }
-        1.0 - (-ax * ax).exp() / (f * std::f64::consts::PI.sqrt())
-    };
-    v.copysign(x)
+    math::eval_cmp(op, a, b)
 }
 
 /// Folds a node whose operands are constants; returns it unchanged otherwise.
@@ -244,7 +182,8 @@ mod tests {
             (3.0, 0.999_977_909_503_001_4),
             (-1.5, -0.966_105_146_475_310_7),
         ] {
-            assert!((erf(x) - want).abs() < 1e-13, "erf({x}) = {} want {want}", erf(x));
+            let got = unary(UnaryFn::Erf, x);
+            assert!((got - want).abs() < 1e-13, "erf({x}) = {got} want {want}");
         }
     }
 
