@@ -86,7 +86,10 @@ pub fn handle(s: &mut Session, out: &mut Out, text: &str) -> Flow {
                 Ok(v) => {
                     let _ = writeln!(out.text, "{}", eval::format(&v));
                 }
-                Err(f) => out.failure(s, &f),
+                Err(f) => {
+                    let f = explain_states(s, f);
+                    out.failure(s, &f);
+                }
             }
             (Flow::Continue, "evaluation".into())
         }
@@ -104,6 +107,31 @@ pub fn handle(s: &mut Session, out: &mut Out, text: &str) -> Flow {
         s.last_wall = Some((what, start.elapsed()));
     }
     flow
+}
+
+/// Adds a note to "unknown name `x`" when `x` is a state of the current model.
+fn explain_states(s: &mut Session, mut f: sdelang::pipeline::Failure) -> sdelang::pipeline::Failure {
+    let Some(current) = s.current.clone() else {
+        return f;
+    };
+    let defs = s.defs.clone();
+    let Ok((_, model)) = s.check(&defs, &Target::Model(current)) else {
+        return f;
+    };
+    for d in &mut f.diagnostics {
+        let state = model
+            .states
+            .iter()
+            .find(|st| d.code == "E0101" && d.message == format!("unknown name `{}`", st.name));
+        if let Some(st) = state {
+            d.notes.push(format!(
+                "`{}` is a state of model `{}`: expressions see params, lets and fns; \
+                 try `:grad … wrt {}`, or `:plot {}` after `:run`",
+                st.name, model.name, st.name, st.name
+            ));
+        }
+    }
+    f
 }
 
 fn command(
