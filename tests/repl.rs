@@ -158,13 +158,23 @@ fn redefinition_replaces_and_changes_results() {
     // Standard deviation 1/sqrt(beta): 1, then 0.5.
     assert!((summary_sd(first, "x") - 1.0).abs() < 0.06, "{first}");
     assert!((summary_sd(second, "x") - 0.5).abs() < 0.03, "{second}");
-    assert!(s.contains("model g: energy model, state x: real; params beta  (current model)  (redefined)"), "{s}");
-    assert_eq!(s.matches("model g {").count(), 1, "one definition of g is listed:\n{s}");
+    assert!(
+        s.contains("model g: energy model, state x: real; params beta  (current model)  (redefined)"),
+        "{s}"
+    );
+    assert_eq!(
+        s.matches("model g {").count(),
+        1,
+        "one definition of g is listed:\n{s}"
+    );
 }
 
 /// Numbers after `label = ` in the output.
 fn value_after(text: &str, label: &str) -> f64 {
-    let line = text.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| panic!("{label}:\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("{label}:\n{text}"));
     line.rsplit('=').next().unwrap().trim().parse().unwrap()
 }
 
@@ -187,7 +197,11 @@ fn derivatives_match_finite_differences() {
     assert!((value_after(printed, "∂/∂x") - gx).abs() < 1e-7, "{s}");
     assert!((value_after(printed, "∂/∂y") - gy).abs() < 1e-7, "{s}");
 
-    let out = script("hess", ":hess sin(x) * y^2 + exp(x * y) wrt x, y at x = 0.3, y = -0.7\n", &[]);
+    let out = script(
+        "hess",
+        ":hess sin(x) * y^2 + exp(x * y) wrt x, y at x = 0.3, y = -0.7\n",
+        &[],
+    );
     let s = stdout(&out);
     let rows: Vec<Vec<f64>> = s
         .split("Hessian (x, y):")
@@ -201,14 +215,21 @@ fn derivatives_match_finite_differences() {
     let hxy = (f(x + h, y + h) - f(x + h, y - h) - f(x - h, y + h) + f(x - h, y - h)) / (4.0 * h * h);
     let hyy = (f(x, y + h) - 2.0 * f(x, y) + f(x, y - h)) / (h * h);
     assert!((rows[0][0] - hxx).abs() < 1e-3, "{s}");
-    assert!((rows[0][1] - hxy).abs() < 1e-3 && (rows[1][0] - hxy).abs() < 1e-3, "{s}");
+    assert!(
+        (rows[0][1] - hxy).abs() < 1e-3 && (rows[1][0] - hxy).abs() < 1e-3,
+        "{s}"
+    );
     assert!((rows[1][1] - hyy).abs() < 1e-3, "{s}");
     assert!(s.contains("∂²/∂x∂y = "), "{s}");
 }
 
 #[test]
 fn vector_gradients_print_loops() {
-    let out = script("vgrad", ":grad sum(i in 0..3, v[i]^2) wrt v[3] at v = [1, 2, 3]\n", &[]);
+    let out = script(
+        "vgrad",
+        ":grad sum(i in 0..3, v[i]^2) wrt v[3] at v = [1, 2, 3]\n",
+        &[],
+    );
     let s = stdout(&out);
     assert!(s.contains("for "), "{s}");
     assert!(s.contains("∂/∂v.3 = 6"), "{s}");
@@ -248,7 +269,9 @@ fn sde_models_trace_and_evaluate() {
 #[test]
 fn help_lists_every_command() {
     let s = stdout(&script("help", ":help\n", &[]));
-    for cmd in [":grad", ":hess", ":run", ":plot", ":load", ":reload", ":set", ":type", ":timings", ":quit"] {
+    for cmd in [
+        ":grad", ":hess", ":run", ":plot", ":load", ":reload", ":set", ":type", ":timings", ":quit",
+    ] {
         assert!(s.contains(cmd), "{cmd}:\n{s}");
     }
 }
@@ -280,7 +303,10 @@ fn a_recorder_can_stop_a_run() {
         }
         fn poll(&mut self, step: u64) -> std::io::Result<()> {
             if step >= self.0 {
-                Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "interrupted"))
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "interrupted",
+                ))
             } else {
                 Ok(())
             }

@@ -253,8 +253,12 @@ fn update_helper(s: &mut Session, editor: &mut Editor<helper::ReplHelper, Defaul
         .iter()
         .filter_map(|d| d.key.name().map(str::to_string))
         .collect();
-    if let Some((_, c)) = &s.cache {
-        names.extend(c.model.states.iter().map(|st| st.name.clone()));
+    if let Some(current) = s.current.clone() {
+        let defs = s.defs.clone();
+        if let Ok((_, m)) = s.check(&defs, &session::Target::Model(current)) {
+            names.extend(m.states.iter().map(|st| st.name.clone()));
+            names.extend(m.params.iter().map(|p| p.name.clone()));
+        }
     }
     let columns = plot::names(s);
     if let Some(h) = editor.helper_mut() {
