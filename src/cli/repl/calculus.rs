@@ -331,46 +331,9 @@ fn evaluate_at(
     at: usize,
     text: &str,
 ) {
-    let offsets = c.model.state_offsets();
-    let mut x = vec![0.0; c.model.state_size()];
-    for (start, part) in split_top(text, at) {
-        let Some((name, value)) = part.split_once('=') else {
-            return out.error(&format!(
-                "expected `name=value` after `at`, found `{}`",
-                part.trim()
-            ));
-        };
-        let name = name.trim();
-        let Some(k) = c.model.states.iter().position(|st| st.name == name) else {
-            return out.error(&format!("`{name}` is not one of the variables after `wrt`"));
-        };
-        let value_at = start + part.len() - value.len();
-        let expr = match parse_at(id, value_at, value) {
-            Ok(e) => e,
-            Err(d) => return out.diags(s, &d, &s.sources),
-        };
-        let defs = s.defs.clone();
-        let v = match eval::evaluate(s, &defs, &expr) {
-            Ok(v) => v,
-            Err(f) => return out.failure(s, &f),
-        };
-        let size = c.model.states.get(k).map_or(1, |st| st.size());
-        let off = offsets.get(k).copied().unwrap_or(0);
-        let fill: Vec<f64> = if v.values.len() == size {
-            v.values.clone()
-        } else if v.values.len() == 1 {
-            vec![v.values.first().copied().unwrap_or(0.0); size]
-        } else {
-            let plural = if size == 1 { "" } else { "s" };
-            return out.error(&format!(
-                "`{name}` has {size} component{plural}, the value has {}",
-                v.values.len()
-            ));
-        };
-        for (d, v) in x.iter_mut().skip(off).zip(fill) {
-            *d = v;
-        }
-    }
+    let Some(x) = point(s, out, c, id, at, text) else {
+        return;
+    };
     let n = x.len();
     let mut grad = vec![0.0; n];
     let Some(f) = c.compiled.call(KernelKind::EnergyGrad, &x, 0.0, &mut grad) else {
@@ -397,6 +360,69 @@ fn evaluate_at(
             }
         }
     }
+}
+
+/// The point of `at x=1, y=[1,2]` as a flat state (values are evaluated), or
+/// `None` after reporting an error.
+fn point(
+    s: &mut Session,
+    out: &mut Out,
+    c: &Compilation,
+    id: SourceId,
+    at: usize,
+    text: &str,
+) -> Option<Vec<f64>> {
+    let offsets = c.model.state_offsets();
+    let mut x = vec![0.0; c.model.state_size()];
+    for (start, part) in split_top(text, at) {
+        let Some((name, value)) = part.split_once('=') else {
+            out.error(&format!(
+                "expected `name=value` after `at`, found `{}`",
+                part.trim()
+            ));
+            return None;
+        };
+        let name = name.trim();
+        let Some(k) = c.model.states.iter().position(|st| st.name == name) else {
+            out.error(&format!("`{name}` is not one of the variables after `wrt`"));
+            return None;
+        };
+        let value_at = start + part.len() - value.len();
+        let values = match parse_at(id, value_at, value) {
+            Ok(expr) => {
+                let defs = s.defs.clone();
+                match eval::evaluate(s, &defs, &expr) {
+                    Ok(v) => v.values,
+                    Err(f) => {
+                        out.failure(s, &f);
+                        return None;
+                    }
+                }
+            }
+            Err(d) => {
+                out.diags(s, &d, &s.sources);
+                return None;
+            }
+        };
+        let size = c.model.states.get(k).map_or(1, |st| st.size());
+        let fill: Vec<f64> = match values.as_slice() {
+            [one] => vec![*one; size],
+            all if all.len() == size => all.to_vec(),
+            all => {
+                let plural = if size == 1 { "" } else { "s" };
+                out.error(&format!(
+                    "`{name}` has {size} component{plural}, the value has {}",
+                    all.len()
+                ));
+                return None;
+            }
+        };
+        let off = offsets.get(k).copied().unwrap_or(0);
+        for (d, v) in x.iter_mut().skip(off).zip(fill) {
+            *d = v;
+        }
+    }
+    Some(x)
 }
 
 #[cfg(test)]

@@ -350,37 +350,8 @@ fn type_of(s: &mut Session, out: &mut Out, rest: &str, id: sdelang::source::Sour
         .into_iter()
         .find(|d| d.key.name() == Some(name))
         .cloned();
-    if let Some(Def {
-        item: ast::Item::Model(_),
-        ..
-    }) = &found
-    {
-        match s.check(&defs, &Target::Model(name.to_string())) {
-            Ok((_, m)) => {
-                let _ = writeln!(out.text, "{}", summary(&m));
-            }
-            Err(f) => out.failure(s, &f),
-        }
-        return;
-    }
-    if let Some(Def {
-        item: ast::Item::Fn(f),
-        ..
-    }) = &found
-    {
-        let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
-        let body = define::source_text(
-            s,
-            &Def {
-                key: Key::Value(name.into()),
-                item: ast::Item::Let(ast::LetDecl {
-                    name: f.name.clone(),
-                    value: f.body.clone(),
-                    span: f.body.span,
-                }),
-            },
-        );
-        let _ = writeln!(out.text, "{name}: fn({}) = {body}", params.join(", "));
+    if let Some(line) = named_line(s, &defs, name, found.as_ref()) {
+        let _ = writeln!(out.text, "{line}");
         return;
     }
     if found.is_none() {
@@ -418,6 +389,26 @@ fn type_of(s: &mut Session, out: &mut Out, rest: &str, id: sdelang::source::Sour
             );
         }
         Err(f) => out.failure(s, &f),
+    }
+}
+
+/// What `:type` says about a model or a function, or `None` for other names.
+fn named_line(s: &mut Session, defs: &[Def], name: &str, found: Option<&Def>) -> Option<String> {
+    match &found?.item {
+        ast::Item::Model(_) => Some(match s.check(defs, &Target::Model(name.to_string())) {
+            Ok((_, m)) => summary(&m),
+            Err(f) => s.render(&f.diagnostics, &f.sources),
+        }),
+        ast::Item::Fn(f) => {
+            let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+            let body = s
+                .sources
+                .get(f.body.span.source)
+                .and_then(|file| file.text.get(f.body.span.start..f.body.span.end))
+                .unwrap_or("…");
+            Some(format!("{name}: fn({}) = {body}", params.join(", ")))
+        }
+        _ => None,
     }
 }
 
@@ -483,30 +474,7 @@ fn load(s: &mut Session, out: &mut Out, path: &Path, fresh: bool) {
                 s.shown.clear();
             }
             s.bump();
-            let _ = writeln!(out.text, "loaded {}", path.display());
-            if s.current.is_some() {
-                let _ = writeln!(out.text, "{}  (current model)", summary(&checked.model));
-            }
-            if models.len() > 1 {
-                let _ = writeln!(
-                    out.text,
-                    "models: {}  (`:model NAME` to switch)",
-                    models.join(", ")
-                );
-            }
-            let shadowing: Vec<String> = s
-                .defs
-                .iter()
-                .filter(|d| s.file.iter().flat_map(|f| &f.defs).any(|f| f.key == d.key))
-                .filter_map(|d| d.key.name().map(str::to_string))
-                .collect();
-            if !shadowing.is_empty() {
-                let _ = writeln!(
-                    out.text,
-                    "note: kept what you typed for {} (`:forget NAME` to use the file's)",
-                    shadowing.join(", ")
-                );
-            }
+            report_load(s, out, path, &checked.model, &models);
         }
         Err(f) => {
             s.file = old_file;
@@ -515,6 +483,34 @@ fn load(s: &mut Session, out: &mut Out, path: &Path, fresh: bool) {
             out.text
                 .push_str("(not loaded: the session is unchanged; fix the file and `:reload`)\n");
         }
+    }
+}
+
+/// What `:load` and `:reload` say after loading.
+fn report_load(s: &Session, out: &mut Out, path: &Path, model: &sdelang::model::Model, models: &[String]) {
+    let _ = writeln!(out.text, "loaded {}", path.display());
+    if s.current.is_some() {
+        let _ = writeln!(out.text, "{}  (current model)", summary(model));
+    }
+    if models.len() > 1 {
+        let _ = writeln!(
+            out.text,
+            "models: {}  (`:model NAME` to switch)",
+            models.join(", ")
+        );
+    }
+    let shadowing: Vec<String> = s
+        .defs
+        .iter()
+        .filter(|d| s.file.iter().flat_map(|f| &f.defs).any(|f| f.key == d.key))
+        .filter_map(|d| d.key.name().map(str::to_string))
+        .collect();
+    if !shadowing.is_empty() {
+        let _ = writeln!(
+            out.text,
+            "note: kept what you typed for {} (`:forget NAME` to use the file's)",
+            shadowing.join(", ")
+        );
     }
 }
 

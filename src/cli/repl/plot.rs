@@ -216,70 +216,69 @@ fn buckets(points: &[(f64, f64)]) -> Vec<f64> {
 
 /// A plot for the terminal.
 fn terminal(label: &str, series: &Series, run: &LastRun) -> String {
-    let mut out = String::new();
     match series {
-        Series::Hist(values) => {
-            let Some((lo, hi)) = range(values.iter().copied()) else {
-                return format!("{label}: no finite values\n");
-            };
-            let counts = bin(values, WIDTH, lo, hi);
-            let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-            let what = if run.gibbs {
-                "draws"
-            } else {
-                "paths at the final time"
-            };
-            let _ = writeln!(out, "{label}: histogram of {} {what}", values.len());
-            let heights: Vec<f64> = counts.iter().map(|c| *c as f64 / top).collect();
-            for row in bars(&heights) {
-                let _ = writeln!(out, "  │{row}");
-            }
-            let _ = writeln!(out, "  └{}", "─".repeat(counts.len()));
-            let (l, h) = (number_short(lo), number_short(hi));
-            let pad = counts.len().saturating_sub(l.chars().count() + h.chars().count());
-            let _ = writeln!(out, "   {l}{}{h}", " ".repeat(pad));
-        }
-        Series::Trace(points) => {
-            let Some((lo, hi)) = range(points.iter().map(|p| p.1)) else {
-                return format!("{label}: no finite values\n");
-            };
-            let what = if run.gibbs {
-                "chain 1".to_string()
-            } else {
-                format!("mean of {} paths", run.chains.len())
-            };
-            let _ = writeln!(out, "{label}: trace of {what}, {} points", points.len());
-            let span = if hi > lo { hi - lo } else { 1.0 };
-            let heights: Vec<f64> = buckets(points)
-                .iter()
-                .map(|v| 0.02 + 0.98 * (v - lo) / span)
-                .collect();
-            let (top, bottom) = (number_short(hi), number_short(lo));
-            let w = top.chars().count().max(bottom.chars().count());
-            for (i, row) in bars(&heights).iter().enumerate() {
-                let axis = match i {
-                    0 => format!("{top:>w$}"),
-                    i if i + 1 == HEIGHT => format!("{bottom:>w$}"),
-                    _ => " ".repeat(w),
-                };
-                let _ = writeln!(out, "{axis} │{row}");
-            }
-            let _ = writeln!(out, "{} └{}", " ".repeat(w), "─".repeat(heights.len()));
-            if let (Some(a), Some(b)) = (points.first(), points.last()) {
-                let unit = if run.gibbs { "draw" } else { "t" };
-                let (l, h) = (format!("{unit} = {}", number_short(a.0)), number_short(b.0));
-                let room = heights.len();
-                let line = if room > l.chars().count() + h.chars().count() {
-                    format!(
-                        "{l}{}{h}",
-                        " ".repeat(room - l.chars().count() - h.chars().count())
-                    )
-                } else {
-                    format!("{l} … {h}")
-                };
-                let _ = writeln!(out, "{}  {line}", " ".repeat(w));
-            }
-        }
+        Series::Hist(values) => terminal_hist(label, values, run.gibbs),
+        Series::Trace(points) => terminal_trace(label, points, run),
+    }
+}
+
+fn terminal_hist(label: &str, values: &[f64], gibbs: bool) -> String {
+    let mut out = String::new();
+    let Some((lo, hi)) = range(values.iter().copied()) else {
+        return format!("{label}: no finite values\n");
+    };
+    let counts = bin(values, WIDTH, lo, hi);
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let what = if gibbs { "draws" } else { "paths at the final time" };
+    let _ = writeln!(out, "{label}: histogram of {} {what}", values.len());
+    let heights: Vec<f64> = counts.iter().map(|c| *c as f64 / top).collect();
+    for row in bars(&heights) {
+        let _ = writeln!(out, "  │{row}");
+    }
+    let _ = writeln!(out, "  └{}", "─".repeat(counts.len()));
+    let (l, h) = (number_short(lo), number_short(hi));
+    let pad = counts.len().saturating_sub(l.chars().count() + h.chars().count());
+    let _ = writeln!(out, "   {l}{}{h}", " ".repeat(pad));
+    out
+}
+
+fn terminal_trace(label: &str, points: &[(f64, f64)], run: &LastRun) -> String {
+    let mut out = String::new();
+    let Some((lo, hi)) = range(points.iter().map(|p| p.1)) else {
+        return format!("{label}: no finite values\n");
+    };
+    let what = if run.gibbs {
+        "chain 1".to_string()
+    } else {
+        format!("mean of {} paths", run.chains.len())
+    };
+    let _ = writeln!(out, "{label}: trace of {what}, {} points", points.len());
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let heights: Vec<f64> = buckets(points)
+        .iter()
+        .map(|v| 0.02 + 0.98 * (v - lo) / span)
+        .collect();
+    let (top, bottom) = (number_short(hi), number_short(lo));
+    let w = top.chars().count().max(bottom.chars().count());
+    for (i, row) in bars(&heights).iter().enumerate() {
+        let axis = match i {
+            0 => format!("{top:>w$}"),
+            i if i + 1 == HEIGHT => format!("{bottom:>w$}"),
+            _ => " ".repeat(w),
+        };
+        let _ = writeln!(out, "{axis} │{row}");
+    }
+    let _ = writeln!(out, "{} └{}", " ".repeat(w), "─".repeat(heights.len()));
+    if let (Some(a), Some(b)) = (points.first(), points.last()) {
+        let unit = if run.gibbs { "draw" } else { "t" };
+        let (l, h) = (format!("{unit} = {}", number_short(a.0)), number_short(b.0));
+        let used = l.chars().count() + h.chars().count();
+        let line = if heights.len() > used {
+            format!("{l}{}{h}", " ".repeat(heights.len() - used))
+        } else {
+            format!("{l} … {h}")
+        };
+        let _ = writeln!(out, "{}  {line}", " ".repeat(w));
     }
     out
 }
@@ -324,70 +323,88 @@ fn svg_text(panels: &[(String, Series)]) -> String {
             r##"<rect x="{pad}" y="{}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>"##,
             y0 + pad
         );
+        let frame = Frame {
+            x: pad,
+            y: y0 + pad,
+            w: pw,
+            h: ph,
+        };
         match series {
-            Series::Hist(values) => {
-                let Some((lo, hi)) = range(values.iter().copied()) else {
-                    continue;
-                };
-                let counts = bin(values, 50, lo, hi);
-                let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-                let bw = pw / counts.len() as f64;
-                for (i, c) in counts.iter().enumerate() {
-                    let bh = ph * *c as f64 / top;
-                    let _ = writeln!(
-                        out,
-                        r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{bh:.2}" fill="#4878a8"/>"##,
-                        pad + i as f64 * bw,
-                        y0 + pad + ph - bh,
-                        bw * 0.95
-                    );
-                }
-                axis_labels(&mut out, pad, y0 + h - pad + 15.0, pw, lo, hi);
-            }
-            Series::Trace(points) => {
-                let (Some((lo, hi)), Some((t0, t1))) = (
-                    range(points.iter().map(|q| q.1)),
-                    range(points.iter().map(|q| q.0)),
-                ) else {
-                    continue;
-                };
-                let (sy, sx) = (
-                    if hi > lo { hi - lo } else { 1.0 },
-                    if t1 > t0 { t1 - t0 } else { 1.0 },
-                );
-                let step = (points.len() / 2000).max(1);
-                let coords: Vec<String> = points
-                    .iter()
-                    .step_by(step)
-                    .map(|(t, v)| {
-                        let x = pad + pw * (t - t0) / sx;
-                        let y = y0 + pad + ph * (1.0 - (v - lo) / sy);
-                        format!("{x:.2},{y:.2}")
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    r##"<polyline fill="none" stroke="#4878a8" stroke-width="1" points="{}"/>"##,
-                    coords.join(" ")
-                );
-                axis_labels(&mut out, pad, y0 + h - pad + 15.0, pw, t0, t1);
-                let _ = writeln!(
-                    out,
-                    r#"<text x="2" y="{}">{}</text>"#,
-                    y0 + pad + 10.0,
-                    number_short(hi)
-                );
-                let _ = writeln!(
-                    out,
-                    r#"<text x="2" y="{}">{}</text>"#,
-                    y0 + pad + ph,
-                    number_short(lo)
-                );
-            }
+            Series::Hist(values) => svg_hist(&mut out, &frame, values),
+            Series::Trace(points) => svg_trace(&mut out, &frame, points),
         }
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// Where a panel's plot area lies.
+struct Frame {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+fn svg_hist(out: &mut String, f: &Frame, values: &[f64]) {
+    let Some((lo, hi)) = range(values.iter().copied()) else {
+        return;
+    };
+    let counts = bin(values, 50, lo, hi);
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let bw = f.w / counts.len() as f64;
+    for (i, c) in counts.iter().enumerate() {
+        let bh = f.h * *c as f64 / top;
+        let _ = writeln!(
+            out,
+            r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{bh:.2}" fill="#4878a8"/>"##,
+            f.x + i as f64 * bw,
+            f.y + f.h - bh,
+            bw * 0.95
+        );
+    }
+    axis_labels(out, f.x, f.y + f.h + 15.0, f.w, lo, hi);
+}
+
+fn svg_trace(out: &mut String, f: &Frame, points: &[(f64, f64)]) {
+    let (Some((lo, hi)), Some((t0, t1))) = (
+        range(points.iter().map(|q| q.1)),
+        range(points.iter().map(|q| q.0)),
+    ) else {
+        return;
+    };
+    let (sy, sx) = (
+        if hi > lo { hi - lo } else { 1.0 },
+        if t1 > t0 { t1 - t0 } else { 1.0 },
+    );
+    let step = (points.len() / 2000).max(1);
+    let coords: Vec<String> = points
+        .iter()
+        .step_by(step)
+        .map(|(t, v)| {
+            let x = f.x + f.w * (t - t0) / sx;
+            let y = f.y + f.h * (1.0 - (v - lo) / sy);
+            format!("{x:.2},{y:.2}")
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        r##"<polyline fill="none" stroke="#4878a8" stroke-width="1" points="{}"/>"##,
+        coords.join(" ")
+    );
+    axis_labels(out, f.x, f.y + f.h + 15.0, f.w, t0, t1);
+    let _ = writeln!(
+        out,
+        r#"<text x="2" y="{}">{}</text>"#,
+        f.y + 10.0,
+        number_short(hi)
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="2" y="{}">{}</text>"#,
+        f.y + f.h,
+        number_short(lo)
+    );
 }
 
 fn axis_labels(out: &mut String, x: f64, y: f64, width: f64, lo: f64, hi: f64) {
