@@ -1,7 +1,8 @@
 //! Chains the stages: source text → tokens → AST → checked model → symbolic
-//! system → kernels → machine code. The front doors (`sde` CLI, tests) call
-//! [`compile_file`] or [`compile_source`]; each stage's time is recorded for
-//! `--timings`.
+//! system → kernels → machine code. The front doors (`sde` CLI, the REPL,
+//! tests) call [`compile_file`], [`compile_source`] or, with an already parsed
+//! program, [`compile_program`] / [`check_program`]; each stage's time is
+//! recorded for `--timings`.
 
 use crate::codegen::{self, CompiledModel};
 use crate::diagnostic::Diagnostic;
@@ -10,7 +11,7 @@ use crate::model::{MethodSpec, Model};
 use crate::resolve::{self, CheckInput, ParamOverride};
 use crate::source::{SourceId, SourceMap};
 use crate::symbolic::{self, BuildOptions, System};
-use crate::syntax;
+use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -101,44 +102,32 @@ pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation
 
 /// Compiles source `id` of `sources` (already added).
 pub fn compile_source(
-    mut sources: SourceMap,
+    sources: SourceMap,
     id: SourceId,
     base_dir: Option<&Path>,
     options: &CompileOptions,
 ) -> Result<Compilation, Failure> {
-    let mut timings = Timings::default();
-    let fail = |sources: SourceMap, mut diagnostics: Vec<Diagnostic>| {
-        crate::diagnostic::sort_by_position(&mut diagnostics);
-        Failure { sources, diagnostics }
-    };
     let start = Instant::now();
     let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
     let program = match syntax::parse_program(id, &text) {
         Ok(p) => p,
         Err(d) => return Err(fail(sources, d)),
     };
-    let overrides = match parse_overrides(&mut sources, &options.overrides) {
-        Ok(o) => o,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.parse = start.elapsed();
+    let parse = start.elapsed();
+    let mut c = compile_program(sources, &program, base_dir, options)?;
+    c.timings.parse += parse;
+    Ok(c)
+}
 
-    let start = Instant::now();
-    let stdlib = stdlib_dir();
-    let checked = resolve::check(CheckInput {
-        program: &program,
-        sources: &mut sources,
-        stdlib_dir: Some(&stdlib),
-        base_dir,
-        overrides: &overrides,
-        model_name: options.model.as_deref(),
-    });
-    let model = match checked {
-        Ok(m) => m,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.check = start.elapsed();
-
+/// Compiles an already parsed program whose spans point into `sources` (the
+/// REPL assembles one from items typed on different lines, each its own source).
+pub fn compile_program(
+    sources: SourceMap,
+    program: &ast::Program,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<Compilation, Failure> {
+    let (sources, model, mut timings) = check_timed(sources, program, base_dir, options)?;
     let start = Instant::now();
     let system = match symbolic::build(&model, options.build) {
         Ok(s) => s,
@@ -167,6 +156,55 @@ pub fn compile_source(
         compiled,
         timings,
     })
+}
+
+/// Checks an already parsed program (no code generation): its model and the
+/// sources, which gain the `--set` snippets.
+pub fn check_program(
+    sources: SourceMap,
+    program: &ast::Program,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<(SourceMap, Model), Failure> {
+    check_timed(sources, program, base_dir, options).map(|(s, m, _)| (s, m))
+}
+
+fn fail(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Failure {
+    crate::diagnostic::sort_by_position(&mut diagnostics);
+    Failure { sources, diagnostics }
+}
+
+/// Parses the overrides and checks the program, timing both.
+fn check_timed(
+    mut sources: SourceMap,
+    program: &ast::Program,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<(SourceMap, Model, Timings), Failure> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let overrides = match parse_overrides(&mut sources, &options.overrides) {
+        Ok(o) => o,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.parse = start.elapsed();
+
+    let start = Instant::now();
+    let stdlib = stdlib_dir();
+    let checked = resolve::check(CheckInput {
+        program,
+        sources: &mut sources,
+        stdlib_dir: Some(&stdlib),
+        base_dir,
+        overrides: &overrides,
+        model_name: options.model.as_deref(),
+    });
+    let model = match checked {
+        Ok(m) => m,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.check = start.elapsed();
+    Ok((sources, model, timings))
 }
 
 /// Parses `name=value` command-line overrides; each becomes its own source so

@@ -11,7 +11,7 @@ use sdelang::symbolic::{BuildOptions, Stmt};
 use std::fmt::Write;
 
 /// Largest state for which the dense Hessian / Jacobian is derived.
-const DENSE_MAX: usize = 64;
+pub(crate) const DENSE_MAX: usize = 64;
 
 /// Arguments of `sde derive`.
 #[derive(Args, Debug)]
@@ -93,7 +93,7 @@ fn names(model: &Model) -> (Vec<String>, Vec<(String, bool)>) {
 }
 
 /// The formulas as text.
-fn formulas(c: &Compilation) -> String {
+pub(crate) fn formulas(c: &Compilation) -> String {
     let (params, states) = names(&c.model);
     let offsets = c.model.state_offsets();
     let n = Names {

@@ -2,6 +2,7 @@
 //! the REPL) that touches the terminal.
 
 mod derive;
+mod repl;
 mod run;
 
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the derived score, Hessian and drift corrections, or evaluate them at a point
     Derive(derive::DeriveArgs),
+    /// Interactive session: define, evaluate, differentiate, run and plot step by step
+    Repl(repl::ReplArgs),
 }
 
 /// Options shared by every command that compiles a model.
@@ -75,6 +78,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check(&args),
         Command::Derive(args) => derive::derive(&args),
+        Command::Repl(args) => repl::repl(&args),
     }
 }
 

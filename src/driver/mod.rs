@@ -8,7 +8,9 @@
 pub mod settings;
 
 use crate::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
-use crate::runtime::{run_gibbs, run_sde, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeSystem};
+use crate::runtime::{
+    run_gibbs, run_sde, GibbsTarget, NullRecorder, Recorder, RunConfig, RunError, RunOutput, SdeSystem,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -81,22 +83,41 @@ pub struct Finished {
 /// Runs a compiled model (anything that is both a Gibbs target and an SDE
 /// system; the plan says which role) and writes its outputs.
 pub fn execute<M: GibbsTarget + SdeSystem>(model: &M, plan: &RunPlan) -> Result<Finished, DriverError> {
+    execute_with(model, plan, |_| NullRecorder).map(|(done, _)| done)
+}
+
+/// [`execute`] with one more recorder per chain, made by `extra(chain)`, handed
+/// back in chain order: the REPL keeps draws in memory for plots and stops a
+/// run on Ctrl-C through [`Recorder::poll`].
+pub fn execute_with<M, X, F>(model: &M, plan: &RunPlan, extra: F) -> Result<(Finished, Vec<X>), DriverError>
+where
+    M: GibbsTarget + SdeSystem,
+    X: Recorder,
+    F: Fn(usize) -> X + Sync,
+{
     std::fs::create_dir_all(&plan.dir).map_err(|e| DriverError::OutputDir(plan.dir.clone(), e))?;
     let dir = &plan.dir;
     let columns = &plan.columns;
     let gibbs = plan.gibbs;
     let make = |chain: usize| {
         let csv = CsvRecorder::create(dir, chain, columns, !gibbs)?;
-        Ok((csv, (RunningStats::new(columns.len()), LastDraw::default())))
+        let own: ChainRecorders = (csv, (RunningStats::new(columns.len()), LastDraw::default()));
+        Ok((own, extra(chain)))
     };
-    let output = if gibbs {
+    let both = if gibbs {
         run_gibbs(model, &plan.init, &plan.config, make)
     } else {
         run_sde(model, &plan.init, &plan.config, make)
     }
     .map_err(DriverError::Run)?;
+    let (recorders, extras): (Vec<ChainRecorders>, Vec<X>) = both.recorders.into_iter().unzip();
+    let output = RunOutput {
+        reports: both.reports,
+        recorders,
+        wall_time: both.wall_time,
+    };
     let summary = summary_text(&plan.config, &output, columns, dir, gibbs);
-    Ok(Finished { output, summary })
+    Ok((Finished { output, summary }, extras))
 }
 
 /// The summary: for samplers, moments over all draws of all chains; for SDEs,

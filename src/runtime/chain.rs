@@ -215,6 +215,7 @@ where
         if let Some((i, v)) = first_non_finite(&x) {
             return Err(non_finite(step, (NonFiniteWhat::Component(i), v)).into());
         }
+        recorder.poll(step).map_err(io_err)?;
         if step == warmup {
             accepted_in_warmup = stepper.accepted();
         }

@@ -14,6 +14,14 @@ pub trait Recorder: Send {
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Called after every step, warmup included, before any record of that step. An error
+    /// stops the chain and is reported like a failed record; this is how a front door cancels
+    /// a run (the REPL's Ctrl-C). The default does nothing and costs nothing.
+    #[inline]
+    fn poll(&mut self, _step: u64) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Discards everything (timing runs).
@@ -37,6 +45,12 @@ impl<A: Recorder, B: Recorder> Recorder for (A, B) {
         self.0.finish()?;
         self.1.finish()
     }
+
+    #[inline]
+    fn poll(&mut self, step: u64) -> io::Result<()> {
+        self.0.poll(step)?;
+        self.1.poll(step)
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for Box<R> {
@@ -46,6 +60,10 @@ impl<R: Recorder + ?Sized> Recorder for Box<R> {
 
     fn finish(&mut self) -> io::Result<()> {
         (**self).finish()
+    }
+
+    fn poll(&mut self, step: u64) -> io::Result<()> {
+        (**self).poll(step)
     }
 }
 
