@@ -4,9 +4,9 @@
 use super::{report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
 use sdelang::lower::KernelKind;
-use sdelang::model::{Index, Model, SdeComponents};
+use sdelang::model::{Index, SdeComponents};
 use sdelang::pipeline::{compile_file, Compilation};
-use sdelang::symbolic::display::{index_str, Names};
+use sdelang::symbolic::display::{index_str, ModelNames, Names};
 use sdelang::symbolic::{BuildOptions, Stmt};
 use std::fmt::Write;
 
@@ -82,25 +82,10 @@ pub fn derive(args: &DeriveArgs) -> i32 {
     0
 }
 
-fn names(model: &Model) -> (Vec<String>, Vec<(String, bool)>) {
-    let params = model.params.iter().map(|p| p.name.clone()).collect();
-    let states = model
-        .states
-        .iter()
-        .map(|s| (s.name.clone(), s.len.is_some()))
-        .collect();
-    (params, states)
-}
-
 /// The formulas as text.
 pub(crate) fn formulas(c: &Compilation) -> String {
-    let (params, states) = names(&c.model);
-    let offsets = c.model.state_offsets();
-    let n = Names {
-        params: &params,
-        states: &states,
-        state_offsets: &offsets,
-    };
+    let owned = ModelNames::of(&c.model);
+    let n = owned.names();
     let sys = &c.system;
     let mut arena = sys.arena.clone();
     let mut out = String::new();

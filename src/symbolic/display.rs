@@ -8,12 +8,56 @@ use std::fmt::Write;
 
 /// Names used when printing: parameters, states, index variables.
 pub struct Names<'a> {
-    /// Parameter names by id.
-    pub params: &'a [String],
+    /// Parameter names by id, with their vector-ness.
+    pub params: &'a [(String, bool)],
     /// State names by id, with their vector-ness.
     pub states: &'a [(String, bool)],
     /// Flat offsets of the states, to name output components.
     pub state_offsets: &'a [usize],
+}
+
+/// The names of a model's parameters and states, owned, from which [`Names`] borrows.
+#[derive(Clone, Debug, Default)]
+pub struct ModelNames {
+    /// Parameters: name and whether it is a vector.
+    pub params: Vec<(String, bool)>,
+    /// States: name and whether it is a vector.
+    pub states: Vec<(String, bool)>,
+    /// Flat offsets of the states.
+    pub state_offsets: Vec<usize>,
+}
+
+impl ModelNames {
+    /// The names of `model`.
+    pub fn of(model: &crate::model::Model) -> ModelNames {
+        ModelNames {
+            params: model
+                .params
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        matches!(p.value, crate::model::ParamValue::Vector(_)),
+                    )
+                })
+                .collect(),
+            states: model
+                .states
+                .iter()
+                .map(|s| (s.name.clone(), s.len.is_some()))
+                .collect(),
+            state_offsets: model.state_offsets(),
+        }
+    }
+
+    /// The borrowed view used for printing.
+    pub fn names(&self) -> Names<'_> {
+        Names {
+            params: &self.params,
+            states: &self.states,
+            state_offsets: &self.state_offsets,
+        }
+    }
 }
 
 /// Longest printed expression before it is elided.
@@ -135,9 +179,12 @@ impl Names<'_> {
                 let _ = write!(out, "{}", f64::from_bits(bits));
             }
             Node::Param(pid, ix) => {
-                let name = self.params.get(pid.0 as usize).map_or("?", String::as_str);
+                let (name, vector) = self
+                    .params
+                    .get(pid.0 as usize)
+                    .map_or(("?", true), |(n, v)| (n.as_str(), *v));
                 let _ = write!(out, "{name}");
-                if ix != Index::constant(0) || self.params.is_empty() {
+                if vector {
                     let _ = write!(out, "[{}]", index_str(&ix));
                 }
             }

@@ -19,7 +19,7 @@ fn setup() -> (Arena, Vars) {
 }
 
 fn show(a: &Arena, id: NodeId) -> String {
-    let params = vec!["z".to_string()];
+    let params = vec![("z".to_string(), false)];
     let states = vec![("x".to_string(), false), ("y".to_string(), false)];
     Names {
         params: &params,

@@ -13,7 +13,7 @@ use sdelang::lower::KernelKind;
 use sdelang::model::Index;
 use sdelang::pipeline::Compilation;
 use sdelang::source::SourceId;
-use sdelang::symbolic::display::Names;
+use sdelang::symbolic::display::ModelNames;
 use sdelang::symbolic::{Arena, BuildOptions, NodeId, Stmt};
 use sdelang::syntax;
 use std::collections::BTreeMap;
@@ -267,19 +267,8 @@ fn split_index(ix: &Index, n: i64) -> (Index, Index) {
 
 /// The derivatives in readable math.
 fn formulas(c: &Compilation, order: Order) -> String {
-    let params: Vec<String> = c.model.params.iter().map(|p| p.name.clone()).collect();
-    let states: Vec<(String, bool)> = c
-        .model
-        .states
-        .iter()
-        .map(|s| (s.name.clone(), s.len.is_some()))
-        .collect();
-    let offsets = c.model.state_offsets();
-    let names = Names {
-        params: &params,
-        states: &states,
-        state_offsets: &offsets,
-    };
+    let owned = ModelNames::of(&c.model);
+    let names = owned.names();
     let n = c.system.state_size as i64;
     let mut arena = c.system.arena.clone();
     let stmts = match order {
