@@ -501,6 +501,7 @@ fn nan_state_stops_the_chain_with_a_clear_error() {
             warmup,
             what: NonFiniteWhat::Component(1),
             value,
+            ..
         } => {
             assert!(*step >= 1 && *step <= 10, "step {step}");
             assert_eq!(*warmup, *step <= 3);
@@ -528,7 +529,10 @@ fn mala_reports_non_finite_initial_energy() {
             ..
         }
     ));
-    assert_eq!(err.to_string(), "chain 1: energy is inf at the initial state");
+    assert_eq!(
+        err.to_string(),
+        "chain 1: energy is inf at the initial state; state [1e100]"
+    );
 }
 
 /// Recorded steps and times follow warmup and thin: t = t0 + step·dt, steps warmup + k·thin.

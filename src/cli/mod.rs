@@ -2,8 +2,11 @@
 //! the REPL) that touches the terminal.
 
 mod derive;
+mod plot;
+mod progress;
 mod repl;
 mod run;
+mod summary;
 
 use clap::{Args, Parser, Subcommand};
 use sdelang::diagnostic::Diagnostic;
@@ -28,6 +31,10 @@ struct Cli {
 enum Command {
     /// Compile a model and run it (sampler chains or SDE paths), writing CSV files and a summary
     Run(run::RunArgs),
+    /// Recompute the summary table and warnings from a run's saved output directory
+    Summary(summary::SummaryArgs),
+    /// Draw trace, histogram, pair and energy plots (SVG and PNG) from a run's output directory
+    Plot(plot::PlotArgs),
     /// Parse and check a model file without running it
     Check(CheckArgs),
     /// Print the derived score, Hessian and drift corrections, or evaluate them at a point
@@ -37,7 +44,7 @@ enum Command {
 }
 
 /// Options shared by every command that compiles a model.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelArgs {
     /// The `.sde` model file
     pub file: PathBuf,
@@ -77,6 +84,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check(&args),
+        Command::Summary(args) => summary::summary(&args),
+        Command::Plot(args) => plot::plot(&args),
         Command::Derive(args) => derive::derive(&args),
         Command::Repl(args) => repl::repl(&args),
     }

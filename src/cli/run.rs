@@ -1,19 +1,54 @@
-//! `sde run`: compile, run the chains or paths in parallel, write CSV files,
-//! print the summary.
+//! `sde run`: compile, run the chains or paths in parallel, write one file per chain, print
+//! the summary and warnings. Ctrl-C (SIGINT) or SIGTERM flushes the files and writes a
+//! checkpoint; `sde run --resume DIR` continues from it with the original arguments (kept in
+//! `DIR/checkpoint/args.json`).
 
+use super::progress::Progress;
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
-use clap::Args;
-use sdelang::driver::{execute, resolve, Overrides, RunPlan};
+use clap::{Args, ValueEnum};
+use sdelang::driver::{execute, resolve, DriverError, Overrides, RunPlan};
 use sdelang::lower::KernelKind;
+use sdelang::output::FileFormat;
 use sdelang::pipeline::{compile_file, Compilation};
+use sdelang::runtime::RunError;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
+/// Exit code of a run stopped by a signal (after its checkpoint), as shells report SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// Output formats of `--format`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// sdelang CSV: a header line and the draws (`t` first for SDE paths)
+    #[default]
+    Csv,
+    /// CmdStan CSV (samplers): config comments, lp__ and sampler columns, adaptation block, timing
+    Cmdstan,
+    /// NumPy .npy arrays, shape (draws, state size)
+    Npy,
+}
+
 /// Arguments of `sde run`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct RunArgs {
     #[command(flatten)]
     model: ModelArgs,
+    /// Continue the interrupted run in DIR from its checkpoints (no other arguments)
+    #[arg(long, value_name = "DIR", exclusive = true)]
+    resume: Option<PathBuf>,
+    /// Output format of the per-chain files
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Write a checkpoint every N steps of each chain (resume with --resume DIR)
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<u64>,
+    /// When one chain's state becomes NaN/Inf, stop every chain (default: only that one)
+    #[arg(long)]
+    stop_all_on_nonfinite: bool,
     /// Integrator, e.g. `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
     #[arg(long, value_name = "METHOD")]
     method: Option<String>,
@@ -68,12 +103,67 @@ impl RunArgs {
             dt: self.dt,
             t0: self.t0,
             init: self.init.clone(),
+            stop_all_on_nonfinite: self.stop_all_on_nonfinite,
         }
     }
 }
 
 /// Runs `sde run`; returns the exit code.
 pub fn run(args: &RunArgs) -> i32 {
+    match &args.resume {
+        Some(dir) => resume(dir),
+        None => start(&absolute(args), false),
+    }
+}
+
+/// The arguments with the model file and output directory made absolute, so that a resumed
+/// run finds them from any working directory.
+fn absolute(args: &RunArgs) -> RunArgs {
+    let mut a = args.clone();
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    a.model.file = abs(&a.model.file);
+    a.output = a.output.as_deref().map(abs);
+    a
+}
+
+/// What `DIR/checkpoint/args.json` keeps: the arguments and a hash of the model file.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    args: RunArgs,
+    source_hash: u64,
+}
+
+/// FNV-1a of the model file (a changed model cannot continue a run).
+fn source_hash(path: &Path) -> u64 {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn resume(dir: &Path) -> i32 {
+    let path = sdelang::driver::files::checkpoint_dir(dir).join("args.json");
+    let saved: Saved = match std::fs::read_to_string(&path).map(|t| serde_json::from_str(&t)) {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return fail("E0602", format!("cannot read `{}`: {e}", path.display())),
+        Err(e) => {
+            return fail(
+                "E0602",
+                format!("no checkpoint to resume in `{}`: {e}", dir.display()),
+            )
+        }
+    };
+    if source_hash(&saved.args.model.file) != saved.source_hash {
+        let file = saved.args.model.file.display();
+        return fail(
+            "E0602",
+            format!("`{file}` changed since the run started; it cannot be resumed"),
+        );
+    }
+    start(&saved.args, true)
+}
+
+fn start(args: &RunArgs, resuming: bool) -> i32 {
     let mut options = args.model.options();
     options.kernels = vec![
         KernelKind::Energy,
@@ -98,25 +188,80 @@ pub fn run(args: &RunArgs) -> i32 {
     if args.timings && !args.quiet {
         print_timings(&c, compile_wall);
     }
-    let plan = RunPlan {
-        config: resolved.config,
-        init: resolved.init,
-        dir: args
-            .output
-            .clone()
-            .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name)),
-        columns: c.model.state_columns(),
-        gibbs: c.model.is_gibbs(),
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name));
+    let mut plan = RunPlan::new(
+        resolved.config,
+        resolved.init,
+        dir,
+        c.model.state_columns(),
+        c.model.is_gibbs(),
+    );
+    plan.model = c.model.name.clone();
+    plan.format = match args.format {
+        Format::Csv => FileFormat::Csv,
+        Format::Cmdstan => FileFormat::CmdStan,
+        Format::Npy => FileFormat::Npy,
     };
-    match execute(&c.compiled, &plan) {
+    plan.checkpoints = true;
+    plan.checkpoint_every = args.checkpoint_every.unwrap_or(0);
+    plan.resume = resuming;
+    execute_plan(&c, plan, args)
+}
+
+/// Runs the plan with a signal handler and a progress bar; prints the outcome.
+fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // SIGINT and SIGTERM (the `termination` feature): checkpoint and stop at the next step.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    plan.stop = Some(stop);
+    if let Err(e) = save_args(&plan.dir, args) {
+        return fail("E0601", format!("cannot write the checkpoint directory: {e}"));
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    plan.progress = Some(Arc::clone(&counter));
+    let per_chain = plan.config.warmup.saturating_add(plan.config.steps);
+    let total = per_chain.saturating_mul(plan.config.chains as u64);
+    let bar = Progress::start(&counter, total, args.quiet);
+    let result = execute(&c.compiled, &plan);
+    bar.done();
+    match result {
         Ok(done) => {
             if !args.quiet {
                 print!("{}", done.summary);
             }
+            for w in &done.warnings {
+                eprintln!("warning: {w}");
+            }
             0
+        }
+        Err(DriverError::Run(RunError::Interrupted { .. })) => {
+            eprintln!(
+                "interrupted: outputs flushed and checkpoints written; continue with `sde run --resume {}`",
+                plan.dir.display()
+            );
+            EXIT_INTERRUPTED
+        }
+        Err(e @ DriverError::Run(RunError::NonFinite { .. })) => {
+            let kept = "the draws before it are kept in its chain_N.*.partial file";
+            fail("E0603", format!("{e}\n{kept} in `{}`", plan.dir.display()))
         }
         Err(e) => fail("E0601", e.to_string()),
     }
+}
+
+fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {
+    let ck = sdelang::driver::files::checkpoint_dir(dir);
+    std::fs::create_dir_all(&ck)?;
+    let saved = Saved {
+        args: args.clone(),
+        source_hash: source_hash(&args.model.file),
+    };
+    let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
+    std::fs::write(ck.join("args.json"), text)
 }
 
 fn print_timings(c: &Compilation, wall: std::time::Duration) {

@@ -1,19 +1,27 @@
-//! Running a compiled model as `sde run` does: settings from the model's `run`
-//! block overridden by the command line, parallel chains or paths streamed to
-//! one CSV file per chain, and the summary text. Shared by every front door
-//! (the CLI, the REPL, standalone sampler binaries), so they all produce the
-//! same files for the same settings. The library never prints: the summary is
-//! returned as a string.
+//! Running a compiled model as `sde run` does: settings from the model's `run` block
+//! overridden by the command line, parallel chains or paths streamed to one file per chain
+//! (sdelang CSV, CmdStan CSV or `.npy`), checkpoints and resumption, and the summary text.
+//! Shared by every front door (the CLI, the REPL, standalone sampler binaries), so they all
+//! produce the same files for the same settings. The library never prints: the summary and
+//! warnings are returned as strings.
+//!
+//! Memory is constant in the run length while the chains run (draws stream to files). The
+//! summary is a separate pass that reads the files back a block of columns at a time
+//! ([`crate::output::table`]).
 
+pub mod files;
 pub mod settings;
 
-use crate::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
-use crate::runtime::{
-    run_gibbs, run_sde, GibbsTarget, NullRecorder, Recorder, RunConfig, RunError, RunOutput, SdeSystem,
-};
+use crate::output::{render_table, summarise, warnings, CmdStanInfo, FileFormat};
+use crate::runtime::{run_gibbs, run_sde, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeSystem};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
 
+pub use files::{ChainFiles, FileSpec};
 pub use settings::{resolve, Overrides, Resolved};
 
 /// Everything a run needs besides the compiled model.
@@ -29,61 +37,108 @@ pub struct RunPlan {
     pub columns: Vec<String>,
     /// Sampler of a Gibbs target (true) or SDE solver (false).
     pub gibbs: bool,
+    /// The model's name (for CmdStan files and `run.json`).
+    pub model: String,
+    /// Format of the draw files.
+    pub format: FileFormat,
+    /// Checkpoint every this many steps (0: only when stopped and at the end).
+    pub checkpoint_every: u64,
+    /// Write checkpoints (on `stop`, every `checkpoint_every` steps, at the end of each chain).
+    pub checkpoints: bool,
+    /// Continue from the checkpoints in `dir` instead of starting afresh.
+    pub resume: bool,
+    /// Set (by a signal handler) to checkpoint and stop every chain.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Incremented with the steps taken, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+impl RunPlan {
+    /// A plan writing sdelang CSV, without checkpoints or progress.
+    pub fn new(config: RunConfig, init: Vec<f64>, dir: PathBuf, columns: Vec<String>, gibbs: bool) -> Self {
+        RunPlan {
+            config,
+            init,
+            dir,
+            columns,
+            gibbs,
+            model: String::from("model"),
+            format: FileFormat::Csv,
+            checkpoint_every: 0,
+            checkpoints: false,
+            resume: false,
+            stop: None,
+            progress: None,
+        }
+    }
 }
 
 /// Why a run failed.
 #[derive(Debug)]
 pub enum DriverError {
-    /// The output directory could not be created.
+    /// The output directory could not be created or cleaned.
     OutputDir(PathBuf, std::io::Error),
-    /// The run itself failed (bad settings, non-finite state, I/O).
+    /// The run itself failed (bad settings, non-finite state, I/O, interruption).
     Run(RunError),
+    /// The format does not fit the run (CmdStan files are for samplers).
+    Format(String),
 }
 
 impl std::fmt::Display for DriverError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DriverError::OutputDir(dir, e) => {
-                write!(f, "cannot create output directory `{}`: {e}", dir.display())
+                write!(f, "cannot prepare output directory `{}`: {e}", dir.display())
             }
             DriverError::Run(e) => write!(f, "{e}"),
+            DriverError::Format(m) => write!(f, "{m}"),
         }
     }
 }
 
-/// Keeps a path's last recorded state and its time.
-#[derive(Default, Debug, Clone)]
-pub struct LastDraw {
-    /// Time of the last recorded draw.
-    pub t: f64,
-    /// The last recorded state.
-    pub x: Vec<f64>,
+/// Facts about a finished run, saved as `DIR/run.json` for `sde summary` and `sde plot`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFacts {
+    /// The model's name.
+    pub model: String,
+    /// The method as the language spells it.
+    pub method: String,
+    /// Chains run.
+    pub chains: usize,
+    /// Draws over all chains.
+    pub draws: u64,
+    /// Acceptance rate after warmup (Metropolis methods).
+    pub acceptance: Option<f64>,
+    /// Wall time in seconds.
+    pub wall_time: f64,
+    /// Sampler (true) or SDE (false) run.
+    pub gibbs: bool,
+    /// State column names.
+    pub columns: Vec<String>,
+    /// Temperature.
+    pub temperature: f64,
 }
 
-impl Recorder for LastDraw {
-    fn record(&mut self, _step: u64, t: f64, x: &[f64]) -> std::io::Result<()> {
-        self.t = t;
-        self.x.clear();
-        self.x.extend_from_slice(x);
-        Ok(())
-    }
+/// Reads `DIR/run.json`, if present and readable.
+pub fn read_facts(dir: &Path) -> Option<RunFacts> {
+    let text = std::fs::read_to_string(dir.join("run.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
-
-/// The recorders of one chain: its CSV file, running moments, last draw.
-pub type ChainRecorders = (CsvRecorder, (RunningStats, LastDraw));
 
 /// A finished run.
 pub struct Finished {
-    /// Reports and recorders per chain.
-    pub output: RunOutput<ChainRecorders>,
-    /// The summary table and facts, as printed by `sde run`.
+    /// Reports per chain (the recorders are finished and dropped).
+    pub output: RunOutput<()>,
+    /// The summary: run facts and the diagnostics table.
     pub summary: String,
+    /// Warnings about the draws (R̂, ESS, acceptance, divergences, NaN/Inf).
+    pub warnings: Vec<String>,
 }
 
 /// Runs a compiled model (anything that is both a Gibbs target and an SDE
 /// system; the plan says which role) and writes its outputs.
 pub fn execute<M: GibbsTarget + SdeSystem>(model: &M, plan: &RunPlan) -> Result<Finished, DriverError> {
-    execute_with(model, plan, |_| NullRecorder).map(|(done, _)| done)
+    execute_with(model, plan, |_| crate::runtime::NullRecorder).map(|(done, _)| done)
 }
 
 /// [`execute`] with one more recorder per chain, made by `extra(chain)`, handed
@@ -95,61 +150,141 @@ where
     X: Recorder,
     F: Fn(usize) -> X + Sync,
 {
-    std::fs::create_dir_all(&plan.dir).map_err(|e| DriverError::OutputDir(plan.dir.clone(), e))?;
-    let dir = &plan.dir;
-    let columns = &plan.columns;
-    let gibbs = plan.gibbs;
+    let spec = prepare(plan)?;
     let make = |chain: usize| {
-        let csv = CsvRecorder::create(dir, chain, columns, !gibbs)?;
-        let own: ChainRecorders = (csv, (RunningStats::new(columns.len()), LastDraw::default()));
+        let own = if plan.resume {
+            ChainFiles::resume(&spec, chain)?
+        } else {
+            ChainFiles::create(&spec, chain)?
+        };
         Ok((own, extra(chain)))
     };
-    let both = if gibbs {
+    let both = if plan.gibbs {
         run_gibbs(model, &plan.init, &plan.config, make)
     } else {
         run_sde(model, &plan.init, &plan.config, make)
     }
     .map_err(DriverError::Run)?;
-    let (recorders, extras): (Vec<ChainRecorders>, Vec<X>) = both.recorders.into_iter().unzip();
+    let extras: Vec<X> = both.recorders.into_iter().map(|(_, x)| x).collect();
     let output = RunOutput {
         reports: both.reports,
-        recorders,
+        recorders: Vec::new(),
         wall_time: both.wall_time,
     };
-    let summary = summary_text(&plan.config, &output, columns, dir, gibbs);
-    Ok((Finished { output, summary }, extras))
+    if plan.checkpoints {
+        let _ = std::fs::remove_dir_all(files::checkpoint_dir(&plan.dir));
+    }
+    let facts = facts(plan, &output);
+    if let Ok(text) = serde_json::to_string_pretty(&facts) {
+        let _ = std::fs::write(plan.dir.join("run.json"), text);
+    }
+    let (summary, warnings) =
+        summary_text(&plan.dir, &facts).map_err(|e| DriverError::OutputDir(plan.dir.clone(), e))?;
+    Ok((
+        Finished {
+            output,
+            summary,
+            warnings,
+        },
+        extras,
+    ))
 }
 
-/// The summary: for samplers, moments over all draws of all chains; for SDEs,
-/// the law of the state at the final time across paths.
-fn summary_text(
-    config: &RunConfig,
-    out: &RunOutput<ChainRecorders>,
-    columns: &[String],
-    dir: &Path,
-    gibbs: bool,
-) -> String {
-    let summary = RunSummary::new(config, out);
-    let stats = if gibbs {
-        RunningStats::merge_all(columns.len(), out.recorders.iter().map(|(_, (s, _))| s))
-    } else {
-        let mut finals = RunningStats::new(columns.len());
-        for (_, (_, last)) in &out.recorders {
-            finals.push(&last.x);
-        }
-        finals
-    };
-    let mut text = render_summary(columns, &stats, &summary);
-    if !gibbs {
-        if let Some((_, (_, last))) = out.recorders.first() {
-            let _ = writeln!(
-                text,
-                "(state at t = {} over {} paths)",
-                last.t,
-                out.recorders.len()
-            );
+/// Checks the plan, creates the directory, removes a fresh run's stale files, and describes
+/// the chain files.
+fn prepare(plan: &RunPlan) -> Result<FileSpec, DriverError> {
+    if plan.format == FileFormat::CmdStan && !plan.gibbs {
+        return Err(DriverError::Format(
+            "CmdStan CSV holds sampler draws; SDE paths are written as csv or npy".to_string(),
+        ));
+    }
+    let dir_err = |e| DriverError::OutputDir(plan.dir.clone(), e);
+    std::fs::create_dir_all(&plan.dir).map_err(dir_err)?;
+    if !plan.resume {
+        clean(&plan.dir).map_err(dir_err)?;
+    }
+    let cmdstan = (plan.format == FileFormat::CmdStan).then(|| CmdStanInfo {
+        model: plan.model.clone(),
+        config: plan.config.clone(),
+        columns: plan.columns.clone(),
+    });
+    Ok(FileSpec {
+        dir: plan.dir.clone(),
+        format: plan.format,
+        columns: plan.columns.clone(),
+        with_time: !plan.gibbs,
+        cmdstan,
+        every: plan.checkpoint_every,
+        checkpoints: plan.checkpoints,
+        total_steps: plan.config.warmup.saturating_add(plan.config.steps),
+        stop: plan.stop.clone(),
+        progress: plan.progress.clone(),
+    })
+}
+
+/// Removes an earlier run's chain files, chain checkpoints and facts from `dir` (the front
+/// door's own files in `DIR/checkpoint`, such as its saved arguments, stay).
+fn clean(dir: &Path) -> io::Result<()> {
+    remove_matching(dir, |name| {
+        (name.starts_with("chain_") && [".csv", ".npy", ".partial"].iter().any(|e| name.ends_with(e)))
+            || name == "run.json"
+    })?;
+    match remove_matching(&files::checkpoint_dir(dir), |name| name.starts_with("chain_")) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn remove_matching(dir: &Path, stale: impl Fn(&str) -> bool) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(&stale) {
+            std::fs::remove_file(&path)?;
         }
     }
+    Ok(())
+}
+
+fn facts(plan: &RunPlan, out: &RunOutput<()>) -> RunFacts {
+    RunFacts {
+        model: plan.model.clone(),
+        method: plan.config.method.to_string(),
+        chains: out.reports.len(),
+        draws: out.total_draws(),
+        acceptance: out.acceptance_rate(),
+        wall_time: out.wall_time.as_secs_f64(),
+        gibbs: plan.gibbs,
+        columns: plan.columns.clone(),
+        temperature: plan.config.temperature,
+    }
+}
+
+/// The run facts, the diagnostics table read back from `dir`, and the warnings.
+pub fn summary_text(dir: &Path, facts: &RunFacts) -> io::Result<(String, Vec<String>)> {
+    let mut table = summarise(dir, Some(&facts.columns))?;
+    if table.method.is_none() {
+        table.method = Some(facts.method.clone());
+    }
+    let mut text = String::new();
+    let _ = writeln!(text, "method      {}", facts.method);
+    let _ = writeln!(text, "chains      {}", table.files.len());
+    let _ = writeln!(text, "draws       {}", table.draws.iter().sum::<usize>());
+    if let Some(a) = facts.acceptance.or(table.accept_stat) {
+        let _ = writeln!(text, "acceptance  {a:.3}");
+    }
+    if facts.wall_time > 0.0 {
+        let _ = writeln!(text, "wall time   {:.3} s", facts.wall_time);
+    }
+    text.push('\n');
+    text.push_str(&render_table(&table));
+    if let Some(t) = table.final_time {
+        let _ = writeln!(text, "(state at t = {t} over {} paths)", table.files.len());
+    }
     let _ = writeln!(text, "output: {}", dir.display());
-    text
+    let warn = if facts.gibbs {
+        warnings(&table, facts.acceptance)
+    } else {
+        Vec::new()
+    };
+    Ok((text, warn))
 }

@@ -29,6 +29,8 @@ pub struct Overrides {
     pub t0: Option<f64>,
     /// `--init name=value`.
     pub init: Vec<String>,
+    /// `--stop-all-on-nonfinite`.
+    pub stop_all_on_nonfinite: bool,
 }
 
 /// Default run lengths when neither the model nor the command line sets them.
@@ -110,6 +112,7 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         seed: o.seed.or(run.seed).unwrap_or(DEFAULT_SEED),
         temperature: o.temperature.or(run.temperature).unwrap_or(1.0),
         t0: o.t0.or(run.t0).unwrap_or(0.0),
+        stop_all_on_nonfinite: o.stop_all_on_nonfinite,
     };
     let init = initial_state(model, &o.init, sources)?;
     Ok(Resolved { config, init })

@@ -6,10 +6,11 @@
 //! (`{}` of `f64`, switching to `{:e}` below 1e-5 and from 1e16 on so extreme values stay short).
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
+use super::file::PartialFile;
 use crate::runtime::Recorder;
 
 /// The final path of chain `chain`'s file (0-based `chain`, 1-based name): `dir/chain_{chain+1}.csv`.
@@ -28,9 +29,7 @@ pub fn state_columns(name: &str, len: Option<usize>) -> Vec<String> {
 /// A recorder writing one chain's draws as CSV rows.
 #[derive(Debug)]
 pub struct CsvRecorder {
-    out: Option<BufWriter<File>>,
-    partial: PathBuf,
-    path: PathBuf,
+    file: PartialFile,
     with_time: bool,
     line: String,
 }
@@ -40,32 +39,19 @@ impl CsvRecorder {
     /// `with_time` (SDE runs), then `columns`. A stale `chain_{chain+1}.csv` from an earlier run is
     /// removed so that it cannot be mistaken for this run's output.
     pub fn create(dir: &Path, chain: usize, columns: &[String], with_time: bool) -> io::Result<Self> {
-        let path = csv_path(dir, chain);
-        let mut partial = path.clone().into_os_string();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        let mut out = BufWriter::with_capacity(1 << 16, File::create(&partial)?);
-        let mut header = String::new();
-        let names = with_time
-            .then_some("t")
-            .into_iter()
-            .chain(columns.iter().map(String::as_str));
-        for (k, name) in names.enumerate() {
-            if k > 0 {
-                header.push(',');
-            }
-            push_field(&mut header, name);
-        }
-        header.push('\n');
-        out.write_all(header.as_bytes())?;
+        let mut file = PartialFile::create(csv_path(dir, chain))?;
+        file.write(header_line(columns, with_time).as_bytes())?;
         Ok(CsvRecorder {
-            out: Some(out),
-            partial,
-            path,
+            file,
+            with_time,
+            line: String::new(),
+        })
+    }
+
+    /// Continues an interrupted chain's `chain_{chain+1}.csv.partial`, cut back to `len` bytes.
+    pub fn resume(dir: &Path, chain: usize, with_time: bool, len: u64) -> io::Result<Self> {
+        Ok(CsvRecorder {
+            file: PartialFile::resume(csv_path(dir, chain), len)?,
             with_time,
             line: String::new(),
         })
@@ -73,16 +59,34 @@ impl CsvRecorder {
 
     /// The file's final path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
+
+    /// Flushes and returns the file's length in bytes.
+    pub fn flush(&mut self) -> io::Result<u64> {
+        self.file.flush()
+    }
+}
+
+/// The header line: `t` first when `with_time`, then the columns, RFC 4180-quoted.
+pub(crate) fn header_line(columns: &[String], with_time: bool) -> String {
+    let mut header = String::new();
+    let names = with_time
+        .then_some("t")
+        .into_iter()
+        .chain(columns.iter().map(String::as_str));
+    for (k, name) in names.enumerate() {
+        if k > 0 {
+            header.push(',');
+        }
+        push_field(&mut header, name);
+    }
+    header.push('\n');
+    header
 }
 
 impl Recorder for CsvRecorder {
     fn record(&mut self, _step: u64, t: f64, x: &[f64]) -> io::Result<()> {
-        let out = self
-            .out
-            .as_mut()
-            .ok_or_else(|| io::Error::other("CSV file already finished"))?;
         self.line.clear();
         let values = self.with_time.then_some(&t).into_iter().chain(x);
         for (k, v) in values.enumerate() {
@@ -92,17 +96,12 @@ impl Recorder for CsvRecorder {
             push_f64(&mut self.line, *v);
         }
         self.line.push('\n');
-        out.write_all(self.line.as_bytes())
+        self.file.write(self.line.as_bytes())
     }
 
     /// Flushes the file and renames it to its final name.
     fn finish(&mut self) -> io::Result<()> {
-        if let Some(out) = self.out.take() {
-            let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-            drop(file);
-            fs::rename(&self.partial, &self.path)?;
-        }
-        Ok(())
+        self.file.finish()
     }
 }
 

@@ -1,12 +1,14 @@
 //! The chain driver: runs every chain as one rayon task, streams recorded draws to the chain's
-//! recorder, checks every state for NaN/Inf and collects per-chain reports in chain order.
+//! recorder, checks every state for NaN/Inf, takes checkpoints when a recorder asks, and
+//! collects per-chain reports in chain order.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use super::checkpoint::{ChainState, Checkpoint, SamplerState};
 use super::config::RunConfig;
 use super::error::{NonFiniteWhat, RunError};
 use super::integrators::{first_non_finite, Sampler, SdeScheme};
@@ -70,6 +72,14 @@ pub(crate) trait Stepper: Send {
     fn time(&self, step: u64) -> f64;
     /// Accepted proposals so far.
     fn accepted(&self) -> Option<u64>;
+    /// Whether the scheme has sampler statistics.
+    fn has_stats(&self) -> bool;
+    /// The sampler statistics of the step that led to `x`.
+    fn stats(&self, x: &[f64], out: &mut [f64; 7]);
+    /// The workspace a checkpoint keeps.
+    fn save(&self) -> SamplerState;
+    /// Restarts at `x` from a checkpoint's workspace.
+    fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)>;
 }
 
 /// A sampler and the target it samples.
@@ -91,6 +101,18 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     }
     fn accepted(&self) -> Option<u64> {
         self.sampler.accepted()
+    }
+    fn has_stats(&self) -> bool {
+        true
+    }
+    fn stats(&self, x: &[f64], out: &mut [f64; 7]) {
+        self.sampler.stats(self.target, x, out);
+    }
+    fn save(&self) -> SamplerState {
+        self.sampler.save()
+    }
+    fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
+        self.sampler.restore(self.target, x, state)
     }
 }
 
@@ -118,12 +140,22 @@ impl<Sys: SdeSystem + ?Sized, S: SdeScheme> Stepper for SdeStepper<'_, Sys, S> {
     fn accepted(&self) -> Option<u64> {
         None
     }
+    fn has_stats(&self) -> bool {
+        false
+    }
+    fn stats(&self, _x: &[f64], _out: &mut [f64; 7]) {}
+    fn save(&self) -> SamplerState {
+        SamplerState::default()
+    }
+    fn restore(&mut self, x: &[f64], _state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
+        self.init(x)
+    }
 }
 
 /// Why a chain ended early.
 enum Failure {
     Error(RunError),
-    /// A lower-numbered chain failed, so this chain's result cannot be the reported one.
+    /// Another chain's failure stopped this one, so its result cannot be the reported one.
     Cancelled,
 }
 
@@ -133,9 +165,41 @@ impl From<RunError> for Failure {
     }
 }
 
+/// How chains learn that others failed.
+struct Cancel {
+    /// The lowest-numbered chain that failed with an error that cancels higher chains.
+    first_failed: AtomicUsize,
+    /// Set when every chain must stop (a non-finite state with `stop_all_on_nonfinite`).
+    all: AtomicBool,
+}
+
+impl Cancel {
+    fn cancelled(&self, chain: usize) -> bool {
+        self.first_failed.load(Ordering::Relaxed) < chain || self.all.load(Ordering::Relaxed)
+    }
+
+    /// Records chain `chain`'s failure. A non-finite state stops only that chain unless the
+    /// run asks to stop all; an interruption stops only that chain (each chain sees the
+    /// request itself and writes its own checkpoint); other errors cancel higher chains.
+    fn failed(&self, chain: usize, e: &RunError, config: &RunConfig) {
+        match e {
+            RunError::NonFinite { .. } => {
+                if config.stop_all_on_nonfinite {
+                    self.all.store(true, Ordering::Relaxed);
+                }
+            }
+            RunError::Interrupted { .. } => {}
+            _ => {
+                self.first_failed.fetch_min(chain, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// Runs all chains in parallel (one rayon task each, in the current pool) and returns the
-/// reports, or the error of the lowest-numbered failing chain. A chain is only cancelled when a
-/// lower-numbered chain has failed, so the reported error does not depend on scheduling.
+/// reports, or the error of the lowest-numbered failing chain. A chain is cancelled only when a
+/// lower-numbered chain has failed (or every chain must stop), so the reported error does not
+/// depend on scheduling.
 pub(crate) fn run_all<R, F, St, M>(
     config: &RunConfig,
     init: &[f64],
@@ -149,13 +213,16 @@ where
     M: Fn() -> St + Sync,
 {
     let start = Instant::now();
-    let first_failed = AtomicUsize::new(usize::MAX);
+    let cancel = Cancel {
+        first_failed: AtomicUsize::new(usize::MAX),
+        all: AtomicBool::new(false),
+    };
     let results: Vec<Result<(ChainReport, R), Failure>> = (0..config.chains)
         .into_par_iter()
         .map(|chain| {
-            let result = run_chain(config, init, chain, make_recorder, make_stepper(), &first_failed);
-            if let Err(Failure::Error(_)) = result {
-                first_failed.fetch_min(chain, Ordering::Relaxed);
+            let result = run_chain(config, init, chain, make_recorder, make_stepper(), &cancel);
+            if let Err(Failure::Error(e)) = &result {
+                cancel.failed(chain, e, config);
             }
             result
         })
@@ -179,13 +246,88 @@ where
     })
 }
 
+/// Where a chain stands between steps (everything a checkpoint needs besides the state, the
+/// stream and the scheme's workspace).
+struct Position {
+    step: u64,
+    draws: u64,
+    /// Steps left until the next record; counts through warmup too (a countdown, not a division).
+    until_record: u64,
+    accepted_in_warmup: Option<u64>,
+}
+
+/// A chain's state, stream and position, fresh or from the recorder's checkpoint.
+fn start_chain<R: Recorder, St: Stepper>(
+    config: &RunConfig,
+    init: &[f64],
+    chain: usize,
+    recorder: &mut R,
+    stepper: &mut St,
+) -> Result<(Vec<f64>, StreamRng, Position), RunError> {
+    let Some(saved) = recorder.resume_from() else {
+        stepper
+            .init(init)
+            .map_err(|e| non_finite(config, chain, 0, 0.0, e, init))?;
+        let pos = Position {
+            step: 0,
+            draws: 0,
+            until_record: config.warmup.saturating_add(config.thin.max(1)),
+            accepted_in_warmup: stepper.accepted(),
+        };
+        return Ok((init.to_vec(), stream(config.seed, chain as u64), pos));
+    };
+    let total = config.warmup.saturating_add(config.steps);
+    if saved.chain != chain || saved.x.len() != init.len() || saved.step > total {
+        let reason = format!(
+            "the checkpoint is of chain {} at step {} with {} state components; this run has {} \
+             steps and {} components",
+            saved.chain + 1,
+            saved.step,
+            saved.x.len(),
+            total,
+            init.len()
+        );
+        return Err(RunError::BadCheckpoint { chain, reason });
+    }
+    let x = saved.state();
+    stepper
+        .restore(&x, &saved.sampler)
+        .map_err(|e| non_finite(config, chain, saved.step, stepper.time(saved.step), e, &x))?;
+    let pos = Position {
+        step: saved.step,
+        draws: saved.draws,
+        until_record: saved.until_record,
+        accepted_in_warmup: saved.accepted_in_warmup,
+    };
+    Ok((x, saved.rng, pos))
+}
+
+fn non_finite(
+    config: &RunConfig,
+    chain: usize,
+    step: u64,
+    time: f64,
+    (what, value): (NonFiniteWhat, f64),
+    x: &[f64],
+) -> RunError {
+    RunError::NonFinite {
+        chain,
+        step,
+        warmup: step > 0 && step <= config.warmup,
+        what,
+        value,
+        time,
+        state: x.to_vec(),
+    }
+}
+
 fn run_chain<R, F, St>(
     config: &RunConfig,
     init: &[f64],
     chain: usize,
     make_recorder: &F,
     mut stepper: St,
-    first_failed: &AtomicUsize,
+    cancel: &Cancel,
 ) -> Result<(ChainReport, R), Failure>
 where
     R: Recorder,
@@ -194,52 +336,72 @@ where
 {
     let start = Instant::now();
     let io_err = |source| RunError::Io { chain, source };
-    let non_finite = |step: u64, (what, value): (NonFiniteWhat, f64)| RunError::NonFinite {
-        chain,
-        step,
-        warmup: step > 0 && step <= config.warmup,
-        what,
-        value,
-    };
     let mut recorder = make_recorder(chain).map_err(io_err)?;
-    let mut rng = stream(config.seed, chain as u64);
-    let mut x = init.to_vec();
-    stepper.init(&x).map_err(|e| non_finite(0, e))?;
+    let (mut x, mut rng, mut pos) = start_chain(config, init, chain, &mut recorder, &mut stepper)?;
     let (warmup, thin) = (config.warmup, config.thin.max(1));
-    let mut accepted_in_warmup = stepper.accepted();
-    let mut draws = 0u64;
-    // Steps left until the next record; counts through warmup too (a countdown, not a division).
-    let mut until_record = warmup.saturating_add(thin);
-    for step in 1..=warmup.saturating_add(config.steps) {
+    let total = warmup.saturating_add(config.steps);
+    let with_stats = recorder.wants_stats() && stepper.has_stats();
+    let mut stats = [0.0; 7];
+    while pos.step < total {
+        let step = pos.step + 1;
         stepper.advance(&mut x, step, &mut rng);
+        pos.step = step;
         if let Some((i, v)) = first_non_finite(&x) {
-            return Err(non_finite(step, (NonFiniteWhat::Component(i), v)).into());
+            let what = (NonFiniteWhat::Component(i), v);
+            return Err(non_finite(config, chain, step, stepper.time(step), what, &x).into());
         }
         recorder.poll(step).map_err(io_err)?;
         if step == warmup {
-            accepted_in_warmup = stepper.accepted();
+            pos.accepted_in_warmup = stepper.accepted();
         }
-        until_record -= 1;
-        if until_record == 0 {
-            until_record = thin;
-            recorder.record(step, stepper.time(step), &x).map_err(io_err)?;
-            draws += 1;
+        pos.until_record -= 1;
+        if pos.until_record == 0 {
+            pos.until_record = thin;
+            let t = stepper.time(step);
+            if with_stats {
+                stepper.stats(&x, &mut stats);
+                recorder.record_stats(step, t, &x, &stats).map_err(io_err)?;
+            } else {
+                recorder.record(step, t, &x).map_err(io_err)?;
+            }
+            pos.draws += 1;
         }
-        if first_failed.load(Ordering::Relaxed) < chain {
+        let due = recorder.checkpoint_due(step);
+        if due != Checkpoint::No {
+            let state = snapshot(chain, &pos, &x, &rng, &stepper);
+            recorder.checkpoint(&state).map_err(io_err)?;
+            if due == Checkpoint::SaveAndStop {
+                return Err(RunError::Interrupted { chain, step }.into());
+            }
+        }
+        if cancel.cancelled(chain) {
             return Err(Failure::Cancelled);
         }
     }
     recorder.finish().map_err(io_err)?;
     let accepted = stepper
         .accepted()
-        .map(|a| a.saturating_sub(accepted_in_warmup.unwrap_or(0)));
+        .map(|a| a.saturating_sub(pos.accepted_in_warmup.unwrap_or(0)));
     let report = ChainReport {
         chain,
-        steps_done: warmup.saturating_add(config.steps),
-        draws,
+        steps_done: total,
+        draws: pos.draws,
         accepted,
         sampling_steps: config.steps,
         wall_time: start.elapsed(),
     };
     Ok((report, recorder))
+}
+
+fn snapshot<St: Stepper>(chain: usize, pos: &Position, x: &[f64], rng: &StreamRng, st: &St) -> ChainState {
+    ChainState {
+        chain,
+        step: pos.step,
+        x: x.iter().map(|v| v.to_bits()).collect(),
+        rng: rng.clone(),
+        sampler: st.save(),
+        draws: pos.draws,
+        until_record: pos.until_record,
+        accepted_in_warmup: pos.accepted_in_warmup,
+    }
 }

@@ -134,6 +134,9 @@ pub struct RunConfig {
     pub temperature: f64,
     /// Start time of SDE runs.
     pub t0: f64,
+    /// When a chain's state becomes NaN or infinite, stop every chain (true) or only that
+    /// one, letting the others finish (false, the default).
+    pub stop_all_on_nonfinite: bool,
 }
 
 impl RunConfig {
@@ -148,6 +151,7 @@ impl RunConfig {
             seed: 0,
             temperature: 1.0,
             t0: 0.0,
+            stop_all_on_nonfinite: false,
         }
     }
 

@@ -42,6 +42,24 @@ pub enum RunError {
         what: NonFiniteWhat,
         /// The offending value.
         value: f64,
+        /// The time after that step (SDE runs; 0 for samplers).
+        time: f64,
+        /// The whole state after that step (the initial state at step 0).
+        state: Vec<f64>,
+    },
+    /// The chain was stopped on request (a signal) after writing a checkpoint.
+    Interrupted {
+        /// Chain index (0-based).
+        chain: usize,
+        /// The last step taken (1-based).
+        step: u64,
+    },
+    /// A checkpoint does not fit this run.
+    BadCheckpoint {
+        /// Chain index (0-based).
+        chain: usize,
+        /// What does not fit.
+        reason: String,
     },
     /// A recorder failed (for example, writing a CSV file).
     Io {
@@ -69,7 +87,10 @@ impl RunError {
     /// The chain the error belongs to, if any (0-based).
     pub fn chain(&self) -> Option<usize> {
         match self {
-            RunError::NonFinite { chain, .. } | RunError::Io { chain, .. } => Some(*chain),
+            RunError::NonFinite { chain, .. }
+            | RunError::Io { chain, .. }
+            | RunError::Interrupted { chain, .. }
+            | RunError::BadCheckpoint { chain, .. } => Some(*chain),
             _ => None,
         }
     }
@@ -95,6 +116,8 @@ impl fmt::Display for RunError {
                 warmup,
                 what,
                 value,
+                time,
+                state,
             } => {
                 write!(f, "chain {}: ", chain + 1)?;
                 match what {
@@ -102,15 +125,50 @@ impl fmt::Display for RunError {
                     NonFiniteWhat::Energy => write!(f, "energy is {value}")?,
                 }
                 match (step, warmup) {
-                    (0, _) => write!(f, " at the initial state"),
-                    (s, true) => write!(f, " after step {s} (warmup)"),
-                    (s, false) => write!(f, " after step {s}"),
+                    (0, _) => write!(f, " at the initial state")?,
+                    (s, true) => write!(f, " after step {s} (warmup)")?,
+                    (s, false) => write!(f, " after step {s}")?,
                 }
+                if *time != 0.0 {
+                    write!(f, " at t = {time}")?;
+                }
+                write_state(f, state)
+            }
+            RunError::Interrupted { chain, step } => {
+                write!(f, "chain {}: stopped after step {step}", chain + 1)
+            }
+            RunError::BadCheckpoint { chain, reason } => {
+                write!(f, "chain {}: cannot resume: {reason}", chain + 1)
             }
             RunError::Io { chain, source } => write!(f, "chain {}: output failed: {source}", chain + 1),
         }
     }
 }
+
+/// `; state [a, b, …]`, at most [`STATE_SHOWN`] components.
+fn write_state(f: &mut fmt::Formatter<'_>, state: &[f64]) -> fmt::Result {
+    if state.is_empty() {
+        return Ok(());
+    }
+    write!(f, "; state [")?;
+    for (k, v) in state.iter().take(STATE_SHOWN).enumerate() {
+        if k > 0 {
+            write!(f, ", ")?;
+        }
+        if v.is_finite() && v.abs() != 0.0 && !(1e-5..1e16).contains(&v.abs()) {
+            write!(f, "{v:e}")?;
+        } else {
+            write!(f, "{v}")?;
+        }
+    }
+    if state.len() > STATE_SHOWN {
+        write!(f, ", … ({} more)", state.len() - STATE_SHOWN)?;
+    }
+    write!(f, "]")
+}
+
+/// How many state components an error message shows.
+const STATE_SHOWN: usize = 8;
 
 impl std::error::Error for RunError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {

@@ -16,9 +16,13 @@
 //!   [`integrators::Sampler`] or [`integrators::SdeScheme`].
 //!
 //! Every state is checked after every step: a NaN or infinite component stops that chain with
-//! [`RunError::NonFinite`] naming the chain, the step and the component.
+//! [`RunError::NonFinite`] naming the chain, the step, the time, the component and the state;
+//! the other chains run on (or stop too, with [`RunConfig::stop_all_on_nonfinite`]).
+//! Recorders may ask for a [`ChainState`] checkpoint after any step and hand one back to
+//! resume a chain exactly ([`checkpoint`]).
 
 mod chain;
+pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod integrators;
@@ -29,9 +33,10 @@ pub mod target;
 use std::io;
 
 pub use chain::{ChainReport, RunOutput};
+pub use checkpoint::{ChainState, Checkpoint, SamplerState};
 pub use config::{Method, MethodKind, RunConfig};
 pub use error::{NonFiniteWhat, RunError};
-pub use recorder::{MemoryRecorder, NullRecorder, Recorder};
+pub use recorder::{MemoryRecorder, NullRecorder, Recorder, SAMPLER_STATS};
 pub use target::{GibbsTarget, SdeSystem};
 
 use chain::{run_all, GibbsStepper, SdeStepper};

@@ -2,6 +2,21 @@
 
 use std::io;
 
+use super::checkpoint::{ChainState, Checkpoint};
+
+/// The names of the per-draw sampler statistics handed to [`Recorder::record_stats`], in
+/// order (CmdStan's names and order): log density −U/T, Metropolis acceptance probability of
+/// the step, step size, tree depth, leapfrog steps, divergence flag, Hamiltonian.
+pub const SAMPLER_STATS: [&str; 7] = [
+    "lp__",
+    "accept_stat__",
+    "stepsize__",
+    "treedepth__",
+    "n_leapfrog__",
+    "divergent__",
+    "energy__",
+];
+
 /// Receives one chain's recorded states, in step order. Created per chain by the run's factory
 /// closure and returned to the caller after the run, so memory stays constant in the run length
 /// unless a recorder chooses to keep draws.
@@ -21,6 +36,36 @@ pub trait Recorder: Send {
     #[inline]
     fn poll(&mut self, _step: u64) -> io::Result<()> {
         Ok(())
+    }
+
+    /// Whether this recorder wants [`Recorder::record_stats`] with sampler statistics (which
+    /// may cost an energy evaluation per draw). Default: no.
+    fn wants_stats(&self) -> bool {
+        false
+    }
+
+    /// Records a draw with its sampler statistics ([`SAMPLER_STATS`]; empty for SDE runs).
+    /// Called instead of [`Recorder::record`] when [`Recorder::wants_stats`] is true.
+    fn record_stats(&mut self, step: u64, t: f64, x: &[f64], stats: &[f64]) -> io::Result<()> {
+        let _ = stats;
+        self.record(step, t, x)
+    }
+
+    /// Called after every step (after its record, if any): whether to take a checkpoint now.
+    #[inline]
+    fn checkpoint_due(&mut self, _step: u64) -> Checkpoint {
+        Checkpoint::No
+    }
+
+    /// Stores a checkpoint (flush outputs first, so their lengths match the state).
+    fn checkpoint(&mut self, _state: &ChainState) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// A state to continue the chain from instead of starting afresh (asked once, before the
+    /// first step). Default: none.
+    fn resume_from(&mut self) -> Option<ChainState> {
+        None
     }
 }
 
@@ -51,6 +96,31 @@ impl<A: Recorder, B: Recorder> Recorder for (A, B) {
         self.0.poll(step)?;
         self.1.poll(step)
     }
+
+    fn wants_stats(&self) -> bool {
+        self.0.wants_stats() || self.1.wants_stats()
+    }
+
+    fn record_stats(&mut self, step: u64, t: f64, x: &[f64], stats: &[f64]) -> io::Result<()> {
+        self.0.record_stats(step, t, x, stats)?;
+        self.1.record_stats(step, t, x, stats)
+    }
+
+    #[inline]
+    fn checkpoint_due(&mut self, step: u64) -> Checkpoint {
+        self.0.checkpoint_due(step).max(self.1.checkpoint_due(step))
+    }
+
+    fn checkpoint(&mut self, state: &ChainState) -> io::Result<()> {
+        self.0.checkpoint(state)?;
+        self.1.checkpoint(state)
+    }
+
+    fn resume_from(&mut self) -> Option<ChainState> {
+        let a = self.0.resume_from();
+        let b = self.1.resume_from();
+        a.or(b)
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for Box<R> {
@@ -64,6 +134,26 @@ impl<R: Recorder + ?Sized> Recorder for Box<R> {
 
     fn poll(&mut self, step: u64) -> io::Result<()> {
         (**self).poll(step)
+    }
+
+    fn wants_stats(&self) -> bool {
+        (**self).wants_stats()
+    }
+
+    fn record_stats(&mut self, step: u64, t: f64, x: &[f64], stats: &[f64]) -> io::Result<()> {
+        (**self).record_stats(step, t, x, stats)
+    }
+
+    fn checkpoint_due(&mut self, step: u64) -> Checkpoint {
+        (**self).checkpoint_due(step)
+    }
+
+    fn checkpoint(&mut self, state: &ChainState) -> io::Result<()> {
+        (**self).checkpoint(state)
+    }
+
+    fn resume_from(&mut self) -> Option<ChainState> {
+        (**self).resume_from()
     }
 }
 

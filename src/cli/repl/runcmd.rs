@@ -195,13 +195,14 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     };
     let dir = out_dir.unwrap_or_else(|| s.out_root.join(&c.model.name));
     let columns = c.model.state_columns();
-    let plan = RunPlan {
-        config: resolved.config,
-        init: resolved.init,
+    let mut plan = RunPlan::new(
+        resolved.config,
+        resolved.init,
         dir,
-        columns: columns.clone(),
-        gibbs: c.model.is_gibbs(),
-    };
+        columns.clone(),
+        c.model.is_gibbs(),
+    );
+    plan.model = c.model.name.clone();
     let per_chain = KEEP_MAX / (plan.config.chains.max(1) * columns.len().max(1));
     let flag = Arc::clone(&s.interrupt);
     flag.store(false, Ordering::Relaxed);

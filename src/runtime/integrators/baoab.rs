@@ -5,6 +5,7 @@
 //! at 0; positions are the recorded state.
 
 use super::{check_finite, Sampler};
+use crate::runtime::checkpoint::SamplerState;
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::rng::{fill_normal, StreamRng};
 use crate::runtime::target::GibbsTarget;
@@ -12,6 +13,8 @@ use crate::runtime::target::GibbsTarget;
 /// BAOAB workspace for one chain: momenta and the last gradient.
 #[derive(Debug, Clone)]
 pub struct Baoab {
+    temperature: f64,
+    mass: f64,
     half_step: f64,
     half_step_over_mass: f64,
     eta: f64,
@@ -26,6 +29,8 @@ impl Baoab {
     pub fn new(dim: usize, step: f64, friction: f64, mass: f64, temperature: f64) -> Self {
         let eta = (-friction * step).exp();
         Baoab {
+            temperature,
+            mass,
             half_step: 0.5 * step,
             half_step_over_mass: 0.5 * step / mass,
             eta,
@@ -76,5 +81,30 @@ impl Sampler for Baoab {
         for (p, g) in self.momentum.iter_mut().zip(&self.grad) {
             *p -= hh * g; // B
         }
+    }
+
+    /// One position update per step of size h, no Metropolis test: acceptance 1; the energy
+    /// is the Hamiltonian (U(q) + |p|²/2m)/T at the draw.
+    fn stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
+        let u = target.energy(x) / self.temperature;
+        let kinetic = super::half_norm2(&self.momentum) / (self.mass * self.temperature);
+        *out = [-u, 1.0, 2.0 * self.half_step, 0.0, 1.0, 0.0, u + kinetic];
+    }
+
+    fn save(&self) -> SamplerState {
+        SamplerState::new(&self.momentum, Vec::new())
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &SamplerState,
+    ) -> Result<(), (NonFiniteWhat, f64)> {
+        self.init(target, x)?;
+        for (p, v) in self.momentum.iter_mut().zip(state.floats()) {
+            *p = v;
+        }
+        Ok(())
     }
 }

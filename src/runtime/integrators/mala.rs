@@ -5,6 +5,7 @@
 //! log q(y|x) = −|y − x + h∇U(x)|² / (4hT) + const = −|ξ|²/2 + const.
 
 use super::{check_finite, Sampler};
+use crate::runtime::checkpoint::SamplerState;
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::rng::{fill_normal, uniform_open01, StreamRng};
 use crate::runtime::target::GibbsTarget;
@@ -21,6 +22,10 @@ pub struct Mala {
     proposal_grad: Vec<f64>,
     noise: Vec<f64>,
     accepted: u64,
+    /// log α of the last step (for its acceptance statistic).
+    last_log_alpha: f64,
+    /// The HMC Hamiltonian U(x)/T + |ξ|²/2 at the start of the last step.
+    last_hamiltonian: f64,
 }
 
 impl Mala {
@@ -36,13 +41,14 @@ impl Mala {
             proposal_grad: vec![0.0; dim],
             noise: vec![0.0; dim],
             accepted: 0,
+            last_log_alpha: 0.0,
+            last_hamiltonian: 0.0,
         }
     }
 
     /// log α = −(U(y) − U(x))/T + log q(x|y) − log q(y|x), given U(y) and ∇U(y) in the workspace.
-    fn log_acceptance(&self, x: &[f64], proposal_energy: f64) -> f64 {
+    fn log_acceptance(&self, x: &[f64], proposal_energy: f64, forward: f64) -> f64 {
         let h = self.step;
-        let forward = 0.5 * sum_of_squares(self.noise.iter().copied());
         let residuals = x
             .iter()
             .zip(&self.proposal)
@@ -77,7 +83,10 @@ impl Sampler for Mala {
             *y = xi - h * g + c * z;
         }
         let proposal_energy = target.energy_grad(&self.proposal, &mut self.proposal_grad);
-        let log_alpha = self.log_acceptance(x, proposal_energy);
+        let forward = 0.5 * sum_of_squares(self.noise.iter().copied());
+        let log_alpha = self.log_acceptance(x, proposal_energy, forward);
+        self.last_log_alpha = log_alpha;
+        self.last_hamiltonian = self.energy / self.temperature + forward;
         // A NaN log α (non-finite energy or gradient at y) compares false: the proposal is rejected.
         if uniform_open01(rng).ln() < log_alpha {
             x.copy_from_slice(&self.proposal);
@@ -89,6 +98,33 @@ impl Sampler for Mala {
 
     fn accepted(&self) -> Option<u64> {
         Some(self.accepted)
+    }
+
+    /// MALA is HMC with one leapfrog step of size ε = √(2hT) on U/T with unit mass: the step
+    /// size is ε, the Hamiltonian the one at the start of the step.
+    fn stats<T: GibbsTarget + ?Sized>(&self, _target: &T, _x: &[f64], out: &mut [f64; 7]) {
+        let accept = if self.last_log_alpha.is_nan() {
+            0.0
+        } else {
+            self.last_log_alpha.exp().min(1.0)
+        };
+        let lp = -self.energy / self.temperature;
+        *out = [lp, accept, self.noise_scale, 0.0, 1.0, 0.0, self.last_hamiltonian];
+    }
+
+    fn save(&self) -> SamplerState {
+        SamplerState::new(&[], vec![self.accepted])
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &SamplerState,
+    ) -> Result<(), (NonFiniteWhat, f64)> {
+        self.init(target, x)?;
+        self.accepted = state.counts.first().copied().unwrap_or(0);
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@ pub use mala::Mala;
 pub use milstein::Milstein;
 pub use ula::Ula;
 
+use super::checkpoint::SamplerState;
 use super::error::NonFiniteWhat;
 use super::rng::StreamRng;
 use super::target::{GibbsTarget, SdeSystem};
@@ -35,6 +36,35 @@ pub trait Sampler: Send {
     fn accepted(&self) -> Option<u64> {
         None
     }
+
+    /// The statistics of the step that led to `x`, in [`crate::runtime::SAMPLER_STATS`] order.
+    /// Only asked at recorded steps, and only when a recorder wants them. The default suits
+    /// an unadjusted scheme at T = 1: lp = −U(x), acceptance 1, one leapfrog step, energy U(x).
+    fn stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
+        let u = target.energy(x);
+        *out = [-u, 1.0, 0.0, 0.0, 1.0, 0.0, u];
+    }
+
+    /// The workspace a checkpoint must keep (what is not recomputed from the state).
+    fn save(&self) -> SamplerState {
+        SamplerState::default()
+    }
+
+    /// Restarts at `x` from a checkpoint's workspace; the default re-initialises at `x`.
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &SamplerState,
+    ) -> Result<(), (NonFiniteWhat, f64)> {
+        let _ = state;
+        self.init(target, x)
+    }
+}
+
+/// ½|v|², the kinetic energy of unit-mass momenta `v`.
+pub(crate) fn half_norm2(v: &[f64]) -> f64 {
+    0.5 * v.iter().map(|z| z * z).sum::<f64>()
 }
 
 /// A time step for an Itô SDE with diagonal noise.
