@@ -73,6 +73,8 @@ fn run_bytes(file: &str, extra: &[&str], threads: usize) -> Vec<Vec<u8>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        // run.json holds wall times; the chain files must be identical
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("chain_"))
         .collect();
     files.sort();
     let bytes = files.iter().map(|f| std::fs::read(f).unwrap()).collect();

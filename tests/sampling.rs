@@ -75,6 +75,7 @@ fn check_gaussian(method: Method, cov: [[f64; 2]; 2]) {
         seed: 11,
         temperature: 1.0,
         t0: 0.0,
+        stop_all_on_nonfinite: false,
     };
     let out = run_gibbs(&c.compiled, &[0.0, 0.0], &config, |_| {
         Ok(MemoryRecorder::default())
@@ -166,6 +167,7 @@ fn gbm(convention: &str, method: Method) -> ((f64, f64), (f64, f64)) {
         seed: 5,
         temperature: 1.0,
         t0: 0.0,
+        stop_all_on_nonfinite: false,
     };
     let out = run_sde(&c.compiled, &[1.0], &config, |_| Ok(MemoryRecorder::default())).unwrap();
     let last = out.recorders.first().unwrap().times.last().copied().unwrap();

@@ -44,7 +44,7 @@ enum Command {
 }
 
 /// Options shared by every command that compiles a model.
-#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// The `.sde` model file
     pub file: PathBuf,

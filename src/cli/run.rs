@@ -35,10 +35,17 @@ pub enum Format {
 /// Arguments of `sde run`.
 #[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct RunArgs {
-    #[command(flatten)]
-    model: ModelArgs,
+    /// The `.sde` model file
+    #[arg(required_unless_present = "resume")]
+    file: Option<PathBuf>,
+    /// Override a parameter: `--set beta=2`, `--set s=[1,2,3]` (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Which model of the file to use (when it defines several)
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
     /// Continue the interrupted run in DIR from its checkpoints (no other arguments)
-    #[arg(long, value_name = "DIR", exclusive = true)]
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
     resume: Option<PathBuf>,
     /// Output format of the per-chain files
     #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -91,6 +98,14 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    fn model_args(&self) -> ModelArgs {
+        ModelArgs {
+            file: self.file.clone().unwrap_or_default(),
+            set: self.set.clone(),
+            model: self.model.clone(),
+        }
+    }
+
     fn overrides(&self) -> Overrides {
         Overrides {
             method: self.method.clone(),
@@ -121,7 +136,7 @@ pub fn run(args: &RunArgs) -> i32 {
 fn absolute(args: &RunArgs) -> RunArgs {
     let mut a = args.clone();
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    a.model.file = abs(&a.model.file);
+    a.file = a.file.as_deref().map(abs);
     a.output = a.output.as_deref().map(abs);
     a
 }
@@ -153,8 +168,9 @@ fn resume(dir: &Path) -> i32 {
             )
         }
     };
-    if source_hash(&saved.args.model.file) != saved.source_hash {
-        let file = saved.args.model.file.display();
+    let file = saved.args.model_args().file;
+    if source_hash(&file) != saved.source_hash {
+        let file = file.display();
         return fail(
             "E0602",
             format!("`{file}` changed since the run started; it cannot be resumed"),
@@ -164,7 +180,8 @@ fn resume(dir: &Path) -> i32 {
 }
 
 fn start(args: &RunArgs, resuming: bool) -> i32 {
-    let mut options = args.model.options();
+    let model = args.model_args();
+    let mut options = model.options();
     options.kernels = vec![
         KernelKind::Energy,
         KernelKind::EnergyGrad,
@@ -173,7 +190,7 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
         KernelKind::DriftDiffusionDg,
     ];
     let compile_start = Instant::now();
-    let mut c = match compile_file(&args.model.file, &options) {
+    let mut c = match compile_file(&model.file, &options) {
         Ok(c) => c,
         Err(f) => return report_failure(&f),
     };
@@ -258,7 +275,7 @@ fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {
     std::fs::create_dir_all(&ck)?;
     let saved = Saved {
         args: args.clone(),
-        source_hash: source_hash(&args.model.file),
+        source_hash: source_hash(&args.model_args().file),
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(ck.join("args.json"), text)

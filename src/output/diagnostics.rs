@@ -54,6 +54,28 @@ pub fn diagnose(chains: &[Vec<f64>]) -> Diagnostics {
     }
 }
 
+/// The diagnostics a summary table shows, without the costlier MCSE of the sd and of the
+/// quantiles (left NaN): mean, sd, MCSE of the mean, quantiles, bulk/tail ESS, R̂.
+pub fn diagnose_table(chains: &[Vec<f64>]) -> Diagnostics {
+    let all: Vec<f64> = chains.iter().flatten().copied().collect();
+    let n = all.len() as f64;
+    let mean = all.iter().sum::<f64>() / n;
+    let sd = (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let mut sorted = all;
+    sorted.sort_by(f64::total_cmp);
+    Diagnostics {
+        mean,
+        sd,
+        mcse_mean: mcse_mean(chains),
+        mcse_sd: f64::NAN,
+        quantiles: [0.05, 0.5, 0.95].map(|p| quantile_sorted(&sorted, p)),
+        mcse_quantiles: [f64::NAN; 3],
+        ess_bulk: ess_bulk(chains),
+        ess_tail: ess_tail(chains),
+        rhat: rhat(chains),
+    }
+}
+
 fn valid(chains: &[Vec<f64>], min_chains: usize) -> bool {
     let n = chains.first().map_or(0, Vec::len);
     chains.len() >= min_chains

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod diagnostics;
 pub mod file;
 pub mod npy;
+pub mod plot;
 pub mod read;
 mod special;
 pub mod stats;

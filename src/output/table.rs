@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::diagnostics::{diagnose, quantile_sorted, Diagnostics};
+use rayon::prelude::*;
+
+use super::diagnostics::{diagnose_table, quantile_sorted, Diagnostics};
 use super::read::{chain_files, columns, draw_count, header, FileFormat};
 use super::summary::format_number;
 use crate::runtime::SAMPLER_STATS;
@@ -99,19 +101,26 @@ fn draw_rows(table: &mut Table, head: &[String], state: &[usize]) -> io::Result<
         for f in &table.files {
             per_chain.push(columns(f, table.format, cols)?);
         }
-        for (j, &k) in cols.iter().enumerate() {
-            let chains: Vec<Vec<f64>> = per_chain
-                .iter_mut()
-                .map(|c| c.get_mut(j).map(std::mem::take).unwrap_or_default())
-                .collect();
-            let non_finite = chains.iter().flatten().filter(|v| !v.is_finite()).count();
-            let name = head.get(k).cloned().unwrap_or_default();
-            table.rows.push(Row {
-                name,
-                diag: diagnose(&chains),
-                non_finite,
-            });
-        }
+        let blocks: Vec<(usize, Vec<Vec<f64>>)> = cols
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| {
+                let chains = per_chain
+                    .iter_mut()
+                    .map(|c| c.get_mut(j).map(std::mem::take).unwrap_or_default())
+                    .collect();
+                (k, chains)
+            })
+            .collect();
+        let rows: Vec<Row> = blocks
+            .into_par_iter()
+            .map(|(k, chains)| Row {
+                name: head.get(k).cloned().unwrap_or_default(),
+                non_finite: chains.iter().flatten().filter(|v| !v.is_finite()).count(),
+                diag: diagnose_table(&chains),
+            })
+            .collect();
+        table.rows.extend(rows);
     }
     Ok(())
 }

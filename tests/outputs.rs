@@ -1,0 +1,391 @@
+//! Output files as other tools read them: CmdStan CSV (our reader, and cmdstanpy/ArviZ where
+//! installed), `.npy` (our reader, and numpy where installed), the summary recomputed from
+//! files, non-finite reports, and checkpoint/resume giving bitwise-identical files.
+
+use sdelang::output::read::{chain_files, columns, header};
+use sdelang::output::{read_npy, summarise, FileFormat};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn sde(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sde"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the sde binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sdelang-out-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+const DW: &str = "examples/double_well.sde";
+
+fn run_dw(dir: &Path, extra: &[&str]) {
+    let d = dir.to_str().unwrap();
+    let mut args = vec![
+        "run", DW, "-o", d, "--chains", "3", "--steps", "400", "--warmup", "100", "-q",
+    ];
+    args.extend_from_slice(extra);
+    ok(&sde(&args));
+}
+
+/// The CmdStan layout, read back with our parser: config block, header, adaptation block,
+/// draws, timing; the state columns are bitwise those of the plain CSV of the same run.
+#[test]
+fn cmdstan_csv_has_the_full_layout_and_the_same_draws() {
+    let (a, b) = (temp_dir("cmdstan"), temp_dir("plain"));
+    run_dw(&a, &["--format", "cmdstan"]);
+    run_dw(&b, &[]);
+    let text = std::fs::read_to_string(a.join("chain_2.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "# stan_version_major = 2");
+    for needle in [
+        "# method = sample (Default)",
+        "#     num_samples = 400",
+        "#     num_warmup = 100",
+        "#     algorithm = hmc",
+        "#         engine = static",
+        "#         metric = diag_e",
+        "# id = 2",
+        "#   seed = 1",
+    ] {
+        assert!(lines.contains(&needle), "missing {needle:?}");
+    }
+    let h = lines.iter().position(|l| l.starts_with("lp__")).unwrap();
+    assert_eq!(
+        lines[h],
+        "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,x.1,x.2"
+    );
+    assert_eq!(lines[h + 1], "# Adaptation terminated");
+    assert!(lines[h + 2].starts_with("# Step size = 0.3162277660168"));
+    assert_eq!(lines[h + 3], "# Diagonal elements of inverse mass matrix:");
+    assert_eq!(lines[h + 4], "# 1, 1");
+    assert!(lines[h + 5 + 400 + 1].starts_with("#  Elapsed Time: "));
+    assert!(lines.last().unwrap().starts_with('#'));
+    let (format, files) = chain_files(&a).unwrap();
+    assert_eq!((format, files.len()), (FileFormat::CmdStan, 3));
+    let head = header(&files[1], format).unwrap();
+    assert_eq!(head.len(), 9);
+    let ours = columns(&files[1], format, &[0, 1, 7, 8]).unwrap();
+    let plain = columns(&b.join("chain_2.csv"), FileFormat::Csv, &[0, 1]).unwrap();
+    assert_eq!(ours[2], plain[0]);
+    assert_eq!(ours[3], plain[1]);
+    assert!(
+        ours[1].iter().all(|p| (0.0..=1.0).contains(p)),
+        "accept_stat in [0, 1]"
+    );
+    let u = |x: f64, y: f64| 4.0 * ((x * x - 1.0).powi(2) + 0.5 * y * y);
+    for k in 0..400 {
+        let lp = -u(ours[2][k], ours[3][k]);
+        assert!((ours[0][k] - lp).abs() <= 1e-12 * lp.abs().max(1.0), "lp__ = -U");
+    }
+}
+
+/// Finds a Python with cmdstanpy and ArviZ: $SDELANG_PYTHON, the peers' venv, or python3.
+fn python_with(modules: &str) -> Option<String> {
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/.venv/bin/python");
+    let candidates = std::env::var("SDELANG_PYTHON")
+        .ok()
+        .into_iter()
+        .chain([peers.to_string_lossy().into_owned(), "python3".to_string()]);
+    candidates.into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", &format!("import {modules}")])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// cmdstanpy.from_csv, arviz.from_cmdstanpy and arviz.from_cmdstan load the files unchanged
+/// and see our values; ArviZ's ESS, R-hat and MCSE agree with `sde summary`'s to 1e-6.
+#[test]
+fn cmdstanpy_and_arviz_read_cmdstan_csv() {
+    let Some(py) = python_with("cmdstanpy, arviz") else {
+        eprintln!("skipped: no Python with cmdstanpy and arviz (set SDELANG_PYTHON or run ../shared/peers/setup.sh)");
+        return;
+    };
+    for method in ["mala(step=0.05)", "ula(step=0.01)", "baoab(step=0.1)"] {
+        let dir = temp_dir(&format!("py-{}", &method[..4]));
+        run_dw(&dir, &["--format", "cmdstan", "--method", method]);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_cmdstan.py");
+        let o = Command::new(&py)
+            .arg(script)
+            .args([dir.to_str().unwrap(), "3", "400", "x.1", "x.2"])
+            .output()
+            .unwrap();
+        ok(&o);
+        let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let table = summarise(&dir, None).unwrap();
+        for row in &table.rows {
+            let t = &theirs[&row.name];
+            let d = &row.diag;
+            for (key, ours) in [
+                ("mean", d.mean),
+                ("ess_bulk", d.ess_bulk),
+                ("ess_tail", d.ess_tail),
+                ("r_hat", d.rhat),
+                ("mcse_mean", d.mcse_mean),
+            ] {
+                let v = t[key].as_f64().unwrap();
+                assert!(
+                    (ours - v).abs() <= 1e-6 * v.abs().max(1.0),
+                    "{method} {} {key}: {ours} vs {v}",
+                    row.name
+                );
+            }
+        }
+    }
+}
+
+/// `.npy` files hold the same values as the CSV files, with a header numpy accepts.
+#[test]
+fn npy_files_match_csv_and_load_in_numpy() {
+    let (a, b) = (temp_dir("npy"), temp_dir("npy-csv"));
+    run_dw(&a, &["--format", "npy"]);
+    run_dw(&b, &[]);
+    let arr = read_npy(&a.join("chain_3.npy")).unwrap();
+    assert_eq!(arr.shape, vec![400, 2]);
+    let plain = columns(&b.join("chain_3.csv"), FileFormat::Csv, &[0, 1]).unwrap();
+    let x1: Vec<f64> = arr.data.chunks(2).map(|r| r[0]).collect();
+    assert_eq!(x1, plain[0]);
+    let summary = sde(&["summary", a.to_str().unwrap()]);
+    ok(&summary);
+    assert!(String::from_utf8_lossy(&summary.stdout).contains("x.2"));
+    if let Some(py) = python_with("numpy") {
+        let code = format!(
+            "import numpy as np; a = np.load({:?}); assert a.shape == (400, 2) and a.dtype == np.float64; print(repr(float(a[7, 1])))",
+            a.join("chain_3.npy")
+        );
+        let o = Command::new(py).args(["-c", &code]).output().unwrap();
+        ok(&o);
+        let v: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        assert_eq!(v, plain[1][7]);
+    } else {
+        eprintln!("numpy.load check skipped: no Python with numpy");
+    }
+}
+
+/// `sde run` prints the diagnostics table and `sde summary DIR` recomputes the same table.
+#[test]
+fn summary_table_and_sde_summary_agree() {
+    let dir = temp_dir("summary");
+    let d = dir.to_str().unwrap();
+    let o = sde(&["run", DW, "-o", d, "--chains", "4", "--steps", "2000"]);
+    ok(&o);
+    let run_out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for col in [
+        "mean", "sd", "mcse", "5%", "50%", "95%", "ess_bulk", "ess_tail", "r_hat",
+    ] {
+        assert!(run_out.contains(col), "{col} missing:\n{run_out}");
+    }
+    let again = sde(&["summary", d]);
+    ok(&again);
+    let table = |s: &str| {
+        s.lines()
+            .skip_while(|l| !l.starts_with("name"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(table(&run_out), table(&String::from_utf8_lossy(&again.stdout)));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("steps"),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+/// A poorly tuned MALA run gets warnings for acceptance, R-hat and ESS on stderr.
+#[test]
+fn poor_runs_get_clear_warnings() {
+    let dir = temp_dir("warn");
+    let o = sde(&[
+        "run",
+        DW,
+        "-o",
+        dir.to_str().unwrap(),
+        "--method",
+        "mala(step=2)",
+        "--steps",
+        "300",
+        "--warmup",
+        "0",
+        "--chains",
+        "2",
+    ]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("warning: acceptance rate"), "{err}");
+    assert!(err.contains("decrease the step size"), "{err}");
+    assert!(err.contains("warning: low effective sample size"), "{err}");
+}
+
+const BLOWUP: &str = "model blow {\n  state x: real[2]\n  energy U = 0.5 * x[0]^2 + 0.25 * x[1]^4\n}\n\
+run {\n  method = ula(step = 0.5)\n  chains = 2, steps = 100, warmup = 0\n  init x = [0, 10]\n}\n";
+
+/// A state that overflows is reported with chain, step and state; the draws before it stay.
+#[test]
+fn nonfinite_state_is_reported_and_draws_are_kept() {
+    let dir = temp_dir("nan");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("blow.sde");
+    std::fs::write(&model, BLOWUP).unwrap();
+    let out = dir.join("out");
+    let o = sde(&["run", model.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("chain 1: state component 2 is"), "{err}");
+    assert!(err.contains("after step") && err.contains("; state ["), "{err}");
+    let kept = std::fs::read_to_string(out.join("chain_1.csv.partial")).unwrap();
+    assert!(kept.starts_with("x.1,x.2\n"), "{kept}");
+    assert!(!out.join("chain_1.csv").exists());
+}
+
+fn wait_for(path: &Path, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if path.exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+/// Interrupt a run with SIGINT after its first checkpoint (or kill it outright), resume it,
+/// and get files bitwise identical to an uninterrupted run with the same seed.
+fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
+    let full = temp_dir(&format!("full-{format}-{signal}"));
+    let cut = temp_dir(&format!("cut-{format}-{signal}"));
+    let args = |d: &Path| -> Vec<String> {
+        [
+            "run",
+            "examples/gauss_1k.sde",
+            "-q",
+            "--chains",
+            "2",
+            "--steps",
+            "4000",
+            "--warmup",
+            "1000",
+            "--thin",
+            "3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            "-o".into(),
+            d.to_str().unwrap().into(),
+            "--format".into(),
+            format.into(),
+        ])
+        .chain(["--checkpoint-every".into(), "500".into()])
+        .collect()
+    };
+    let full_args = args(&full);
+    ok(&sde(&full_args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sde"))
+        .args(args(&cut))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(
+        &cut.join("checkpoint/chain_1.json"),
+        Duration::from_secs(60)
+    ));
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args([signal, &pid]).status();
+    let status = child.wait().unwrap();
+    let ext = if format == "npy" { "npy" } else { "csv" };
+    let finished = cut.join(format!("chain_1.{ext}")).exists() && cut.join(format!("chain_2.{ext}")).exists();
+    if signal == "-INT" && !finished {
+        assert_eq!(status.code(), Some(130), "an interrupted run exits with 130");
+    }
+    ok(&sde(&["run", "--resume", cut.to_str().unwrap()]));
+    for chain in 1..=2 {
+        let name = format!("chain_{chain}.{ext}");
+        let a = std::fs::read(full.join(&name)).unwrap();
+        let b = std::fs::read(cut.join(&name)).unwrap();
+        if format == "cmdstan" {
+            // Elapsed-time comments are wall times; everything else must match.
+            let strip = |v: &[u8]| {
+                String::from_utf8_lossy(v)
+                    .lines()
+                    .filter(|l| !l.contains("seconds ("))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(&a), strip(&b), "{name}");
+        } else {
+            assert!(a == b, "{name} differs after resume");
+        }
+    }
+    assert!(
+        !cut.join("checkpoint").exists(),
+        "checkpoints are removed once the run completes"
+    );
+}
+
+#[test]
+fn sigint_then_resume_is_bitwise_identical_csv() {
+    interrupted_run_resumes_bitwise("csv", "-INT");
+}
+
+#[test]
+fn sigterm_then_resume_is_bitwise_identical_cmdstan() {
+    interrupted_run_resumes_bitwise("cmdstan", "-TERM");
+}
+
+#[test]
+fn crash_then_resume_is_bitwise_identical_npy() {
+    interrupted_run_resumes_bitwise("npy", "-KILL");
+}
+
+/// `sde plot` writes SVG and PNG files of sensible size; the PNGs have a white background and
+/// coloured data pixels; without a font the plots are drawn without text.
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    let dir = temp_dir("plot");
+    run_dw(&dir, &["--format", "cmdstan"]);
+    for font in [None, Some("none")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sde"));
+        cmd.args(["plot", dir.to_str().unwrap()]);
+        if let Some(f) = font {
+            cmd.env("SDELANG_FONT", f);
+        }
+        let o = cmd.output().unwrap();
+        ok(&o);
+        for name in ["trace", "hist", "pair", "energy"] {
+            let svg = std::fs::read_to_string(dir.join(format!("plots/{name}.svg"))).unwrap();
+            assert!(svg.starts_with("<svg") && svg.len() > 2000, "{name}.svg");
+            let png = image::open(dir.join(format!("plots/{name}.png")))
+                .unwrap()
+                .to_rgb8();
+            assert!(png.width() >= 700 && png.height() >= 250, "{name}.png size");
+            assert_eq!(png.get_pixel(1, 1).0, [255, 255, 255], "{name}.png background");
+            let coloured = png
+                .pixels()
+                .filter(|p| p.0[0] != p.0[1] || p.0[1] != p.0[2])
+                .count();
+            assert!(coloured > 500, "{name}.png has {coloured} coloured pixels");
+        }
+        if font.is_some() {
+            assert!(String::from_utf8_lossy(&o.stderr).contains("no font found"));
+        }
+    }
+}
