@@ -131,6 +131,7 @@ fn main() {
             seed: 42,
             temperature: 1.0,
             t0: 0.0,
+            stop_all_on_nonfinite: false,
         };
         let init = vec![0.0; d];
         let mut ours = Vec::new();

@@ -89,9 +89,9 @@ fn cmdstan_csv_has_the_full_layout_and_the_same_draws() {
         "accept_stat in [0, 1]"
     );
     let u = |x: f64, y: f64| 4.0 * ((x * x - 1.0).powi(2) + 0.5 * y * y);
-    for k in 0..400 {
-        let lp = -u(ours[2][k], ours[3][k]);
-        assert!((ours[0][k] - lp).abs() <= 1e-12 * lp.abs().max(1.0), "lp__ = -U");
+    for ((lp, x), y) in ours[0].iter().zip(&ours[2]).zip(&ours[3]) {
+        let want = -u(*x, *y);
+        assert!((lp - want).abs() <= 1e-12 * want.abs().max(1.0), "lp__ = -U");
     }
 }
 

@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Compile a model and run it (sampler chains or SDE paths), writing CSV files and a summary
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Recompute the summary table and warnings from a run's saved output directory
     Summary(summary::SummaryArgs),
     /// Draw trace, histogram, pair and energy plots (SVG and PNG) from a run's output directory

@@ -177,7 +177,7 @@ impl Recorder for ChainFiles {
 
     #[inline]
     fn poll(&mut self, step: u64) -> io::Result<()> {
-        if step % PROGRESS_EVERY == 0 {
+        if step.is_multiple_of(PROGRESS_EVERY) {
             if let Some(p) = &self.spec.progress {
                 p.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
             }
@@ -193,7 +193,7 @@ impl Recorder for ChainFiles {
         if self.spec.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
             return Checkpoint::SaveAndStop;
         }
-        let every = self.spec.every > 0 && step % self.spec.every == 0;
+        let every = self.spec.every > 0 && step.is_multiple_of(self.spec.every);
         if every || step == self.spec.total_steps {
             Checkpoint::Save
         } else {

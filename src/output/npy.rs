@@ -121,7 +121,7 @@ pub struct NpyArray {
 pub fn read_npy(path: &Path) -> io::Result<NpyArray> {
     let bytes = std::fs::read(path)?;
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
-    if bytes.get(..6) != Some(&MAGIC[..6]) {
+    if bytes.get(..6) != MAGIC.get(..6) {
         return Err(bad("not a .npy file"));
     }
     let (len, start) = match bytes.get(6) {

@@ -218,6 +218,9 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     match execute_with(&c.compiled, &plan, make) {
         Ok((done, kept)) => {
             out.text.push_str(&done.summary);
+            for w in &done.warnings {
+                out.text.push_str(&format!("warning: {w}\n"));
+            }
             let truncated = kept.iter().any(|k| k.truncated);
             s.last_run = Some(LastRun {
                 model: c.model.name.clone(),
