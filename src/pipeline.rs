@@ -7,7 +7,7 @@ use crate::codegen::{self, CompiledModel};
 use crate::diagnostic::Diagnostic;
 use crate::lower::{self, KernelKind, Lowered};
 use crate::model::{MethodSpec, Model};
-use crate::resolve::{self, CheckInput, ParamOverride};
+use crate::resolve::{self, CheckFacts, CheckInput, ParamOverride};
 use crate::source::{SourceId, SourceMap};
 use crate::symbolic::{self, BuildOptions, System};
 use crate::syntax;
@@ -82,8 +82,36 @@ pub fn stdlib_dir() -> PathBuf {
     }
 }
 
+/// A model taken from source text to kernels, before machine code: what the JIT
+/// and the ahead-of-time back end (`sde build`) both start from.
+pub struct Lowering {
+    /// All sources read (the file, its imports, command-line snippets).
+    pub sources: SourceMap,
+    /// The checked model.
+    pub model: Model,
+    /// What the checker learnt about the model's parameters.
+    pub facts: CheckFacts,
+    /// Its symbolic system.
+    pub system: System,
+    /// Its kernels.
+    pub lowered: Lowered,
+    /// Stage times (`codegen` is zero).
+    pub timings: Timings,
+}
+
 /// Reads and compiles a model file.
 pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation, Failure> {
+    let (sources, id) = read_source(path)?;
+    compile_source(sources, id, path.parent(), options)
+}
+
+/// Reads a model file and takes it to kernels.
+pub fn lower_file(path: &Path, options: &CompileOptions) -> Result<Lowering, Failure> {
+    let (sources, id) = read_source(path)?;
+    lower_source(sources, id, path.parent(), options)
+}
+
+fn read_source(path: &Path) -> Result<(SourceMap, SourceId), Failure> {
     let mut sources = SourceMap::new();
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -96,60 +124,29 @@ pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation
         }
     };
     let id = sources.add(path.display().to_string(), Some(path), text);
-    compile_source(sources, id, path.parent(), options)
+    Ok((sources, id))
+}
+
+fn fail(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Failure {
+    crate::diagnostic::sort_by_position(&mut diagnostics);
+    Failure { sources, diagnostics }
 }
 
 /// Compiles source `id` of `sources` (already added).
 pub fn compile_source(
-    mut sources: SourceMap,
+    sources: SourceMap,
     id: SourceId,
     base_dir: Option<&Path>,
     options: &CompileOptions,
 ) -> Result<Compilation, Failure> {
-    let mut timings = Timings::default();
-    let fail = |sources: SourceMap, mut diagnostics: Vec<Diagnostic>| {
-        crate::diagnostic::sort_by_position(&mut diagnostics);
-        Failure { sources, diagnostics }
-    };
-    let start = Instant::now();
-    let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
-    let program = match syntax::parse_program(id, &text) {
-        Ok(p) => p,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    let overrides = match parse_overrides(&mut sources, &options.overrides) {
-        Ok(o) => o,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.parse = start.elapsed();
-
-    let start = Instant::now();
-    let stdlib = stdlib_dir();
-    let checked = resolve::check(CheckInput {
-        program: &program,
-        sources: &mut sources,
-        stdlib_dir: Some(&stdlib),
-        base_dir,
-        overrides: &overrides,
-        model_name: options.model.as_deref(),
-    });
-    let model = match checked {
-        Ok(m) => m,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.check = start.elapsed();
-
-    let start = Instant::now();
-    let system = match symbolic::build(&model, options.build) {
-        Ok(s) => s,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.symbolic = start.elapsed();
-
-    let start = Instant::now();
-    let lowered = lower::lower(&model, &system);
-    timings.lower = start.elapsed();
-
+    let Lowering {
+        sources,
+        model,
+        system,
+        lowered,
+        mut timings,
+        ..
+    } = lower_source(sources, id, base_dir, options)?;
     let start = Instant::now();
     let compiled = match codegen::compile(&lowered, &options.kernels) {
         Ok(c) => c,
@@ -165,6 +162,62 @@ pub fn compile_source(
         system,
         lowered,
         compiled,
+        timings,
+    })
+}
+
+/// Takes source `id` of `sources` (already added) to kernels.
+pub fn lower_source(
+    mut sources: SourceMap,
+    id: SourceId,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<Lowering, Failure> {
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
+    let program = match syntax::parse_program(id, &text) {
+        Ok(p) => p,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    let overrides = match parse_overrides(&mut sources, &options.overrides) {
+        Ok(o) => o,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.parse = start.elapsed();
+
+    let start = Instant::now();
+    let stdlib = stdlib_dir();
+    let checked = resolve::check_with_facts(CheckInput {
+        program: &program,
+        sources: &mut sources,
+        stdlib_dir: Some(&stdlib),
+        base_dir,
+        overrides: &overrides,
+        model_name: options.model.as_deref(),
+    });
+    let (model, facts) = match checked {
+        Ok(m) => m,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.check = start.elapsed();
+
+    let start = Instant::now();
+    let system = match symbolic::build(&model, options.build) {
+        Ok(s) => s,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.symbolic = start.elapsed();
+
+    let start = Instant::now();
+    let lowered = lower::lower(&model, &system);
+    timings.lower = start.elapsed();
+    Ok(Lowering {
+        sources,
+        model,
+        facts,
+        system,
+        lowered,
         timings,
     })
 }

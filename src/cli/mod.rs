@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and dispatch. The only place (with
 //! the REPL) that touches the terminal.
 
+mod build;
 mod derive;
 mod run;
 
@@ -31,6 +32,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the derived score, Hessian and drift corrections, or evaluate them at a point
     Derive(derive::DeriveArgs),
+    /// Compile a model ahead of time into a standalone sampler executable
+    Build(build::BuildArgs),
 }
 
 /// Options shared by every command that compiles a model.
@@ -75,6 +78,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check(&args),
         Command::Derive(args) => derive::derive(&args),
+        Command::Build(args) => build::build(&args),
     }
 }
 

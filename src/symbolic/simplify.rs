@@ -11,6 +11,8 @@
 use super::arena::{Arena, Node, NodeId};
 use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
 
+pub use crate::native::libm::{sigmoid, softplus};
+
 /// Evaluates a unary function on a constant (also used by the reference evaluator).
 pub fn eval_unary(f: UnaryFn, a: f64) -> f64 {
     match f {
@@ -30,21 +32,6 @@ pub fn eval_unary(f: UnaryFn, a: f64) -> f64 {
         UnaryFn::Softplus => softplus(a),
         UnaryFn::Erf => libm::erf(a),
     }
-}
-
-/// 1 / (1 + e⁻ᵃ), without overflow for large |a|.
-pub fn sigmoid(a: f64) -> f64 {
-    if a >= 0.0 {
-        1.0 / (1.0 + (-a).exp())
-    } else {
-        let e = a.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// ln(1 + eᵃ), without overflow for large a.
-pub fn softplus(a: f64) -> f64 {
-    a.max(0.0) + (-a.abs()).exp().ln_1p()
 }
 
 /// Evaluates a binary function on constants.

@@ -5,14 +5,34 @@
 //! around Rust's `f64` methods (which use the platform libm) or the `libm` crate
 //! (`erf`), registered with the JIT by name, so no symbol is looked up with dlsym.
 //! Accuracy is therefore exactly the platform libm's (≤ 1 ulp for exp/log).
+//!
+//! The wrappers are exported unmangled: the object files of standalone sampler
+//! binaries import them by these names, and the runtime library they link
+//! provides these very functions, so the JIT and a standalone binary compute
+//! every transcendental with the same code.
 
 use crate::model::UnaryFn;
-use crate::symbolic::simplify;
+
+/// 1 / (1 + e⁻ᵃ), without overflow.
+pub fn sigmoid(a: f64) -> f64 {
+    if a >= 0.0 {
+        1.0 / (1.0 + (-a).exp())
+    } else {
+        let e = a.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// ln(1 + eᵃ), without overflow for large a.
+pub fn softplus(a: f64) -> f64 {
+    a.max(0.0) + (-a.abs()).exp().ln_1p()
+}
 
 macro_rules! wrappers {
     ($($name:ident => |$x:ident| $body:expr;)*) => {
         $(
             /// Called from generated code.
+            #[no_mangle]
             pub extern "C" fn $name($x: f64) -> f64 {
                 $body
             }
@@ -30,17 +50,19 @@ wrappers! {
     sdelang_cos => |x| x.cos();
     sdelang_tan => |x| x.tan();
     sdelang_tanh => |x| x.tanh();
-    sdelang_sigmoid => |x| simplify::sigmoid(x);
-    sdelang_softplus => |x| simplify::softplus(x);
+    sdelang_sigmoid => |x| sigmoid(x);
+    sdelang_softplus => |x| softplus(x);
     sdelang_erf => |x| libm::erf(x);
 }
 
 /// Called from generated code.
+#[no_mangle]
 pub extern "C" fn sdelang_pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
 /// Called from generated code.
+#[no_mangle]
 pub extern "C" fn sdelang_atan2(y: f64, x: f64) -> f64 {
     y.atan2(x)
 }
