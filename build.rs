@@ -47,11 +47,18 @@ fn runtime_archive() -> Result<(), String> {
     let var = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set"));
     let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
     let out = PathBuf::from(var("OUT_DIR")?);
-    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out; one directory per
+    // checkout, so checkouts sharing a target directory never swap archives.
+    let checkout = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        manifest.hash(&mut h);
+        format!("{:016x}", h.finish())
+    };
     let target = out
         .ancestors()
         .nth(4)
-        .map(|t| t.join("sdelang-rt"))
+        .map(|t| t.join("sdelang-rt").join(checkout))
         .unwrap_or_else(|| out.join("rt-target"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
