@@ -3,10 +3,9 @@
 
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
-use sdelang::driver::{execute, resolve, Overrides, RunPlan};
+use sdelang::driver::{execute, resolve, RunOptions, RunPlan};
 use sdelang::lower::KernelKind;
 use sdelang::pipeline::{compile_file, Compilation};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `sde run`.
@@ -14,103 +13,43 @@ use std::time::Instant;
 pub struct RunArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Integrator, e.g. `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
-    #[arg(long, value_name = "METHOD")]
-    method: Option<String>,
-    /// Recorded steps per chain (after warmup)
-    #[arg(long)]
-    steps: Option<u64>,
-    /// Warmup steps per chain (not recorded)
-    #[arg(long)]
-    warmup: Option<u64>,
-    /// Record every N-th step
-    #[arg(long)]
-    thin: Option<u64>,
-    /// Number of chains (or SDE paths), run in parallel
-    #[arg(long)]
-    chains: Option<u64>,
-    /// Base seed of the random streams (chain c uses stream (seed, c))
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Temperature T of the target exp(-U/T)
-    #[arg(long)]
-    temperature: Option<f64>,
-    /// Time step of SDE solvers
-    #[arg(long)]
-    dt: Option<f64>,
-    /// Initial time of SDE solvers
-    #[arg(long)]
-    t0: Option<f64>,
-    /// Initial value of a state: `--init x=[0.5,0]` (repeatable)
-    #[arg(long, value_name = "NAME=VALUE")]
-    init: Vec<String>,
-    /// Output directory for the CSV files (default: sde-out/<model>)
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunOptions,
     /// Print compile time per stage
     #[arg(long)]
     timings: bool,
-    /// Print nothing but errors
-    #[arg(long, short = 'q')]
-    quiet: bool,
-}
-
-impl RunArgs {
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            method: self.method.clone(),
-            steps: self.steps,
-            warmup: self.warmup,
-            thin: self.thin,
-            chains: self.chains,
-            seed: self.seed,
-            temperature: self.temperature,
-            dt: self.dt,
-            t0: self.t0,
-            init: self.init.clone(),
-        }
-    }
 }
 
 /// Runs `sde run`; returns the exit code.
 pub fn run(args: &RunArgs) -> i32 {
     let mut options = args.model.options();
-    options.kernels = vec![
-        KernelKind::Energy,
-        KernelKind::EnergyGrad,
-        KernelKind::Grad,
-        KernelKind::DriftDiffusion,
-        KernelKind::DriftDiffusionDg,
-    ];
+    options.kernels = KernelKind::RUN.to_vec();
     let compile_start = Instant::now();
     let mut c = match compile_file(&args.model.file, &options) {
         Ok(c) => c,
         Err(f) => return report_failure(&f),
     };
     let compile_wall = compile_start.elapsed();
-    let resolved = match resolve(&c.model, &args.overrides(), &mut c.sources) {
+    let resolved = match resolve(&c.model, &args.run.overrides(), &mut c.sources) {
         Ok(r) => r,
         Err(d) => {
             report(&d, &c.sources);
             return EXIT_USER;
         }
     };
-    if args.timings && !args.quiet {
+    if args.timings && !args.run.quiet {
         print_timings(&c, compile_wall);
     }
     let plan = RunPlan {
         config: resolved.config,
         init: resolved.init,
-        dir: args
-            .output
-            .clone()
-            .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name)),
+        dir: args.run.output_dir(&c.model.name),
         columns: c.model.state_columns(),
         gibbs: c.model.is_gibbs(),
     };
-    match execute(&c.compiled, &plan) {
+    match execute(c.compiled.native(), &plan) {
         Ok(done) => {
-            if !args.quiet {
+            if !args.run.quiet {
                 print!("{}", done.summary);
             }
             0

@@ -5,6 +5,7 @@
 //! same files for the same settings. The library never prints: the summary is
 //! returned as a string.
 
+pub mod options;
 pub mod settings;
 
 use crate::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
@@ -14,7 +15,10 @@ use crate::runtime::{
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub use settings::{resolve, Overrides, Resolved};
+pub use options::RunOptions;
+#[cfg(feature = "compiler")]
+pub use settings::resolve;
+pub use settings::{Overrides, Resolved};
 
 /// Everything a run needs besides the compiled model.
 #[derive(Clone, Debug)]

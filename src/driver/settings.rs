@@ -1,9 +1,14 @@
 //! Run settings: the model's `run { }` block, overridden by command-line flags,
 //! resolved into the runtime's configuration and the initial state.
+//!
+//! [`resolve`] parses command-line values with the language's parser (in the
+//! `sde` tool); standalone binaries parse theirs without it and share the rest:
+//! [`configure`] and [`default_state`].
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{MethodKind, MethodSpec, Model};
+use crate::model::{MethodKind, MethodSpec, Model, RunSettings};
 use crate::runtime::{Method, RunConfig};
+#[cfg(feature = "compiler")]
 use crate::source::SourceMap;
 
 /// Command-line overrides of run settings (`None`: keep the model's value).
@@ -76,32 +81,61 @@ pub struct Resolved {
 
 /// Resolves settings; errors are diagnostics pointing into command-line snippets
 /// (added to `sources`) or the model.
+#[cfg(feature = "compiler")]
 pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<Resolved, Vec<Diagnostic>> {
-    let run = &model.run;
     let spec = match &o.method {
         Some(text) => crate::pipeline::parse_method(sources, text)?,
-        None => run.method.clone().unwrap_or_else(|| default_method(model)),
+        None => model_method(model),
     };
-    if spec.kind.is_sampler() != model.is_gibbs() {
-        let (what, fits) = if model.is_gibbs() {
+    let config = configure(&spec, &model.run, model.is_gibbs(), &model.name, o).map_err(|d| vec![d])?;
+    let offsets = model.state_offsets();
+    let mut init = default_state(model);
+    for text in &o.init {
+        let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
+        let Some(k) = model.states.iter().position(|s| s.name == name) else {
+            continue;
+        };
+        let off = offsets.get(k).copied().unwrap_or(0);
+        for (dst, src) in init.iter_mut().skip(off).zip(&values) {
+            *dst = *src;
+        }
+    }
+    Ok(Resolved { config, init })
+}
+
+/// The method a run uses unless the command line names one: the run block's,
+/// else the default for the model's kind.
+pub fn model_method(model: &Model) -> MethodSpec {
+    model.run.method.clone().unwrap_or_else(|| default_method(model))
+}
+
+/// The runtime configuration for method `spec` and the run block `run` of model
+/// `name` (an energy model when `gibbs`), overridden by the numbers in `o`
+/// (`o.method` and `o.init` are not read: the caller has parsed them). E0403 if
+/// the method does not fit the model.
+pub fn configure(
+    spec: &MethodSpec,
+    run: &RunSettings,
+    gibbs: bool,
+    name: &str,
+    o: &Overrides,
+) -> Result<RunConfig, Diagnostic> {
+    if spec.kind.is_sampler() != gibbs {
+        let (what, fits) = if gibbs {
             ("an energy model", "ula, mala or baoab")
         } else {
             ("an SDE model", "euler_maruyama or milstein")
         };
-        return Err(vec![Diagnostic::error(
+        return Err(Diagnostic::error(
             "E0403",
-            format!(
-                "method `{}` does not fit {what} `{}`",
-                spec.kind.name(),
-                model.name
-            ),
+            format!("method `{}` does not fit {what} `{name}`", spec.kind.name()),
         )
         .with_label(spec.span, "chosen here")
-        .with_help(format!("use {fits}"))]);
+        .with_help(format!("use {fits}")));
     }
-    let method = runtime_method(&spec, o.dt.or(run.dt));
-    let warmup_default = if model.is_gibbs() { DEFAULT_STEPS } else { 0 };
-    let config = RunConfig {
+    let method = runtime_method(spec, o.dt.or(run.dt));
+    let warmup_default = if gibbs { DEFAULT_STEPS } else { 0 };
+    Ok(RunConfig {
         method,
         chains: o.chains.or(run.chains).unwrap_or(DEFAULT_CHAINS) as usize,
         warmup: o.warmup.or(run.warmup).unwrap_or(warmup_default),
@@ -110,18 +144,12 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         seed: o.seed.or(run.seed).unwrap_or(DEFAULT_SEED),
         temperature: o.temperature.or(run.temperature).unwrap_or(1.0),
         t0: o.t0.or(run.t0).unwrap_or(0.0),
-    };
-    let init = initial_state(model, &o.init, sources)?;
-    Ok(Resolved { config, init })
+    })
 }
 
-/// Initial state: `--init`, else the run block's `init`, else the state's
-/// declared value, else zeros.
-fn initial_state(
-    model: &Model,
-    cli: &[String],
-    sources: &mut SourceMap,
-) -> Result<Vec<f64>, Vec<Diagnostic>> {
+/// The initial state unless the command line sets one: the run block's `init`,
+/// else the state's declared value, else zeros.
+pub fn default_state(model: &Model) -> Vec<f64> {
     let offsets = model.state_offsets();
     let mut x = vec![0.0; model.state_size()];
     for (k, s) in model.states.iter().enumerate() {
@@ -138,15 +166,5 @@ fn initial_state(
             }
         }
     }
-    for text in cli {
-        let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
-        let Some(k) = model.states.iter().position(|s| s.name == name) else {
-            continue;
-        };
-        let off = offsets.get(k).copied().unwrap_or(0);
-        for (dst, src) in x.iter_mut().skip(off).zip(&values) {
-            *dst = *src;
-        }
-    }
-    Ok(x)
+    x
 }

@@ -303,6 +303,20 @@ impl MethodKind {
         }
     }
 
+    /// Every method (the checker's method table names each of these).
+    pub const ALL: &'static [MethodKind] = &[
+        MethodKind::Ula,
+        MethodKind::Mala,
+        MethodKind::Baoab,
+        MethodKind::EulerMaruyama,
+        MethodKind::Milstein,
+    ];
+
+    /// The method of this name, if any.
+    pub fn from_name(name: &str) -> Option<MethodKind> {
+        MethodKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
     /// Whether it samples a Gibbs target (as opposed to integrating an SDE).
     pub fn is_sampler(self) -> bool {
         matches!(self, MethodKind::Ula | MethodKind::Mala | MethodKind::Baoab)

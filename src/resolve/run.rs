@@ -26,7 +26,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "t0",
 ];
 
-const METHODS: &[(&str, MethodKind, &[&str])] = &[
+pub(super) const METHODS: &[(&str, MethodKind, &[&str])] = &[
     ("ula", MethodKind::Ula, &["step"]),
     ("mala", MethodKind::Mala, &["step"]),
     ("baoab", MethodKind::Baoab, &["step", "friction", "mass"]),

@@ -717,3 +717,18 @@ fn if_and_time() {
     };
     assert!(matches!(&**c, Expr::Compare(crate::model::CmpOp::Gt, t, _) if **t == Expr::Time));
 }
+
+/// Standalone binaries look methods up through `MethodKind::ALL`: every method
+/// of the checker's table must be there under the same name.
+#[test]
+fn method_table_matches_method_kinds() {
+    for (name, kind, _) in run::METHODS {
+        assert_eq!(kind.name(), *name);
+        assert_eq!(
+            MethodKind::from_name(name),
+            Some(*kind),
+            "{name} is missing from MethodKind::ALL"
+        );
+    }
+    assert_eq!(methods().count(), MethodKind::ALL.len());
+}

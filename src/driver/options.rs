@@ -1,0 +1,73 @@
+//! The run options every front door that runs a model accepts: `sde run` and
+//! standalone sampler binaries declare their command lines with this one
+//! definition, so they take the same flags with the same meaning.
+
+use super::Overrides;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Run options (clap arguments, flattened into a front door's command line).
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Integrator, e.g. `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Recorded steps per chain (after warmup)
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Warmup steps per chain (not recorded)
+    #[arg(long)]
+    pub warmup: Option<u64>,
+    /// Record every N-th step
+    #[arg(long)]
+    pub thin: Option<u64>,
+    /// Number of chains (or SDE paths), run in parallel
+    #[arg(long)]
+    pub chains: Option<u64>,
+    /// Base seed of the random streams (chain c uses stream (seed, c))
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Temperature T of the target exp(-U/T)
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Time step of SDE solvers
+    #[arg(long)]
+    pub dt: Option<f64>,
+    /// Initial time of SDE solvers
+    #[arg(long)]
+    pub t0: Option<f64>,
+    /// Initial value of a state: `--init x=[0.5,0]` (repeatable)
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub init: Vec<String>,
+    /// Output directory for the CSV files (default: sde-out/<model>)
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print nothing but errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl RunOptions {
+    /// The run-setting overrides these options make.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            method: self.method.clone(),
+            steps: self.steps,
+            warmup: self.warmup,
+            thin: self.thin,
+            chains: self.chains,
+            seed: self.seed,
+            temperature: self.temperature,
+            dt: self.dt,
+            t0: self.t0,
+            init: self.init.clone(),
+        }
+    }
+
+    /// The output directory: `--output`, else `sde-out/<model>`.
+    pub fn output_dir(&self, model: &str) -> PathBuf {
+        self.output
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new("sde-out").join(model))
+    }
+}
