@@ -25,6 +25,9 @@ pub struct CompileOptions {
     pub build: BuildOptions,
     /// Kernels to compile (all when empty).
     pub kernels: Vec<KernelKind>,
+    /// The run's method as given on the command line (`--method`), overriding the run block's:
+    /// the derivatives it needs are built and compiled (see [`method_requirements`]).
+    pub method: Option<String>,
 }
 
 /// Time spent in each stage.
@@ -139,8 +142,17 @@ pub fn compile_source(
     };
     timings.check = start.elapsed();
 
+    let method = match &options.method {
+        Some(text) => match parse_method(&mut sources, text) {
+            Ok(m) => Some(m),
+            Err(d) => return Err(fail(sources, d)),
+        },
+        None => model.run.method.clone(),
+    };
+    let (build, kernels) = method_requirements(options, method.as_ref());
+
     let start = Instant::now();
-    let system = match symbolic::build(&model, options.build) {
+    let system = match symbolic::build(&model, build) {
         Ok(s) => s,
         Err(d) => return Err(fail(sources, d)),
     };
@@ -151,7 +163,7 @@ pub fn compile_source(
     timings.lower = start.elapsed();
 
     let start = Instant::now();
-    let compiled = match codegen::compile(&lowered, &options.kernels) {
+    let compiled = match codegen::compile(&lowered, &kernels) {
         Ok(c) => c,
         Err(e) => {
             let d = Diagnostic::bug(format!("code generation failed: {e}"));
@@ -167,6 +179,21 @@ pub fn compile_source(
         compiled,
         timings,
     })
+}
+
+/// The derivatives to build and the kernels to compile for a run with `method`: what
+/// `options` asks for, plus the Hessian when the method needs it
+/// ([`crate::model::MethodKind::needs_hessian`]). The one place that decides it.
+pub fn method_requirements(options: &CompileOptions, method: Option<&MethodSpec>) -> (BuildOptions, Vec<KernelKind>) {
+    let mut build = options.build;
+    let mut kernels = options.kernels.clone();
+    if method.is_some_and(|m| m.kind.needs_hessian()) {
+        build.hessian = true;
+        if !kernels.is_empty() && !kernels.contains(&KernelKind::Hessian) {
+            kernels.push(KernelKind::Hessian);
+        }
+    }
+    (build, kernels)
 }
 
 /// Parses `name=value` command-line overrides; each becomes its own source so

@@ -14,7 +14,8 @@ use std::time::Instant;
 pub struct RunArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Integrator, e.g. `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
+    /// Integrator, e.g. `nuts`, `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
+    /// (see docs/integrators.md)
     #[arg(long, value_name = "METHOD")]
     method: Option<String>,
     /// Recorded steps per chain (after warmup)
@@ -82,6 +83,7 @@ pub fn run(args: &RunArgs) -> i32 {
         KernelKind::DriftDiffusion,
         KernelKind::DriftDiffusionDg,
     ];
+    options.method = args.method.clone();
     let compile_start = Instant::now();
     let mut c = match compile_file(&args.model.file, &options) {
         Ok(c) => c,

@@ -100,6 +100,12 @@ impl GibbsTarget for CompiledModel {
             grad.fill(f64::NAN);
         }
     }
+
+    /// The compiled `Hessian` kernel; false when the model was compiled without it
+    /// (see [`crate::pipeline::CompileOptions::method`]).
+    fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
+        self.call(KernelKind::Hessian, x, 0.0, out).is_some()
+    }
 }
 
 thread_local! {

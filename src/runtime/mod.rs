@@ -22,6 +22,7 @@ mod chain;
 pub mod config;
 pub mod error;
 pub mod integrators;
+mod method;
 pub mod recorder;
 pub mod rng;
 pub mod target;
@@ -29,13 +30,18 @@ pub mod target;
 use std::io;
 
 pub use chain::{ChainReport, RunOutput};
-pub use config::{Method, MethodKind, RunConfig};
+pub use config::{Adaptation, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule};
+pub use integrators::SamplerStats;
 pub use error::{NonFiniteWhat, RunError};
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder};
 pub use target::{GibbsTarget, SdeSystem};
 
 use chain::{run_all, GibbsStepper, SdeStepper};
-use integrators::{Baoab, EulerMaruyama, Mala, Milstein, Ula};
+use integrators::metric::Metric;
+use integrators::{
+    Aboba, AnnealedLangevin, Baoab, EulerMaruyama, Hmc, Mala, Milstein, NewtonLangevin, Nuts, Obabo,
+    RandomizedMidpoint, Ubu, Ula,
+};
 
 /// Samples `target`'s Gibbs law exp(−U/T) with `config.chains` chains started at `init`.
 ///
@@ -56,21 +62,67 @@ where
     config.validate()?;
     let dim = target.dim();
     check_dim(dim, init)?;
-    let temp = config.temperature;
+    if config.method.needs_hessian() && !target.hessian(init, &mut vec![0.0; dim * dim]) {
+        return Err(RunError::invalid(
+            "method",
+            format!(
+                "`{}` needs the energy's Hessian, but the model was compiled without it",
+                config.method.name()
+            ),
+        ));
+    }
+    let (temp, warmup) = (config.temperature, config.warmup);
     let rec = &make_recorder;
-    match config.method {
-        Method::Ula { step } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Ula::new(dim, step, temp),
-        }),
-        Method::Mala { step } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Mala::new(dim, step, temp),
-        }),
-        Method::Baoab { step, friction, mass } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Baoab::new(dim, step, friction, mass, temp),
-        }),
+    macro_rules! run {
+        ($make:expr) => {
+            run_all(config, init, rec, || GibbsStepper {
+                target,
+                sampler: $make,
+            })
+        };
+    }
+    match &config.method {
+        Method::Ula { step, mass } => {
+            let metric = Metric::new(mass, dim)?;
+            run!(Ula::with_metric(dim, *step, temp, metric.clone()))
+        }
+        Method::Mala { step, mass, adapt } => {
+            let metric = Metric::new(mass, dim)?;
+            run!(Mala::with_metric(dim, *step, temp, metric.clone(), adapt, warmup))
+        }
+        Method::NewtonLangevin { step, damping, adapt } => {
+            run!(NewtonLangevin::new(dim, *step, *damping, adapt, warmup, temp))
+        }
+        Method::Baoab(k) => run!(Baoab::new(dim, k, temp)),
+        Method::Obabo(k) => run!(Obabo::new(dim, k, temp)),
+        Method::Aboba(k) => run!(Aboba::new(dim, k, temp)),
+        Method::Ubu(k) => run!(Ubu::new(dim, k, temp)),
+        Method::RandomizedMidpoint(k) => run!(RandomizedMidpoint::new(dim, k, temp)),
+        Method::Hmc {
+            step,
+            steps,
+            length,
+            mass,
+            adapt,
+        } => {
+            let metric = Metric::new(mass, dim)?;
+            run!(Hmc::new(dim, *step, *steps, *length, metric.clone(), adapt, warmup, temp))
+        }
+        Method::Nuts {
+            step,
+            max_depth,
+            mass,
+            adapt,
+        } => {
+            let metric = Metric::new(mass, dim)?;
+            run!(Nuts::new(dim, *step, *max_depth, metric.clone(), adapt, warmup, temp))
+        }
+        Method::AnnealedLangevin {
+            step,
+            schedule,
+            stages,
+            steps_per_stage,
+        } => run!(AnnealedLangevin::new(dim, *step, *schedule, *stages, *steps_per_stage, temp)),
         Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
             method: config.method.name(),
             needs: MethodKind::Sde,
@@ -111,7 +163,7 @@ where
             t0,
             dt,
         }),
-        Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => Err(RunError::WrongMethodKind {
+        _ => Err(RunError::WrongMethodKind {
             method: config.method.name(),
             needs: MethodKind::Sampler,
         }),
