@@ -7,7 +7,7 @@
 //! second with their ratio. `cargo bench --bench w1 [-- --reps N --steps N]`.
 
 use sdelang::pipeline::{compile_file, CompileOptions};
-use sdelang::runtime::{Kinetic, run_gibbs, Method, Recorder, RunConfig};
+use sdelang::runtime::{run_gibbs, Kinetic, Method, Recorder, RunConfig};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;

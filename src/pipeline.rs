@@ -184,7 +184,10 @@ pub fn compile_source(
 /// The derivatives to build and the kernels to compile for a run with `method`: what
 /// `options` asks for, plus the Hessian when the method needs it
 /// ([`crate::model::MethodKind::needs_hessian`]). The one place that decides it.
-pub fn method_requirements(options: &CompileOptions, method: Option<&MethodSpec>) -> (BuildOptions, Vec<KernelKind>) {
+pub fn method_requirements(
+    options: &CompileOptions,
+    method: Option<&MethodSpec>,
+) -> (BuildOptions, Vec<KernelKind>) {
     let mut build = options.build;
     let mut kernels = options.kernels.clone();
     if method.is_some_and(|m| m.kind.needs_hessian()) {

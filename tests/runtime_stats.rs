@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use sdelang::runtime::integrators::{EulerMaruyama, Milstein};
 use sdelang::runtime::rng::{fill_normal, stream};
-use sdelang::runtime::{Kinetic, 
-    run_gibbs, run_sde, GibbsTarget, MemoryRecorder, Method, NonFiniteWhat, RunConfig, RunError, SdeSystem,
+use sdelang::runtime::{
+    run_gibbs, run_sde, GibbsTarget, Kinetic, MemoryRecorder, Method, NonFiniteWhat, RunConfig, RunError,
+    SdeSystem,
 };
 
 const Z: f64 = 4.0;
@@ -612,13 +613,17 @@ fn running_stats_and_summary_of_a_run() {
         &RunSummary::new(&cfg, &out),
     );
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "method      mala(step=0.5)");
+    assert_eq!(
+        lines[0],
+        "method      mala(step=0.5, mass=1, adapt=false, target_accept=0.574, adapt_mass=false)"
+    );
     assert_eq!(lines[1], "chains      3");
     assert_eq!(lines[2], "draws       1200");
     assert!(lines[3].starts_with("acceptance  0."), "{text}");
     assert!(lines[4].starts_with("wall time   "), "{text}");
+    assert!(lines[5].starts_with("step size   0.5"), "{text}");
     assert!(
-        lines[6].starts_with("name") && lines[7].starts_with("x.1") && lines[8].starts_with("x.2"),
+        lines[7].starts_with("name") && lines[8].starts_with("x.1") && lines[9].starts_with("x.2"),
         "{text}"
     );
 }

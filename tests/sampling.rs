@@ -7,7 +7,7 @@
 //! of a false failure is below 0.3%.
 
 use sdelang::pipeline::{compile_source, Compilation, CompileOptions};
-use sdelang::runtime::{Kinetic, run_gibbs, run_sde, MemoryRecorder, Method, RunConfig};
+use sdelang::runtime::{run_gibbs, run_sde, Kinetic, MemoryRecorder, Method, RunConfig};
 use sdelang::source::SourceMap;
 
 const Z: f64 = 4.0;

@@ -55,7 +55,10 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
     // makes such a spec fail the runtime's validation with the argument's name.
     let real = |name: &str| spec.arg(name).unwrap_or(f64::NAN);
     let count = |name: &str| spec.int(name).unwrap_or(0);
-    let mass = || spec.vector("mass").map_or(Mass::UNIT, |v| Mass::from_values(v, dim));
+    let mass = || {
+        spec.vector("mass")
+            .map_or(Mass::UNIT, |v| Mass::from_values(v, dim))
+    };
     let adapt = |mass_default: bool| Adaptation {
         step: spec.flag("adapt").unwrap_or(true),
         mass: spec.flag("adapt_mass").unwrap_or(mass_default),
@@ -103,15 +106,7 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
         },
         MethodKind::AnnealedLangevin => Method::AnnealedLangevin {
             step: real("step"),
-            schedule: match spec.schedule("schedule") {
-                Some(ScheduleSpec {
-                    kind: ScheduleKind::Linear,
-                    from,
-                    to,
-                }) => Schedule::Linear { from, to },
-                Some(ScheduleSpec { from, to, .. }) => Schedule::Geometric { from, to },
-                None => Schedule::Geometric { from: f64::NAN, to: 1.0 },
-            },
+            schedule: schedule_of(&spec),
             stages: count("stages"),
             steps_per_stage: count("steps_per_stage"),
         },
@@ -120,6 +115,22 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
         },
         MethodKind::Milstein => Method::Milstein {
             dt: spec.arg("dt").or(dt).unwrap_or(0.01),
+        },
+    }
+}
+
+/// The runtime schedule of a checked `schedule` argument.
+fn schedule_of(spec: &MethodSpec) -> Schedule {
+    match spec.schedule("schedule") {
+        Some(ScheduleSpec {
+            kind: ScheduleKind::Linear,
+            from,
+            to,
+        }) => Schedule::Linear { from, to },
+        Some(ScheduleSpec { from, to, .. }) => Schedule::Geometric { from, to },
+        None => Schedule::Geometric {
+            from: f64::NAN,
+            to: 1.0,
         },
     }
 }

@@ -167,7 +167,7 @@ const MALA: &[ArgSig] = &[
 ];
 const NEWTON: &[ArgSig] = &[
     arg("step", Positive, Real(0.5)),
-    arg("damping", NonNegative, Real(1e-3)),
+    arg("damping", NonNegative, Real(0.5)),
     arg("adapt", Bool, B(true)),
     arg("target_accept", Fraction, Real(0.574)),
 ];
@@ -278,7 +278,9 @@ impl MethodArg {
             ArgDefault::Real(x) => Some(MethodArg::Real(x)),
             ArgDefault::Int(n) => Some(MethodArg::Int(n)),
             ArgDefault::Bool(b) => Some(MethodArg::Bool(b)),
-            ArgDefault::Schedule(kind, from, to) => Some(MethodArg::Schedule(ScheduleSpec { kind, from, to })),
+            ArgDefault::Schedule(kind, from, to) => {
+                Some(MethodArg::Schedule(ScheduleSpec { kind, from, to }))
+            }
         }
     }
 }

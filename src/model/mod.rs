@@ -12,7 +12,9 @@
 
 mod method;
 
-pub use method::{signature, ArgDefault, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec};
+pub use method::{
+    signature, ArgDefault, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
+};
 
 use crate::source::Span;
 use std::rc::Rc;

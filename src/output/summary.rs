@@ -62,15 +62,18 @@ impl SamplerSummary {
             let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             (mean(v), lo, hi)
         });
-        let inv_mass_diag = reports.first().and_then(|r| r.stats.inv_mass_diag.clone()).map(|first| {
-            let mut acc = vec![0.0; first.len()];
-            for r in reports {
-                for (a, v) in acc.iter_mut().zip(r.stats.inv_mass_diag.iter().flatten()) {
-                    *a += v / n;
+        let inv_mass_diag = reports
+            .first()
+            .and_then(|r| r.stats.inv_mass_diag.clone())
+            .map(|first| {
+                let mut acc = vec![0.0; first.len()];
+                for r in reports {
+                    for (a, v) in acc.iter_mut().zip(r.stats.inv_mass_diag.iter().flatten()) {
+                        *a += v / n;
+                    }
                 }
-            }
-            acc
-        });
+                acc
+            });
         SamplerSummary {
             step_size,
             inv_mass_diag,
@@ -93,7 +96,11 @@ impl SamplerSummary {
         if let Some(v) = &self.inv_mass_diag {
             let shown: Vec<String> = v.iter().take(6).map(|x| format_number(*x)).collect();
             let more = if v.len() > 6 { ", …" } else { "" };
-            let _ = writeln!(out, "inv. mass   [{}{more}] (diagonal, mean over chains)", shown.join(", "));
+            let _ = writeln!(
+                out,
+                "inv. mass   [{}{more}] (diagonal, mean over chains)",
+                shown.join(", ")
+            );
         }
         if let Some(a) = self.mean_accept_stat {
             let _ = writeln!(out, "accept stat {a:.3}");
@@ -138,8 +145,8 @@ pub fn render_summary(names: &[String], stats: &RunningStats, run: &RunSummary) 
     if let Some(a) = run.acceptance {
         let _ = writeln!(out, "acceptance  {a:.3}");
     }
-    run.sampler.render(&mut out);
     let _ = writeln!(out, "wall time   {:.3} s", run.wall_time.as_secs_f64());
+    run.sampler.render(&mut out);
     out.push('\n');
     let rows: Vec<[String; 3]> = stats
         .mean()

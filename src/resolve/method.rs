@@ -8,7 +8,9 @@ use super::cx::Checker;
 use super::params::Const;
 use super::scope::with_suggestions;
 use crate::diagnostic::Diagnostic;
-use crate::model::{signature, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec};
+use crate::model::{
+    signature, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
+};
 use crate::source::Span;
 use crate::syntax::ast::{self, CallArg, ExprKind};
 
@@ -46,8 +48,11 @@ impl<'m> Checker<'m> {
             };
             if out.iter().any(|(n, _)| n == sig.name) {
                 self.report(
-                    Diagnostic::error("E0102", format!("argument `{}` is given more than once", sig.name))
-                        .with_label(span, "given again here"),
+                    Diagnostic::error(
+                        "E0102",
+                        format!("argument `{}` is given more than once", sig.name),
+                    )
+                    .with_label(span, "given again here"),
                 );
                 ok = false;
                 continue;
@@ -103,7 +108,11 @@ impl<'m> Checker<'m> {
                 }
             },
             CallArg::Binder { span, .. } => {
-                self.report(bad_value(method, "an index range is not a method argument", *span));
+                self.report(bad_value(
+                    method,
+                    "an index range is not a method argument",
+                    *span,
+                ));
                 None
             }
         }
@@ -210,7 +219,11 @@ impl<'m> Checker<'m> {
         let mut ends = Vec::new();
         for a in args {
             let CallArg::Positional(e) = a else {
-                self.report(bad_value(key, "schedule end points are positional numbers", value.span));
+                self.report(bad_value(
+                    key,
+                    "schedule end points are positional numbers",
+                    value.span,
+                ));
                 return None;
             };
             match self.number_arg(key, e)? {
@@ -222,7 +235,7 @@ impl<'m> Checker<'m> {
                 }
             }
         }
-        let [from, to] = ends[..] else {
+        let &[from, to] = ends.as_slice() else {
             self.report(bad_value(key, need, value.span));
             return None;
         };

@@ -4,8 +4,8 @@
 //! [`super::method`].
 
 use super::cx::Checker;
-use super::params::Const;
 use super::method::{bad_value, mass_mismatch};
+use super::params::Const;
 use super::scope::{duplicate, with_suggestions};
 use crate::diagnostic::Diagnostic;
 use crate::model::{RunSettings, State, StateId};
@@ -25,7 +25,6 @@ pub(super) const SETTINGS: &[&str] = &[
     "dt",
     "t0",
 ];
-
 
 impl<'m> Checker<'m> {
     /// Checks the run blocks' items against the model's states.

@@ -33,7 +33,9 @@ impl Mass {
     fn validate(&self) -> Result<(), RunError> {
         let bad = |reason: String| Err(RunError::invalid("mass", reason));
         match self {
-            Mass::Scalar(m) if !(m.is_finite() && *m > 0.0) => bad(format!("must be a finite number > 0, got {m}")),
+            Mass::Scalar(m) if !(m.is_finite() && *m > 0.0) => {
+                bad(format!("must be a finite number > 0, got {m}"))
+            }
             Mass::Diagonal(v) if !v.iter().all(|m| m.is_finite() && *m > 0.0) => {
                 bad("diagonal entries must be finite numbers > 0".to_string())
             }
@@ -247,7 +249,10 @@ pub enum MethodKind {
 impl Method {
     /// Plain ULA with step `step`.
     pub fn ula(step: f64) -> Method {
-        Method::Ula { step, mass: Mass::UNIT }
+        Method::Ula {
+            step,
+            mass: Mass::UNIT,
+        }
     }
 
     /// MALA with a fixed step `step` (no adaptation).
@@ -362,7 +367,10 @@ fn positive(setting: &'static str, v: f64) -> Result<(), RunError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(RunError::invalid(setting, format!("must be a finite number > 0, got {v}")))
+        Err(RunError::invalid(
+            setting,
+            format!("must be a finite number > 0, got {v}"),
+        ))
     }
 }
 
@@ -370,7 +378,10 @@ fn non_negative(setting: &'static str, v: f64) -> Result<(), RunError> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(RunError::invalid(setting, format!("must be a finite number ≥ 0, got {v}")))
+        Err(RunError::invalid(
+            setting,
+            format!("must be a finite number ≥ 0, got {v}"),
+        ))
     }
 }
 
@@ -411,7 +422,11 @@ impl fmt::Display for Method {
             | Method::Aboba(k)
             | Method::Ubu(k)
             | Method::RandomizedMidpoint(k) => {
-                write!(f, "{name}(step={}, friction={}, mass={})", k.step, k.friction, k.mass)
+                write!(
+                    f,
+                    "{name}(step={}, friction={}, mass={})",
+                    k.step, k.friction, k.mass
+                )
             }
             Method::Hmc {
                 step,

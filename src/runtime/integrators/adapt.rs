@@ -148,7 +148,9 @@ impl MassWindows {
         }
         self.window_size *= 2;
         self.next_window_end = counter + self.window_size;
-        if self.next_window_end != last && self.next_window_end + 2 * self.window_size >= self.warmup - self.term_buffer {
+        if self.next_window_end != last
+            && self.next_window_end + 2 * self.window_size >= self.warmup - self.term_buffer
+        {
             self.next_window_end = last;
         }
     }
@@ -168,9 +170,9 @@ pub(crate) struct Warmup {
 pub(crate) enum Adjust {
     /// Keep going with this step size.
     Step(f64),
-    /// The metric changed: re-tune the step size (heuristically) from this value and call
-    /// [`Warmup::restart_step`].
-    Metric(f64),
+    /// The metric changed: refresh what depends on it and, when the step is adapted, re-tune
+    /// it (heuristically) from this value and call [`Warmup::restart_step`].
+    Metric(Option<f64>),
     /// Nothing changes (sampling phase, or no step adaptation).
     Nothing,
 }
@@ -190,6 +192,11 @@ impl Warmup {
         }
     }
 
+    /// Whether a diagonal mass is being (or was) estimated.
+    pub(crate) fn adapts_mass(&self) -> bool {
+        self.mass.is_some()
+    }
+
     /// Whether the iteration about to run is a warmup iteration.
     pub(crate) fn in_warmup(&self) -> bool {
         self.iteration < self.warmup
@@ -202,7 +209,12 @@ impl Warmup {
 
     /// Records one finished iteration with its acceptance statistic and new state; updates
     /// `metric` when a mass window closes.
-    pub(crate) fn after_iteration(&mut self, accept_stat: f64, x: &[f64], metric: Option<&mut Metric>) -> Adjust {
+    pub(crate) fn after_iteration(
+        &mut self,
+        accept_stat: f64,
+        x: &[f64],
+        metric: Option<&mut Metric>,
+    ) -> Adjust {
         if self.iteration >= self.warmup {
             return Adjust::Nothing;
         }
@@ -211,9 +223,7 @@ impl Warmup {
         if let (Some(w), Some(metric)) = (self.mass.as_mut(), metric) {
             if w.observe(x) {
                 metric.set_inv_diag(&w.estimate);
-                if let Some(e) = eps {
-                    return Adjust::Metric(e);
-                }
+                return Adjust::Metric(eps);
             }
         }
         if self.iteration == self.warmup {

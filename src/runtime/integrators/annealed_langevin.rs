@@ -26,7 +26,14 @@ pub struct AnnealedLangevin {
 
 impl AnnealedLangevin {
     /// The sampler for a `dim`-dimensional target at base temperature `temperature`.
-    pub fn new(dim: usize, step: f64, schedule: Schedule, stages: u64, steps_per_stage: u64, temperature: f64) -> Self {
+    pub fn new(
+        dim: usize,
+        step: f64,
+        schedule: Schedule,
+        stages: u64,
+        steps_per_stage: u64,
+        temperature: f64,
+    ) -> Self {
         AnnealedLangevin {
             ula: Ula::new(dim, step, temperature),
             step,

@@ -132,8 +132,16 @@ impl Hamiltonian {
             let delta = h0 - self.energy(z);
             if direction == 0 {
                 direction = if delta > threshold { 1 } else { -1 };
-            } else if (direction == 1 && !(delta > threshold)) || (direction == -1 && !(delta < threshold)) {
-                break;
+            } else {
+                // stop once the acceptance has crossed 0.8 (a NaN error counts as crossed)
+                let side = delta.partial_cmp(&threshold);
+                let crossed = match direction {
+                    1 => !matches!(side, Some(std::cmp::Ordering::Greater)),
+                    _ => !matches!(side, Some(std::cmp::Ordering::Less)),
+                };
+                if crossed {
+                    break;
+                }
             }
             let next = if direction == 1 { 2.0 * eps } else { 0.5 * eps };
             if !(1e-12..=1e7).contains(&next) {

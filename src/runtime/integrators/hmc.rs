@@ -107,10 +107,11 @@ impl Sampler for Hmc {
         x.copy_from_slice(&self.current.q);
         match self.warmup.after_iteration(stat, x, Some(&mut self.ham.metric)) {
             Adjust::Step(e) => self.step = e,
-            Adjust::Metric(e) => {
+            Adjust::Metric(Some(e)) => {
                 self.step = self.ham.initial_step(target, &mut self.current, e, rng);
                 self.warmup.restart_step(self.step);
             }
+            Adjust::Metric(None) => {}
             Adjust::Nothing => {}
         }
     }
@@ -122,7 +123,11 @@ impl Sampler for Hmc {
     fn stats(&self) -> SamplerStats {
         SamplerStats {
             step_size: Some(self.step),
-            inv_mass_diag: self.ham.metric.inv_diag().map(<[f64]>::to_vec),
+            inv_mass_diag: self
+                .warmup
+                .adapts_mass()
+                .then(|| self.ham.metric.inv_diag().map(<[f64]>::to_vec))
+                .flatten(),
             divergences: Some(self.divergences),
             leapfrog_steps: Some(self.leapfrog_steps),
             ..SamplerStats::default()

@@ -22,7 +22,8 @@ pub(crate) fn cholesky(a: &mut [f64], n: usize) -> bool {
             return false;
         };
         for (j, prev) in done.chunks_exact(n).enumerate() {
-            let s = row.get(j).copied().unwrap_or(0.0) - dot(row.get(..j).unwrap_or(&[]), prev.get(..j).unwrap_or(&[]));
+            let s = row.get(j).copied().unwrap_or(0.0)
+                - dot(row.get(..j).unwrap_or(&[]), prev.get(..j).unwrap_or(&[]));
             let pivot = prev.get(j).copied().unwrap_or(0.0);
             if let Some(r) = row.get_mut(j) {
                 *r = s / pivot;
@@ -122,7 +123,9 @@ mod tests {
             let s: f64 = (0..3).map(|k| a[i * 3 + k] * x[k]).sum();
             assert!((s - b[i]).abs() < 1e-12);
         }
-        let quad: f64 = (0..3).map(|i| (0..3).map(|k| b[i] * a[i * 3 + k] * b[k]).sum::<f64>()).sum();
+        let quad: f64 = (0..3)
+            .map(|i| (0..3).map(|k| b[i] * a[i * 3 + k] * b[k]).sum::<f64>())
+            .sum();
         assert!((lower_t_norm2(&l, 3, &b) - quad).abs() < 1e-12);
         let mut y = [0.0; 3];
         lower_mul(&l, 3, &b, &mut y);

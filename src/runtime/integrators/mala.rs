@@ -79,7 +79,13 @@ impl Mala {
     fn log_acceptance(&mut self, x: &[f64]) -> f64 {
         let h = self.step;
         let forward = 0.5 * self.noise.iter().map(|z| z * z).sum::<f64>();
-        for (((r, xi), yi), d) in self.residual.iter_mut().zip(x).zip(&self.proposal).zip(&self.proposed.drift) {
+        for (((r, xi), yi), d) in self
+            .residual
+            .iter_mut()
+            .zip(x)
+            .zip(&self.proposal)
+            .zip(&self.proposed.drift)
+        {
             *r = xi - yi + h * d;
         }
         let reverse = self.metric.quad(&self.residual) / (4.0 * h * self.temperature);
@@ -103,7 +109,13 @@ impl Sampler for Mala {
         fill_normal(rng, &mut self.noise);
         self.metric.inv_sqrt_mul(&self.noise, &mut self.kick);
         let (h, c) = (self.step, (2.0 * self.step * self.temperature).sqrt());
-        for (((y, xi), d), z) in self.proposal.iter_mut().zip(x.iter()).zip(&self.current.drift).zip(&self.kick) {
+        for (((y, xi), d), z) in self
+            .proposal
+            .iter_mut()
+            .zip(x.iter())
+            .zip(&self.current.drift)
+            .zip(&self.kick)
+        {
             *y = xi - h * d + c * z;
         }
         self.proposed.energy = target.energy_grad(&self.proposal, &mut self.proposed.grad);
@@ -115,12 +127,18 @@ impl Sampler for Mala {
             std::mem::swap(&mut self.current, &mut self.proposed);
             self.accepted += 1;
         }
-        let stat = if log_alpha.is_nan() { 0.0 } else { log_alpha.exp().min(1.0) };
+        let stat = if log_alpha.is_nan() {
+            0.0
+        } else {
+            log_alpha.exp().min(1.0)
+        };
         match self.warmup.after_iteration(stat, x, Some(&mut self.metric)) {
             Adjust::Step(e) => self.step = e,
             Adjust::Metric(e) => {
-                self.step = e;
-                self.warmup.restart_step(e);
+                if let Some(e) = e {
+                    self.step = e;
+                    self.warmup.restart_step(e);
+                }
                 self.metric.inv_mul(&self.current.grad, &mut self.current.drift);
             }
             Adjust::Nothing => {}
@@ -134,7 +152,11 @@ impl Sampler for Mala {
     fn stats(&self) -> SamplerStats {
         SamplerStats {
             step_size: Some(self.step),
-            inv_mass_diag: self.metric.inv_diag().map(<[f64]>::to_vec),
+            inv_mass_diag: self
+                .warmup
+                .adapts_mass()
+                .then(|| self.metric.inv_diag().map(<[f64]>::to_vec))
+                .flatten(),
             ..SamplerStats::default()
         }
     }

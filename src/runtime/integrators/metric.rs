@@ -17,7 +17,11 @@ pub(crate) enum Metric {
         sqrt: Vec<f64>,
     },
     /// Dense M = LLᵀ (L row-major, lower) and a scratch vector.
-    Dense { l: Vec<f64>, n: usize, scratch: Vec<f64> },
+    Dense {
+        l: Vec<f64>,
+        n: usize,
+        scratch: Vec<f64>,
+    },
 }
 
 impl Metric {
@@ -76,7 +80,12 @@ impl Metric {
     pub(crate) fn set_inv_diag(&mut self, inv_new: &[f64]) {
         match self {
             Metric::Diagonal { inv, inv_sqrt, sqrt } => {
-                for (((i, is), s), v) in inv.iter_mut().zip(inv_sqrt.iter_mut()).zip(sqrt.iter_mut()).zip(inv_new) {
+                for (((i, is), s), v) in inv
+                    .iter_mut()
+                    .zip(inv_sqrt.iter_mut())
+                    .zip(sqrt.iter_mut())
+                    .zip(inv_new)
+                {
                     *i = *v;
                     *is = v.sqrt();
                     *s = 1.0 / v.sqrt();

@@ -38,6 +38,17 @@ impl Local {
     }
 }
 
+/// Writes the Cholesky factor of `h` + shift·I into `out`; false if it is not positive definite.
+fn factor_shifted(h: &[f64], n: usize, shift: f64, out: &mut [f64]) -> bool {
+    out.copy_from_slice(h);
+    for i in 0..n {
+        if let Some(d) = out.get_mut(i * n + i) {
+            *d += shift;
+        }
+    }
+    cholesky(out, n)
+}
+
 /// Newton–Langevin workspace for one chain.
 #[derive(Debug, Clone)]
 pub struct NewtonLangevin {
@@ -59,8 +70,18 @@ pub struct NewtonLangevin {
 impl NewtonLangevin {
     /// The sampler with step h, damping λ ≥ 0, step adaptation over `warmup` iterations, at
     /// temperature T for a `dim`-dimensional target.
-    pub fn new(dim: usize, step: f64, damping: f64, adapt: &Adaptation, warmup: u64, temperature: f64) -> Self {
-        let adapt = Adaptation { mass: false, ..*adapt };
+    pub fn new(
+        dim: usize,
+        step: f64,
+        damping: f64,
+        adapt: &Adaptation,
+        warmup: u64,
+        temperature: f64,
+    ) -> Self {
+        let adapt = Adaptation {
+            mass: false,
+            ..*adapt
+        };
         NewtonLangevin {
             dim,
             step,
@@ -80,24 +101,29 @@ impl NewtonLangevin {
 
     /// Fills `local` at `x`; false if U, the Hessian or the factorization is unusable.
     fn evaluate<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64], proposed: bool) -> bool {
-        let local = if proposed { &mut self.proposed } else { &mut self.current };
+        let local = if proposed {
+            &mut self.proposed
+        } else {
+            &mut self.current
+        };
         local.energy = target.energy_grad(x, &mut local.grad);
         if !local.energy.is_finite() || !target.hessian(x, &mut self.hessian) {
             return false;
         }
         let n = self.dim;
-        let max_diag = (0..n).filter_map(|i| self.hessian.get(i * n + i)).fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut lambda = self.damping;
+        let max_diag = (0..n)
+            .filter_map(|i| self.hessian.get(i * n + i))
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut lambda = self.damping.max(1e-12 * (1.0 + max_diag));
         for attempt in 0..60 {
-            local.chol.copy_from_slice(&self.hessian);
-            for i in 0..n {
-                if let Some(d) = local.chol.get_mut(i * n + i) {
-                    *d += lambda;
-                }
-            }
-            if cholesky(&mut local.chol, n) {
+            // the first λ in the sequence with ∇²U + λI positive definite …
+            if factor_shifted(&self.hessian, n, lambda, &mut local.chol) {
                 if attempt > 0 {
                     self.damping_increases += 1;
+                }
+                // … then A = ∇²U + 2λI, whose eigenvalues are at least λ: no near-singular A
+                if !factor_shifted(&self.hessian, n, 2.0 * lambda, &mut local.chol) {
+                    return false;
                 }
                 local.drift.copy_from_slice(&local.grad);
                 solve_lower(&local.chol, n, &mut local.drift);
@@ -114,7 +140,13 @@ impl NewtonLangevin {
     fn log_acceptance(&mut self, x: &[f64]) -> f64 {
         let (h, t) = (self.step, self.temperature);
         let forward = 0.5 * self.current.log_det - 0.5 * self.noise.iter().map(|z| z * z).sum::<f64>();
-        for (((r, xi), yi), d) in self.residual.iter_mut().zip(x).zip(&self.proposal).zip(&self.proposed.drift) {
+        for (((r, xi), yi), d) in self
+            .residual
+            .iter_mut()
+            .zip(x)
+            .zip(&self.proposal)
+            .zip(&self.proposed.drift)
+        {
             *r = xi - yi + h * d;
         }
         let quad = lower_t_norm2(&self.proposed.chol, self.dim, &self.residual);
@@ -138,7 +170,13 @@ impl Sampler for NewtonLangevin {
         self.residual.copy_from_slice(&self.noise);
         solve_lower_t(&self.current.chol, self.dim, &mut self.residual);
         let (h, c) = (self.step, (2.0 * self.step * self.temperature).sqrt());
-        for (((y, xi), d), z) in self.proposal.iter_mut().zip(x.iter()).zip(&self.current.drift).zip(&self.residual) {
+        for (((y, xi), d), z) in self
+            .proposal
+            .iter_mut()
+            .zip(x.iter())
+            .zip(&self.current.drift)
+            .zip(&self.residual)
+        {
             *y = xi - h * d + c * z;
         }
         let proposal = std::mem::take(&mut self.proposal);
@@ -150,10 +188,14 @@ impl Sampler for NewtonLangevin {
             std::mem::swap(&mut self.current, &mut self.proposed);
             self.accepted += 1;
         }
-        let stat = if log_alpha.is_nan() { 0.0 } else { log_alpha.exp().min(1.0) };
+        let stat = if log_alpha.is_nan() {
+            0.0
+        } else {
+            log_alpha.exp().min(1.0)
+        };
         match self.warmup.after_iteration(stat, x, None) {
-            Adjust::Step(e) | Adjust::Metric(e) => self.step = e,
-            Adjust::Nothing => {}
+            Adjust::Step(e) | Adjust::Metric(Some(e)) => self.step = e,
+            Adjust::Metric(None) | Adjust::Nothing => {}
         }
     }
 

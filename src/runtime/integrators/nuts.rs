@@ -101,7 +101,14 @@ struct Tree<'a, T: ?Sized> {
 impl<T: GibbsTarget + ?Sized> Tree<'_, T> {
     /// Builds a subtree of 2^depth leapfrog steps from `self.z` (scratch `levels[depth − 1]`,
     /// deeper levels for the halves); returns whether it is valid (no divergence, no U-turn).
-    fn build(&mut self, levels: &mut [Level], depth: usize, propose: &mut Point, e: EndsMut<'_>, lsw: &mut f64) -> bool {
+    fn build(
+        &mut self,
+        levels: &mut [Level],
+        depth: usize,
+        propose: &mut Point,
+        e: EndsMut<'_>,
+        lsw: &mut f64,
+    ) -> bool {
         let Some(d) = depth.checked_sub(1) else {
             return self.leaf(propose, e, lsw);
         };
@@ -109,7 +116,15 @@ impl<T: GibbsTarget + ?Sized> Tree<'_, T> {
             return false;
         }
         let (below, rest) = levels.split_at_mut(d);
-        let Some((Level { init, fin, propose: propose_final }, _)) = rest.split_first_mut() else {
+        let Some((
+            Level {
+                init,
+                fin,
+                propose: propose_final,
+            },
+            _,
+        )) = rest.split_first_mut()
+        else {
             return false;
         };
         let mut lsw_init = f64::NEG_INFINITY;
@@ -372,10 +387,11 @@ impl Sampler for Nuts {
         }
         match self.warmup.after_iteration(stat, x, Some(&mut self.ham.metric)) {
             Adjust::Step(e) => self.step = e,
-            Adjust::Metric(e) => {
+            Adjust::Metric(Some(e)) => {
                 self.step = self.ham.initial_step(target, &mut self.current, e, rng);
                 self.warmup.restart_step(self.step);
             }
+            Adjust::Metric(None) => {}
             Adjust::Nothing => {}
         }
     }
@@ -383,7 +399,11 @@ impl Sampler for Nuts {
     fn stats(&self) -> SamplerStats {
         SamplerStats {
             step_size: Some(self.step),
-            inv_mass_diag: self.ham.metric.inv_diag().map(<[f64]>::to_vec),
+            inv_mass_diag: self
+                .warmup
+                .adapts_mass()
+                .then(|| self.ham.metric.inv_diag().map(<[f64]>::to_vec))
+                .flatten(),
             divergences: Some(self.divergences),
             tree_depth_sum: Some(self.depth_sum),
             mean_accept_stat: (self.iterations > 0).then(|| self.accept_stat_sum / self.iterations as f64),

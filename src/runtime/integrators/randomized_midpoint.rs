@@ -67,14 +67,22 @@ impl Sampler for RandomizedMidpoint {
         let (oa, or) = (OuStep::new(self.friction, a), OuStep::new(self.friction, r));
         let (s, im) = (self.sigma, self.inv_mass);
         fill_normal(rng, &mut self.noise);
-        let rows = x.iter().zip(&self.velocity).zip(&self.grad).zip(self.noise.chunks_exact(4));
+        let rows = x
+            .iter()
+            .zip(&self.velocity)
+            .zip(&self.grad)
+            .zip(self.noise.chunks_exact(4));
         for (m, (((q, v), g), z)) in self.mid.iter_mut().zip(rows) {
             let w1 = z.first().map_or(0.0, |z1| oa.integrals(*z1, 0.0).0);
             *m = q + oa.phi * v - oa.psi * g * im + s * w1;
         }
         target.grad(&self.mid, &mut self.mid_grad);
         let full = self.full;
-        let rows = self.velocity.iter_mut().zip(&self.mid_grad).zip(self.noise.chunks_exact(4));
+        let rows = self
+            .velocity
+            .iter_mut()
+            .zip(&self.mid_grad)
+            .zip(self.noise.chunks_exact(4));
         for (q, ((v, gm), z)) in x.iter_mut().zip(rows) {
             let [z1, z2, z3, z4] = <[f64; 4]>::try_from(z).unwrap_or([0.0; 4]);
             let (ka, ea) = oa.integrals(z1, z2);

@@ -41,7 +41,11 @@ impl Ubu {
     fn ou_half(&mut self, x: &mut [f64], rng: &mut StreamRng) {
         fill_normal(rng, &mut self.noise);
         let (u, s) = (self.half, self.sigma);
-        for ((q, v), z) in x.iter_mut().zip(self.velocity.iter_mut()).zip(self.noise.chunks_exact(2)) {
+        for ((q, v), z) in x
+            .iter_mut()
+            .zip(self.velocity.iter_mut())
+            .zip(self.noise.chunks_exact(2))
+        {
             let (k, e) = match z {
                 [z1, z2] => u.integrals(*z1, *z2),
                 _ => (0.0, 0.0),
