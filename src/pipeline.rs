@@ -25,6 +25,9 @@ pub struct CompileOptions {
     pub build: BuildOptions,
     /// Kernels to compile (all when empty).
     pub kernels: Vec<KernelKind>,
+    /// The run's method as given on the command line (`--method`), overriding the run block's:
+    /// the derivatives it needs are built and compiled (see [`method_requirements`]).
+    pub method: Option<String>,
 }
 
 /// Time spent in each stage.
@@ -95,6 +98,9 @@ pub struct Lowering {
     pub system: System,
     /// Its kernels.
     pub lowered: Lowered,
+    /// The kernels to compile (all when empty): the requested ones plus those the
+    /// run's method needs.
+    pub kernels: Vec<KernelKind>,
     /// Stage times (`codegen` is zero).
     pub timings: Timings,
 }
@@ -168,11 +174,12 @@ pub fn compile_program(
         model,
         system,
         lowered,
+        kernels,
         mut timings,
         ..
     } = lower_program(sources, program, base_dir, options)?;
     let start = Instant::now();
-    let compiled = match codegen::compile(&lowered, &options.kernels) {
+    let compiled = match codegen::compile(&lowered, &kernels) {
         Ok(c) => c,
         Err(e) => {
             let d = Diagnostic::bug(format!("code generation failed: {e}"));
@@ -215,9 +222,17 @@ pub fn lower_program(
     base_dir: Option<&Path>,
     options: &CompileOptions,
 ) -> Result<Lowering, Failure> {
-    let (sources, model, facts, mut timings) = check_timed(sources, program, base_dir, options)?;
+    let (mut sources, model, facts, mut timings) = check_timed(sources, program, base_dir, options)?;
+    let method = match &options.method {
+        Some(text) => match parse_method(&mut sources, text) {
+            Ok(m) => Some(m),
+            Err(d) => return Err(fail(sources, d)),
+        },
+        None => model.run.method.clone(),
+    };
+    let (build, kernels) = method_requirements(options, method.as_ref());
     let start = Instant::now();
-    let system = match symbolic::build(&model, options.build) {
+    let system = match symbolic::build(&model, build) {
         Ok(s) => s,
         Err(d) => return Err(fail(sources, d)),
     };
@@ -232,6 +247,7 @@ pub fn lower_program(
         facts,
         system,
         lowered,
+        kernels,
         timings,
     })
 }
@@ -278,6 +294,24 @@ fn check_timed(
     };
     timings.check = start.elapsed();
     Ok((sources, model, facts, timings))
+}
+
+/// What a run's method needs beyond the requested derivatives and kernels: the
+/// one place that turns a method into compiler work (the Hessian for
+/// Hessian-preconditioned Langevin).
+pub fn method_requirements(
+    options: &CompileOptions,
+    method: Option<&MethodSpec>,
+) -> (BuildOptions, Vec<KernelKind>) {
+    let mut build = options.build;
+    let mut kernels = options.kernels.clone();
+    if method.is_some_and(|m| m.kind.needs_hessian()) {
+        build.hessian = true;
+        if !kernels.is_empty() && !kernels.contains(&KernelKind::Hessian) {
+            kernels.push(KernelKind::Hessian);
+        }
+    }
+    (build, kernels)
 }
 
 /// Parses `name=value` command-line overrides; each becomes its own source so

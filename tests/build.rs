@@ -239,7 +239,7 @@ fn set_changes_free_params_and_rejects_compiled_ones() {
         (vec!["--set", "c=exp(1)"], "not a number"),
         (vec!["--set", "s=2"], "give 2 values"),
         (vec!["--method", "milstein"], "does not fit"),
-        (vec!["--method", "mala(step=-1)"], "must be positive"),
+        (vec!["--method", "mala(step=-1)"], "is not a number > 0"),
         (vec!["--init", "x=[1, 2, 3]"], "has 2 components"),
     ] {
         let o = run(&bin, &args);

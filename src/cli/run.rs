@@ -24,6 +24,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> i32 {
     let mut options = args.model.options();
     options.kernels = KernelKind::RUN.to_vec();
+    options.method = args.run.method.clone();
     let compile_start = Instant::now();
     let mut c = match compile_file(&args.model.file, &options) {
         Ok(c) => c,

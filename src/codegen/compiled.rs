@@ -86,6 +86,12 @@ impl GibbsTarget for CompiledModel {
     fn grad(&self, x: &[f64], grad: &mut [f64]) {
         self.native.grad(x, grad)
     }
+
+    /// The compiled `Hessian` kernel; false when the model was compiled without it
+    /// (see [`crate::pipeline::CompileOptions::method`]).
+    fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
+        self.call(KernelKind::Hessian, x, 0.0, out).is_some()
+    }
 }
 
 impl SdeSystem for CompiledModel {

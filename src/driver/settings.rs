@@ -6,8 +6,8 @@
 //! [`configure`] and [`default_state`].
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{MethodKind, MethodSpec, Model, RunSettings};
-use crate::runtime::{Method, RunConfig};
+use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
+use crate::runtime::{Adaptation, Kinetic, Mass, Method, RunConfig, Schedule};
 #[cfg(feature = "compiler")]
 use crate::source::SourceMap;
 
@@ -42,32 +42,101 @@ const DEFAULT_CHAINS: u64 = 4;
 const DEFAULT_SEED: u64 = 1;
 
 fn default_method(model: &Model) -> MethodSpec {
-    let (kind, args) = if model.is_gibbs() {
-        (MethodKind::Mala, vec![("step".to_string(), 0.01)])
+    let kind = if model.is_gibbs() {
+        MethodKind::Mala
     } else {
-        (MethodKind::EulerMaruyama, vec![])
+        MethodKind::EulerMaruyama
     };
-    MethodSpec {
-        kind,
-        args,
-        span: model.span,
+    MethodSpec::with_defaults(kind, model.span)
+}
+
+/// Maps a checked method to the runtime's for a model with `dim` state components, filling
+/// argument defaults from the method catalogue ([`crate::model::signature`]); an SDE method
+/// without `dt` takes `dt` (the run block's setting), else 0.01.
+pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method {
+    let mut spec = spec.clone();
+    spec.fill_defaults();
+    // Catalogue defaults are filled, so the fallbacks below only guard hand-built specs; NaN
+    // makes such a spec fail the runtime's validation with the argument's name.
+    let real = |name: &str| spec.arg(name).unwrap_or(f64::NAN);
+    let count = |name: &str| spec.int(name).unwrap_or(0);
+    let mass = || {
+        spec.vector("mass")
+            .map_or(Mass::UNIT, |v| Mass::from_values(v, dim))
+    };
+    let adapt = |mass_default: bool| Adaptation {
+        step: spec.flag("adapt").unwrap_or(true),
+        mass: spec.flag("adapt_mass").unwrap_or(mass_default),
+        target_accept: real("target_accept"),
+    };
+    let kinetic = || Kinetic {
+        step: real("step"),
+        friction: real("friction"),
+        mass: real("mass"),
+    };
+    // Hamiltonian methods adapt a diagonal mass unless one is given.
+    let hamiltonian_adapt = || adapt(spec.value("mass").is_none());
+    match spec.kind {
+        MethodKind::Ula => Method::Ula {
+            step: real("step"),
+            mass: mass(),
+        },
+        MethodKind::Mala => Method::Mala {
+            step: real("step"),
+            mass: mass(),
+            adapt: adapt(false),
+        },
+        MethodKind::NewtonLangevin => Method::NewtonLangevin {
+            step: real("step"),
+            damping: real("damping"),
+            adapt: adapt(false),
+        },
+        MethodKind::Baoab => Method::Baoab(kinetic()),
+        MethodKind::Obabo => Method::Obabo(kinetic()),
+        MethodKind::Aboba => Method::Aboba(kinetic()),
+        MethodKind::Ubu => Method::Ubu(kinetic()),
+        MethodKind::RandomizedMidpoint => Method::RandomizedMidpoint(kinetic()),
+        MethodKind::Hmc => Method::Hmc {
+            step: real("step"),
+            steps: count("steps"),
+            length: spec.arg("length"),
+            mass: mass(),
+            adapt: hamiltonian_adapt(),
+        },
+        MethodKind::Nuts => Method::Nuts {
+            step: real("step"),
+            max_depth: u32::try_from(count("max_depth")).unwrap_or(u32::MAX),
+            mass: mass(),
+            adapt: hamiltonian_adapt(),
+        },
+        MethodKind::AnnealedLangevin => Method::AnnealedLangevin {
+            step: real("step"),
+            schedule: schedule_of(&spec),
+            stages: count("stages"),
+            steps_per_stage: count("steps_per_stage"),
+        },
+        MethodKind::EulerMaruyama => Method::EulerMaruyama {
+            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
+        },
+        MethodKind::Milstein => Method::Milstein {
+            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
+        },
     }
 }
 
-/// Maps a checked method to the runtime's, filling argument defaults.
-pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
-    let step = |default: f64| spec.arg("step").unwrap_or(default);
-    let dt = spec.arg("dt").or(dt).unwrap_or(0.01);
-    match spec.kind {
-        MethodKind::Ula => Method::Ula { step: step(0.01) },
-        MethodKind::Mala => Method::Mala { step: step(0.01) },
-        MethodKind::Baoab => Method::Baoab {
-            step: step(0.05),
-            friction: spec.arg("friction").unwrap_or(1.0),
-            mass: spec.arg("mass").unwrap_or(1.0),
+/// The runtime schedule of a checked `schedule` argument.
+fn schedule_of(spec: &MethodSpec) -> Schedule {
+    match spec.schedule("schedule") {
+        Some(ScheduleSpec {
+            kind: ScheduleKind::Linear,
+            from,
+            to,
+        }) => Schedule::Linear { from, to },
+        Some(ScheduleSpec { from, to, .. }) => Schedule::Geometric { from, to },
+        None => Schedule::Geometric {
+            from: f64::NAN,
+            to: 1.0,
         },
-        MethodKind::EulerMaruyama => Method::EulerMaruyama { dt },
-        MethodKind::Milstein => Method::Milstein { dt },
     }
 }
 
@@ -87,7 +156,16 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         Some(text) => crate::pipeline::parse_method(sources, text)?,
         None => model_method(model),
     };
-    let config = configure(&spec, &model.run, model.is_gibbs(), &model.name, o).map_err(|d| vec![d])?;
+    crate::resolve::check_method_fits(model, &spec).map_err(|d| vec![d])?;
+    let config = configure(
+        &spec,
+        &model.run,
+        model.is_gibbs(),
+        model.state_size(),
+        &model.name,
+        o,
+    )
+    .map_err(|d| vec![d])?;
     let offsets = model.state_offsets();
     let mut init = default_state(model);
     for text in &o.init {
@@ -110,22 +188,20 @@ pub fn model_method(model: &Model) -> MethodSpec {
 }
 
 /// The runtime configuration for method `spec` and the run block `run` of model
-/// `name` (an energy model when `gibbs`), overridden by the numbers in `o`
+/// `name` (an energy model when `gibbs`, with `dim` state components), overridden by the numbers in `o`
 /// (`o.method` and `o.init` are not read: the caller has parsed them). E0403 if
 /// the method does not fit the model.
 pub fn configure(
     spec: &MethodSpec,
     run: &RunSettings,
     gibbs: bool,
+    dim: usize,
     name: &str,
     o: &Overrides,
 ) -> Result<RunConfig, Diagnostic> {
     if spec.kind.is_sampler() != gibbs {
-        let (what, fits) = if gibbs {
-            ("an energy model", "ula, mala or baoab")
-        } else {
-            ("an SDE model", "euler_maruyama or milstein")
-        };
+        let what = if gibbs { "an energy model" } else { "an SDE model" };
+        let fits = MethodKind::names_of(gibbs);
         return Err(Diagnostic::error(
             "E0403",
             format!("method `{}` does not fit {what} `{name}`", spec.kind.name()),
@@ -133,7 +209,7 @@ pub fn configure(
         .with_label(spec.span, "chosen here")
         .with_help(format!("use {fits}")));
     }
-    let method = runtime_method(spec, o.dt.or(run.dt));
+    let method = runtime_method(spec, o.dt.or(run.dt), dim);
     let warmup_default = if gibbs { DEFAULT_STEPS } else { 0 };
     Ok(RunConfig {
         method,

@@ -12,4 +12,4 @@ pub mod summary;
 
 pub use csv::{csv_factory, csv_path, state_columns, CsvRecorder};
 pub use stats::RunningStats;
-pub use summary::{render_summary, RunSummary};
+pub use summary::{render_summary, RunSummary, SamplerSummary};

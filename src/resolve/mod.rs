@@ -31,6 +31,7 @@ mod expr;
 mod fns;
 mod imports;
 mod index;
+mod method;
 mod model;
 mod params;
 mod run;
@@ -174,13 +175,19 @@ pub fn check_constant(expr: &ast::Expr, len: usize, what: &str) -> Result<Vec<f6
 
 /// The integration methods `method = …` accepts, with their argument names in
 /// positional order.
-pub fn methods() -> impl Iterator<Item = (MethodKind, &'static [&'static str])> {
-    run::METHODS.iter().map(|(_, kind, args)| (*kind, *args))
+pub fn methods() -> impl Iterator<Item = (MethodKind, Vec<&'static str>)> {
+    MethodKind::all()
+        .iter()
+        .map(|k| (*k, crate::model::signature(*k).iter().map(|a| a.name).collect()))
 }
 
-/// E0403 if `method` (e.g. from `--method`) does not fit `model`.
+/// E0403 if `method` (e.g. from `--method`) does not fit `model`; E0402 if its `mass` vector
+/// fits neither a diagonal nor a dense matrix for the model's state.
 pub fn check_method_fits(model: &Model, method: &MethodSpec) -> Result<(), Diagnostic> {
-    run::method_mismatch(method, model.is_gibbs()).map_or(Ok(()), Err)
+    if let Some(d) = method::method_mismatch(method, model.is_gibbs()) {
+        return Err(d);
+    }
+    method::mass_mismatch(method, model.state_size()).map_or(Ok(()), Err)
 }
 
 /// A model found in some module.

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::config::RunConfig;
 use super::error::{NonFiniteWhat, RunError};
-use super::integrators::{first_non_finite, Sampler, SdeScheme};
+use super::integrators::{first_non_finite, Sampler, SamplerStats, SdeScheme};
 use super::recorder::Recorder;
 use super::rng::{stream, StreamRng};
 use super::target::{GibbsTarget, SdeSystem};
@@ -29,6 +29,9 @@ pub struct ChainReport {
     pub sampling_steps: u64,
     /// Wall time of the chain, recorder included.
     pub wall_time: Duration,
+    /// What the sampler reports beyond acceptance (adapted step size and mass, divergences,
+    /// tree depths); all `None` for SDE schemes.
+    pub stats: SamplerStats,
 }
 
 /// The result of a run: one report and one recorder per chain, in chain order.
@@ -70,6 +73,10 @@ pub(crate) trait Stepper: Send {
     fn time(&self, step: u64) -> f64;
     /// Accepted proposals so far.
     fn accepted(&self) -> Option<u64>;
+    /// The scheme's report.
+    fn stats(&self) -> SamplerStats {
+        SamplerStats::default()
+    }
 }
 
 /// A sampler and the target it samples.
@@ -91,6 +98,9 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     }
     fn accepted(&self) -> Option<u64> {
         self.sampler.accepted()
+    }
+    fn stats(&self) -> SamplerStats {
+        self.sampler.stats()
     }
 }
 
@@ -240,6 +250,7 @@ where
         accepted,
         sampling_steps: config.steps,
         wall_time: start.elapsed(),
+        stats: stepper.stats(),
     };
     Ok((report, recorder))
 }

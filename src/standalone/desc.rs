@@ -8,7 +8,7 @@
 //! IEEE bits, strings as length + UTF-8), read with bounds checks. Optional
 //! values carry a presence byte.
 
-use crate::model::{MethodKind, MethodSpec, RunSettings};
+use crate::model::{MethodArg, MethodKind, MethodSpec, RunSettings, ScheduleKind, ScheduleSpec};
 use crate::native::KernelKind;
 use crate::source::{SourceId, Span};
 
@@ -116,7 +116,33 @@ impl Writer {
         self.usize(m.args.len());
         for (k, v) in &m.args {
             self.str(k);
-            self.f64(*v);
+            self.method_arg(v);
+        }
+    }
+    fn method_arg(&mut self, v: &MethodArg) {
+        match v {
+            MethodArg::Real(x) => {
+                self.u64(0);
+                self.f64(*x);
+            }
+            MethodArg::Int(n) => {
+                self.u64(1);
+                self.u64(*n);
+            }
+            MethodArg::Bool(b) => {
+                self.u64(2);
+                self.bool(*b);
+            }
+            MethodArg::Vector(v) => {
+                self.u64(3);
+                self.f64s(v);
+            }
+            MethodArg::Schedule(sch) => {
+                self.u64(4);
+                self.bool(sch.kind == ScheduleKind::Linear);
+                self.f64(sch.from);
+                self.f64(sch.to);
+            }
         }
     }
 }
@@ -188,11 +214,36 @@ impl Reader<'_> {
         MethodKind::from_name(&name)
             .ok_or_else(|| format!("unknown method `{name}` in the model description"))
     }
+    fn method_arg(&mut self) -> Res<MethodArg> {
+        Ok(match self.u64()? {
+            0 => MethodArg::Real(self.f64()?),
+            1 => MethodArg::Int(self.u64()?),
+            2 => MethodArg::Bool(self.bool()?),
+            3 => MethodArg::Vector(self.f64s()?),
+            4 => {
+                let kind = if self.bool()? {
+                    ScheduleKind::Linear
+                } else {
+                    ScheduleKind::Geometric
+                };
+                MethodArg::Schedule(ScheduleSpec {
+                    kind,
+                    from: self.f64()?,
+                    to: self.f64()?,
+                })
+            }
+            tag => {
+                return Err(format!(
+                    "unknown method argument tag {tag} in the model description"
+                ))
+            }
+        })
+    }
     fn method(&mut self) -> Res<MethodSpec> {
         let kind = self.method_kind()?;
         let n = self.count(16)?;
         let args = (0..n)
-            .map(|_| Ok((self.str()?, self.f64()?)))
+            .map(|_| Ok((self.str()?, self.method_arg()?)))
             .collect::<Res<Vec<_>>>()?;
         Ok(MethodSpec {
             kind,
@@ -369,7 +420,20 @@ mod tests {
             }],
             method: MethodSpec {
                 kind: MethodKind::Baoab,
-                args: vec![("step".into(), 0.1), ("friction".into(), 1.0)],
+                args: vec![
+                    ("step".into(), MethodArg::Real(0.1)),
+                    ("adapt".into(), MethodArg::Bool(true)),
+                    ("mass".into(), MethodArg::Vector(vec![1.0, 2.0])),
+                    ("steps".into(), MethodArg::Int(7)),
+                    (
+                        "schedule".into(),
+                        MethodArg::Schedule(ScheduleSpec {
+                            kind: ScheduleKind::Linear,
+                            from: 3.0,
+                            to: 1.0,
+                        }),
+                    ),
+                ],
                 span: no_span(),
             },
             run: RunSettings {

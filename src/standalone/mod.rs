@@ -20,7 +20,7 @@ pub mod values;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::driver::settings::configure;
 use crate::driver::{execute, RunOptions, RunPlan};
-use crate::model::MethodSpec;
+use crate::model::{MethodArg, MethodSpec};
 use crate::native::image::{self, ModelImage};
 use crate::native::NativeModel;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
@@ -296,7 +296,14 @@ fn resolve(desc: &ModelDesc, o: &RunOptions) -> Result<(crate::runtime::RunConfi
         Some(text) => method_spec(desc, text)?,
         None => desc.method.clone(),
     };
-    let config = configure(&spec, &desc.run, desc.gibbs, &desc.name, &o.overrides())?;
+    let config = configure(
+        &spec,
+        &desc.run,
+        desc.gibbs,
+        desc.state_len,
+        &desc.name,
+        &o.overrides(),
+    )?;
     let mut init = desc.init.clone();
     for text in &o.init {
         let (name, value) = values::assignment(text).map_err(|e| Diagnostic::error("E0502", e))?;
@@ -344,7 +351,8 @@ fn method_spec(desc: &ModelDesc, text: &str) -> Result<MethodSpec, Diagnostic> {
         }
         return Err(d);
     };
-    let mut args: Vec<(String, f64)> = Vec::new();
+    let signature = crate::model::signature(*kind);
+    let mut args: Vec<(String, MethodArg)> = Vec::new();
     for (k, (key, x)) in call.args.iter().enumerate() {
         let key = match key {
             Some(key) if allowed.contains(key) => key.clone(),
@@ -367,13 +375,12 @@ fn method_spec(desc: &ModelDesc, text: &str) -> Result<MethodSpec, Diagnostic> {
                 format!("argument `{key}` is given more than once"),
             ));
         }
-        if *x <= 0.0 {
-            return Err(Diagnostic::error(
-                "E0402",
-                format!("bad value for `{key}`: must be positive, found {x}"),
-            ));
-        }
-        args.push((key, *x));
+        let Some(sig) = signature.iter().find(|s| s.name == key) else {
+            continue;
+        };
+        let value = MethodArg::from_number(sig.kind, *x)
+            .map_err(|why| Diagnostic::error("E0402", format!("bad value for `{key}`: {why}")))?;
+        args.push((key, value));
     }
     Ok(MethodSpec {
         kind: *kind,

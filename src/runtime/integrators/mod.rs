@@ -5,17 +5,43 @@
 //! constructor; `step` never allocates. Schemes are generic over the model so the compiled
 //! kernels inline into the loop. Adding a scheme: a new file here, a [`super::Method`] variant,
 //! and one match arm in [`super::run_gibbs`] or [`super::run_sde`].
+//!
+//! Shared pieces: [`metric`] (constant mass matrices), [`adapt`] (warmup adaptation of step
+//! size and mass), [`kinetic`] (the B/A/O sub-steps of underdamped Langevin), [`ou`] (exact
+//! Ornstein–Uhlenbeck increments), [`linalg`] (Cholesky).
 
+mod aboba;
+pub(crate) mod adapt;
+mod annealed_langevin;
 mod baoab;
 mod euler_maruyama;
+mod hamiltonian;
+mod hmc;
+mod kinetic;
+pub(crate) mod linalg;
 mod mala;
+pub(crate) mod metric;
 mod milstein;
+mod newton_langevin;
+mod nuts;
+mod obabo;
+pub(crate) mod ou;
+mod randomized_midpoint;
+mod ubu;
 mod ula;
 
+pub use aboba::Aboba;
+pub use annealed_langevin::AnnealedLangevin;
 pub use baoab::Baoab;
 pub use euler_maruyama::EulerMaruyama;
+pub use hmc::Hmc;
 pub use mala::Mala;
 pub use milstein::Milstein;
+pub use newton_langevin::NewtonLangevin;
+pub use nuts::Nuts;
+pub use obabo::Obabo;
+pub use randomized_midpoint::RandomizedMidpoint;
+pub use ubu::Ubu;
 pub use ula::Ula;
 
 use super::error::NonFiniteWhat;
@@ -35,6 +61,34 @@ pub trait Sampler: Send {
     fn accepted(&self) -> Option<u64> {
         None
     }
+
+    /// What the scheme has to report (adapted step size and mass, divergences, tree depths).
+    fn stats(&self) -> SamplerStats {
+        SamplerStats::default()
+    }
+}
+
+/// Per-chain facts a sampler reports beyond acceptance; `None` where they do not apply.
+/// Counts cover the sampling phase (after warmup).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplerStats {
+    /// The step size used after warmup (adapted, or as given).
+    pub step_size: Option<f64>,
+    /// diag(M⁻¹) used after warmup (adapted, or as given; `None` for dense or no mass).
+    pub inv_mass_diag: Option<Vec<f64>>,
+    /// Trajectories whose energy error exceeded 1000 (HMC, NUTS).
+    pub divergences: Option<u64>,
+    /// Sum of NUTS tree depths (divide by the sampling steps for the mean).
+    pub tree_depth_sum: Option<u64>,
+    /// Leapfrog steps (gradient evaluations) taken (HMC, NUTS).
+    pub leapfrog_steps: Option<u64>,
+    /// Mean acceptance statistic after warmup (NUTS: the mean of min(1, e^{H₀−H}) over each
+    /// trajectory's new points).
+    pub mean_accept_stat: Option<f64>,
+    /// The temperature factor of the last step (annealing).
+    pub temperature_factor: Option<f64>,
+    /// Times the Hessian damping had to grow beyond the given value to reach positive definiteness.
+    pub damping_increases: Option<u64>,
 }
 
 /// A time step for an Itô SDE with diagonal noise.
