@@ -7,7 +7,7 @@
 //! second with their ratio. `cargo bench --bench w1 [-- --reps N --steps N]`.
 
 use sdelang::pipeline::{compile_file, CompileOptions};
-use sdelang::runtime::{run_gibbs, Method, Recorder, RunConfig};
+use sdelang::runtime::{run_gibbs, Kinetic, Method, Recorder, RunConfig};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,14 +112,14 @@ fn main() {
         "method", "sdelang dim-st/s", "baseline dim-st/s", "ratio"
     );
     for (name, method) in [
-        ("ula", Method::Ula { step: 0.01 }),
+        ("ula", Method::ula(0.01)),
         (
             "baoab",
-            Method::Baoab {
+            Method::Baoab(Kinetic {
                 step: 0.1,
                 friction: 1.0,
                 mass: 1.0,
-            },
+            }),
         ),
     ] {
         let config = RunConfig {

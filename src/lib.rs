@@ -7,7 +7,12 @@
 //!   ─lower─▶ kernel IR ─codegen─▶ CompiledModel ─runtime─▶ draws ─output─▶ files, summary
 //! ```
 //!
-//! [`pipeline`] chains the stages for the front doors (`cli`).
+//! `pipeline` chains the stages for the front doors (`cli`).
+//!
+//! The `compiler` feature (on by default) brings everything from source text to
+//! machine code. Without it the library is the run-time half that standalone
+//! sampler binaries link: [`native`] kernels, [`runtime`], [`output`],
+//! [`driver`] and the binaries' entry point, [`standalone`].
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -20,16 +25,30 @@
     )
 )]
 
+#[cfg(feature = "compiler")]
+pub mod aot;
+#[cfg(feature = "compiler")]
 pub mod codegen;
 pub mod diagnostic;
 pub mod driver;
+#[cfg(feature = "compiler")]
 pub mod lower;
 pub mod model;
+pub mod native;
 pub mod output;
+#[cfg(feature = "compiler")]
 pub mod pipeline;
+#[cfg(feature = "compiler")]
 pub mod render;
+#[cfg(feature = "compiler")]
 pub mod resolve;
 pub mod runtime;
 pub mod source;
+pub mod standalone;
+#[cfg(feature = "compiler")]
 pub mod symbolic;
+#[cfg(feature = "compiler")]
+pub mod syntax;
+#[cfg(not(feature = "compiler"))]
+#[path = "syntax/ast_only.rs"]
 pub mod syntax;

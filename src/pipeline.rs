@@ -1,14 +1,13 @@
 //! Chains the stages: source text → tokens → AST → checked model → symbolic
-//! system → kernels → machine code. The front doors (`sde` CLI, the REPL,
-//! tests) call [`compile_file`], [`compile_source`] or, with an already parsed
-//! program, [`compile_program`] / [`check_program`]; each stage's time is
-//! recorded for `--timings`.
+//! system → kernels → machine code. The front doors (`sde` CLI, tests) call
+//! [`compile_file`] or [`compile_source`]; each stage's time is recorded for
+//! `--timings`.
 
 use crate::codegen::{self, CompiledModel};
 use crate::diagnostic::Diagnostic;
 use crate::lower::{self, KernelKind, Lowered};
 use crate::model::{MethodSpec, Model};
-use crate::resolve::{self, CheckInput, ParamOverride};
+use crate::resolve::{self, CheckFacts, CheckInput, ParamOverride};
 use crate::source::{SourceId, SourceMap};
 use crate::symbolic::{self, BuildOptions, System};
 use crate::syntax::{self, ast};
@@ -26,6 +25,9 @@ pub struct CompileOptions {
     pub build: BuildOptions,
     /// Kernels to compile (all when empty).
     pub kernels: Vec<KernelKind>,
+    /// The run's method as given on the command line (`--method`), overriding the run block's:
+    /// the derivatives it needs are built and compiled (see [`method_requirements`]).
+    pub method: Option<String>,
 }
 
 /// Time spent in each stage.
@@ -83,8 +85,39 @@ pub fn stdlib_dir() -> PathBuf {
     }
 }
 
+/// A model taken from source text to kernels, before machine code: what the JIT
+/// and the ahead-of-time back end (`sde build`) both start from.
+pub struct Lowering {
+    /// All sources read (the file, its imports, command-line snippets).
+    pub sources: SourceMap,
+    /// The checked model.
+    pub model: Model,
+    /// What the checker learnt about the model's parameters.
+    pub facts: CheckFacts,
+    /// Its symbolic system.
+    pub system: System,
+    /// Its kernels.
+    pub lowered: Lowered,
+    /// The kernels to compile (all when empty): the requested ones plus those the
+    /// run's method needs.
+    pub kernels: Vec<KernelKind>,
+    /// Stage times (`codegen` is zero).
+    pub timings: Timings,
+}
+
 /// Reads and compiles a model file.
 pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation, Failure> {
+    let (sources, id) = read_source(path)?;
+    compile_source(sources, id, path.parent(), options)
+}
+
+/// Reads a model file and takes it to kernels.
+pub fn lower_file(path: &Path, options: &CompileOptions) -> Result<Lowering, Failure> {
+    let (sources, id) = read_source(path)?;
+    lower_source(sources, id, path.parent(), options)
+}
+
+fn read_source(path: &Path) -> Result<(SourceMap, SourceId), Failure> {
     let mut sources = SourceMap::new();
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -97,7 +130,17 @@ pub fn compile_file(path: &Path, options: &CompileOptions) -> Result<Compilation
         }
     };
     let id = sources.add(path.display().to_string(), Some(path), text);
-    compile_source(sources, id, path.parent(), options)
+    Ok((sources, id))
+}
+
+fn fail(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Failure {
+    crate::diagnostic::sort_by_position(&mut diagnostics);
+    Failure { sources, diagnostics }
+}
+
+fn parse(sources: &SourceMap, id: SourceId) -> Result<ast::Program, Vec<Diagnostic>> {
+    let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
+    syntax::parse_program(id, &text)
 }
 
 /// Compiles source `id` of `sources` (already added).
@@ -108,14 +151,13 @@ pub fn compile_source(
     options: &CompileOptions,
 ) -> Result<Compilation, Failure> {
     let start = Instant::now();
-    let text = sources.get(id).map(|f| f.text.clone()).unwrap_or_default();
-    let program = match syntax::parse_program(id, &text) {
+    let program = match parse(&sources, id) {
         Ok(p) => p,
         Err(d) => return Err(fail(sources, d)),
     };
-    let parse = start.elapsed();
+    let parse_time = start.elapsed();
     let mut c = compile_program(sources, &program, base_dir, options)?;
-    c.timings.parse += parse;
+    c.timings.parse += parse_time;
     Ok(c)
 }
 
@@ -127,20 +169,17 @@ pub fn compile_program(
     base_dir: Option<&Path>,
     options: &CompileOptions,
 ) -> Result<Compilation, Failure> {
-    let (sources, model, mut timings) = check_timed(sources, program, base_dir, options)?;
+    let Lowering {
+        sources,
+        model,
+        system,
+        lowered,
+        kernels,
+        mut timings,
+        ..
+    } = lower_program(sources, program, base_dir, options)?;
     let start = Instant::now();
-    let system = match symbolic::build(&model, options.build) {
-        Ok(s) => s,
-        Err(d) => return Err(fail(sources, d)),
-    };
-    timings.symbolic = start.elapsed();
-
-    let start = Instant::now();
-    let lowered = lower::lower(&model, &system);
-    timings.lower = start.elapsed();
-
-    let start = Instant::now();
-    let compiled = match codegen::compile(&lowered, &options.kernels) {
+    let compiled = match codegen::compile(&lowered, &kernels) {
         Ok(c) => c,
         Err(e) => {
             let d = Diagnostic::bug(format!("code generation failed: {e}"));
@@ -158,6 +197,61 @@ pub fn compile_program(
     })
 }
 
+/// Takes source `id` of `sources` (already added) to kernels.
+pub fn lower_source(
+    sources: SourceMap,
+    id: SourceId,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<Lowering, Failure> {
+    let start = Instant::now();
+    let program = match parse(&sources, id) {
+        Ok(p) => p,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    let parse_time = start.elapsed();
+    let mut l = lower_program(sources, &program, base_dir, options)?;
+    l.timings.parse += parse_time;
+    Ok(l)
+}
+
+/// Takes an already parsed program to kernels.
+pub fn lower_program(
+    sources: SourceMap,
+    program: &ast::Program,
+    base_dir: Option<&Path>,
+    options: &CompileOptions,
+) -> Result<Lowering, Failure> {
+    let (mut sources, model, facts, mut timings) = check_timed(sources, program, base_dir, options)?;
+    let method = match &options.method {
+        Some(text) => match parse_method(&mut sources, text) {
+            Ok(m) => Some(m),
+            Err(d) => return Err(fail(sources, d)),
+        },
+        None => model.run.method.clone(),
+    };
+    let (build, kernels) = method_requirements(options, method.as_ref());
+    let start = Instant::now();
+    let system = match symbolic::build(&model, build) {
+        Ok(s) => s,
+        Err(d) => return Err(fail(sources, d)),
+    };
+    timings.symbolic = start.elapsed();
+
+    let start = Instant::now();
+    let lowered = lower::lower(&model, &system);
+    timings.lower = start.elapsed();
+    Ok(Lowering {
+        sources,
+        model,
+        facts,
+        system,
+        lowered,
+        kernels,
+        timings,
+    })
+}
+
 /// Checks an already parsed program (no code generation): its model and the
 /// sources, which gain the `--set` snippets.
 pub fn check_program(
@@ -166,12 +260,7 @@ pub fn check_program(
     base_dir: Option<&Path>,
     options: &CompileOptions,
 ) -> Result<(SourceMap, Model), Failure> {
-    check_timed(sources, program, base_dir, options).map(|(s, m, _)| (s, m))
-}
-
-fn fail(sources: SourceMap, mut diagnostics: Vec<Diagnostic>) -> Failure {
-    crate::diagnostic::sort_by_position(&mut diagnostics);
-    Failure { sources, diagnostics }
+    check_timed(sources, program, base_dir, options).map(|(s, m, _, _)| (s, m))
 }
 
 /// Parses the overrides and checks the program, timing both.
@@ -180,7 +269,7 @@ fn check_timed(
     program: &ast::Program,
     base_dir: Option<&Path>,
     options: &CompileOptions,
-) -> Result<(SourceMap, Model, Timings), Failure> {
+) -> Result<(SourceMap, Model, CheckFacts, Timings), Failure> {
     let mut timings = Timings::default();
     let start = Instant::now();
     let overrides = match parse_overrides(&mut sources, &options.overrides) {
@@ -191,7 +280,7 @@ fn check_timed(
 
     let start = Instant::now();
     let stdlib = stdlib_dir();
-    let checked = resolve::check(CheckInput {
+    let checked = resolve::check_with_facts(CheckInput {
         program,
         sources: &mut sources,
         stdlib_dir: Some(&stdlib),
@@ -199,12 +288,30 @@ fn check_timed(
         overrides: &overrides,
         model_name: options.model.as_deref(),
     });
-    let model = match checked {
+    let (model, facts) = match checked {
         Ok(m) => m,
         Err(d) => return Err(fail(sources, d)),
     };
     timings.check = start.elapsed();
-    Ok((sources, model, timings))
+    Ok((sources, model, facts, timings))
+}
+
+/// What a run's method needs beyond the requested derivatives and kernels: the
+/// one place that turns a method into compiler work (the Hessian for
+/// Hessian-preconditioned Langevin).
+pub fn method_requirements(
+    options: &CompileOptions,
+    method: Option<&MethodSpec>,
+) -> (BuildOptions, Vec<KernelKind>) {
+    let mut build = options.build;
+    let mut kernels = options.kernels.clone();
+    if method.is_some_and(|m| m.kind.needs_hessian()) {
+        build.hessian = true;
+        if !kernels.is_empty() && !kernels.contains(&KernelKind::Hessian) {
+            kernels.push(KernelKind::Hessian);
+        }
+    }
+    (build, kernels)
 }
 
 /// Parses `name=value` command-line overrides; each becomes its own source so

@@ -312,7 +312,7 @@ fn a_recorder_can_stop_a_run() {
             }
         }
     }
-    let mut config = RunConfig::new(Method::Ula { step: 0.1 }, 1_000_000_000);
+    let mut config = RunConfig::new(Method::ula(0.1), 1_000_000_000);
     config.chains = 2;
     config.warmup = 1_000_000;
     let result = run_gibbs(&Quadratic, &[0.0], &config, |_| Ok(StopAt(50)));

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use sdelang::runtime::integrators::{EulerMaruyama, Milstein};
 use sdelang::runtime::rng::{fill_normal, stream};
 use sdelang::runtime::{
-    run_gibbs, run_sde, GibbsTarget, MemoryRecorder, Method, NonFiniteWhat, RunConfig, RunError, SdeSystem,
+    run_gibbs, run_sde, GibbsTarget, Kinetic, MemoryRecorder, Method, NonFiniteWhat, RunConfig, RunError,
+    SdeSystem,
 };
 
 const Z: f64 = 4.0;
@@ -199,7 +200,7 @@ fn run_memory<T: GibbsTarget>(target: &T, init: &[f64], cfg: &RunConfig) -> Vec<
 fn ula_correlated_gaussian_matches_discrete_stationary_law() {
     let target = Gauss2::new();
     let h = 0.25;
-    let cfg = gibbs_config(Method::Ula { step: h }, 16, 1_000, 40_000, 11);
+    let cfg = gibbs_config(Method::ula(h), 16, 1_000, 40_000, 11);
     let recs = run_memory(&target, &[0.0, 0.0], &cfg);
     let p = target.p;
     let p2 = mat_mul2(p, p);
@@ -224,7 +225,7 @@ fn mala_correlated_gaussian_at_temperature() {
     let t = 1.5;
     let cfg = RunConfig {
         temperature: t,
-        ..gibbs_config(Method::Mala { step: 0.4 }, 16, 1_000, 30_000, 12)
+        ..gibbs_config(Method::mala(0.4), 16, 1_000, 30_000, 12)
     };
     let out = run_gibbs(&target, &[0.0, 0.0], &cfg, |_| Ok(MemoryRecorder::default())).unwrap();
     let acc = out.acceptance_rate().unwrap();
@@ -239,11 +240,11 @@ fn mala_correlated_gaussian_at_temperature() {
 #[test]
 fn baoab_correlated_gaussian_is_exact_in_configuration() {
     let target = Gauss2::new();
-    let method = Method::Baoab {
+    let method = Method::Baoab(Kinetic {
         step: 0.5,
         friction: 1.0,
         mass: 2.0,
-    };
+    });
     let cfg = gibbs_config(method, 16, 1_000, 40_000, 13);
     let recs = run_memory(&target, &[0.0, 0.0], &cfg);
     check_gauss2("BAOAB", &recs, target.mu, target.cov());
@@ -256,7 +257,7 @@ fn ula_quadratic_exact_discrete_variance() {
     let h = 0.5;
     let cfg = RunConfig {
         thin: 2,
-        ..gibbs_config(Method::Ula { step: h }, 16, 500, 40_000, 14)
+        ..gibbs_config(Method::ula(h), 16, 500, 40_000, 14)
     };
     let recs = run_memory(&target, &[0.0], &cfg);
     let (m, se) = batch_means(&series(&recs, |x| x[0]));
@@ -452,7 +453,7 @@ fn csv_run_in_pool(threads: usize, dir: &Path, sde: bool) -> Vec<Vec<u8>> {
         } else {
             let cfg = RunConfig {
                 thin: 3,
-                ..gibbs_config(Method::Mala { step: 0.5 }, chains, 100, 3_000, 7)
+                ..gibbs_config(Method::mala(0.5), chains, 100, 3_000, 7)
             };
             run_gibbs(&Gauss2::new(), &[0.0, 0.0], &cfg, make).unwrap();
         }
@@ -492,7 +493,7 @@ fn nan_state_stops_the_chain_with_a_clear_error() {
     let target = Poly {
         quartic: vec![false, true],
     };
-    let cfg = gibbs_config(Method::Ula { step: 0.5 }, 4, 3, 100, 1);
+    let cfg = gibbs_config(Method::ula(0.5), 4, 3, 100, 1);
     let err = run_gibbs(&target, &[0.0, 10.0], &cfg, |_| Ok(MemoryRecorder::default())).unwrap_err();
     match &err {
         RunError::NonFinite {
@@ -518,7 +519,7 @@ fn nan_state_stops_the_chain_with_a_clear_error() {
 #[test]
 fn mala_reports_non_finite_initial_energy() {
     let target = Poly { quartic: vec![true] };
-    let cfg = gibbs_config(Method::Mala { step: 0.1 }, 2, 0, 10, 1);
+    let cfg = gibbs_config(Method::mala(0.1), 2, 0, 10, 1);
     let err = run_gibbs(&target, &[1e100], &cfg, |_| Ok(MemoryRecorder::default())).unwrap_err();
     assert!(matches!(
         err,
@@ -561,7 +562,7 @@ fn bad_settings_are_rejected() {
     let make = |_| Ok(MemoryRecorder::default());
     let cfg = RunConfig {
         chains: 0,
-        ..RunConfig::new(Method::Ula { step: 0.1 }, 10)
+        ..RunConfig::new(Method::ula(0.1), 10)
     };
     assert!(matches!(
         run_gibbs(&target, &[0.0, 0.0], &cfg, make),
@@ -570,7 +571,7 @@ fn bad_settings_are_rejected() {
             ..
         })
     ));
-    let cfg = RunConfig::new(Method::Mala { step: -1.0 }, 10);
+    let cfg = RunConfig::new(Method::mala(-1.0), 10);
     assert!(matches!(
         run_gibbs(&target, &[0.0, 0.0], &cfg, make),
         Err(RunError::InvalidConfig { setting: "step", .. })
@@ -580,7 +581,7 @@ fn bad_settings_are_rejected() {
         run_gibbs(&target, &[0.0, 0.0], &cfg, make),
         Err(RunError::WrongMethodKind { .. })
     ));
-    let cfg = RunConfig::new(Method::Ula { step: 0.1 }, 10);
+    let cfg = RunConfig::new(Method::ula(0.1), 10);
     assert!(matches!(
         run_gibbs(&target, &[0.0], &cfg, make),
         Err(RunError::DimensionMismatch {
@@ -595,7 +596,7 @@ fn bad_settings_are_rejected() {
 #[test]
 fn running_stats_and_summary_of_a_run() {
     use sdelang::output::{render_summary, state_columns, RunSummary, RunningStats};
-    let cfg = gibbs_config(Method::Mala { step: 0.5 }, 3, 50, 400, 3);
+    let cfg = gibbs_config(Method::mala(0.5), 3, 50, 400, 3);
     let out = run_gibbs(&Gauss2::new(), &[0.0, 0.0], &cfg, |_| {
         Ok((MemoryRecorder::default(), RunningStats::new(2)))
     })
@@ -616,13 +617,17 @@ fn running_stats_and_summary_of_a_run() {
         &RunSummary::new(&cfg, &out),
     );
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "method      mala(step=0.5)");
+    assert_eq!(
+        lines[0],
+        "method      mala(step=0.5, mass=1, adapt=false, target_accept=0.574, adapt_mass=false)"
+    );
     assert_eq!(lines[1], "chains      3");
     assert_eq!(lines[2], "draws       1200");
     assert!(lines[3].starts_with("acceptance  0."), "{text}");
     assert!(lines[4].starts_with("wall time   "), "{text}");
+    assert!(lines[5].starts_with("step size   0.5"), "{text}");
     assert!(
-        lines[6].starts_with("name") && lines[7].starts_with("x.1") && lines[8].starts_with("x.2"),
+        lines[7].starts_with("name") && lines[8].starts_with("x.1") && lines[9].starts_with("x.2"),
         "{text}"
     );
 }

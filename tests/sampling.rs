@@ -7,7 +7,7 @@
 //! of a false failure is below 0.3%.
 
 use sdelang::pipeline::{compile_source, Compilation, CompileOptions};
-use sdelang::runtime::{run_gibbs, run_sde, MemoryRecorder, Method, RunConfig};
+use sdelang::runtime::{run_gibbs, run_sde, Kinetic, MemoryRecorder, Method, RunConfig};
 use sdelang::source::SourceMap;
 
 const Z: f64 = 4.0;
@@ -66,6 +66,7 @@ fn inv2(m: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
 
 fn check_gaussian(method: Method, cov: [[f64; 2]; 2]) {
     let c = compile(GAUSS);
+    let name = method.name();
     let config = RunConfig {
         method,
         chains: 8,
@@ -82,7 +83,6 @@ fn check_gaussian(method: Method, cov: [[f64; 2]; 2]) {
     })
     .unwrap();
     let ch = &out.recorders;
-    let name = method.name();
     assert_moment(&format!("{name} mean x0"), estimate(ch, |x| x[0]), MU[0]);
     assert_moment(&format!("{name} mean x1"), estimate(ch, |x| x[1]), MU[1]);
     assert_moment(
@@ -104,7 +104,7 @@ fn check_gaussian(method: Method, cov: [[f64; 2]; 2]) {
 
 #[test]
 fn mala_recovers_correlated_gaussian() {
-    check_gaussian(Method::Mala { step: 0.15 }, inv2(P));
+    check_gaussian(Method::mala(0.15), inv2(P));
 }
 
 #[test]
@@ -126,18 +126,18 @@ fn ula_recovers_its_exact_discrete_stationary_law() {
         [P[0][0] - h * p2[0][0] / 2.0, P[0][1] - h * p2[0][1] / 2.0],
         [P[1][0] - h * p2[1][0] / 2.0, P[1][1] - h * p2[1][1] / 2.0],
     ];
-    check_gaussian(Method::Ula { step: h }, inv2(m));
+    check_gaussian(Method::ula(h), inv2(m));
 }
 
 #[test]
 fn baoab_samples_gaussian_configurations_exactly() {
     // For a harmonic potential BAOAB's configurational law is exact at any stable step.
     check_gaussian(
-        Method::Baoab {
+        Method::Baoab(Kinetic {
             step: 0.3,
             friction: 1.0,
             mass: 1.0,
-        },
+        }),
         inv2(P),
     );
 }
@@ -183,9 +183,10 @@ fn euler_maruyama_and_milstein_recover_gbm_moments() {
     let mean = MU_G.exp();
     let var = (2.0 * MU_G).exp() * ((SIGMA * SIGMA).exp() - 1.0);
     for method in [Method::EulerMaruyama { dt: 1e-3 }, Method::Milstein { dt: 1e-3 }] {
+        let name = method.name();
         let (m, v) = gbm("", method);
-        assert_moment(&format!("{} E[S_T]", method.name()), m, mean);
-        assert_moment(&format!("{} Var[S_T]", method.name()), v, var);
+        assert_moment(&format!("{name} E[S_T]"), m, mean);
+        assert_moment(&format!("{name} Var[S_T]"), v, var);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and dispatch. The only place (with
 //! the REPL) that touches the terminal.
 
+mod build;
 mod derive;
 mod plot;
 mod progress;
@@ -41,6 +42,8 @@ enum Command {
     Derive(derive::DeriveArgs),
     /// Interactive session: define, evaluate, differentiate, run and plot step by step
     Repl(repl::ReplArgs),
+    /// Compile a model ahead of time into a standalone sampler executable
+    Build(build::BuildArgs),
 }
 
 /// Options shared by every command that compiles a model.
@@ -88,6 +91,7 @@ pub fn main() -> i32 {
         Command::Plot(args) => plot::plot(&args),
         Command::Derive(args) => derive::derive(&args),
         Command::Repl(args) => repl::repl(&args),
+        Command::Build(args) => build::build(&args),
     }
 }
 

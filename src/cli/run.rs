@@ -5,10 +5,9 @@
 
 use super::progress::Progress;
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
-use clap::{Args, ValueEnum};
-use sdelang::driver::{execute, resolve, DriverError, Overrides, RunPlan};
+use clap::Args;
+use sdelang::driver::{execute, resolve, DriverError, RunOptions, RunPlan};
 use sdelang::lower::KernelKind;
-use sdelang::output::FileFormat;
 use sdelang::pipeline::{compile_file, Compilation};
 use sdelang::runtime::RunError;
 use serde::{Deserialize, Serialize};
@@ -19,18 +18,6 @@ use std::time::Instant;
 
 /// Exit code of a run stopped by a signal (after its checkpoint), as shells report SIGINT.
 const EXIT_INTERRUPTED: i32 = 130;
-
-/// Output formats of `--format`.
-#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Format {
-    /// sdelang CSV: a header line and the draws (`t` first for SDE paths)
-    #[default]
-    Csv,
-    /// CmdStan CSV (samplers): config comments, lp__ and sampler columns, adaptation block, timing
-    Cmdstan,
-    /// NumPy .npy arrays, shape (draws, state size)
-    Npy,
-}
 
 /// Arguments of `sde run`.
 #[derive(Args, Debug, Clone, Serialize, Deserialize)]
@@ -47,54 +34,11 @@ pub struct RunArgs {
     /// Continue the interrupted run in DIR from its checkpoints (no other arguments)
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
     resume: Option<PathBuf>,
-    /// Output format of the per-chain files
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    format: Format,
-    /// Write a checkpoint every N steps of each chain (resume with --resume DIR)
-    #[arg(long, value_name = "N")]
-    checkpoint_every: Option<u64>,
-    /// When one chain's state becomes NaN/Inf, stop every chain (default: only that one)
-    #[arg(long)]
-    stop_all_on_nonfinite: bool,
-    /// Integrator, e.g. `mala(step=0.05)`, `baoab(step=0.1, friction=1)`, `milstein(dt=1e-3)`
-    #[arg(long, value_name = "METHOD")]
-    method: Option<String>,
-    /// Recorded steps per chain (after warmup)
-    #[arg(long)]
-    steps: Option<u64>,
-    /// Warmup steps per chain (not recorded)
-    #[arg(long)]
-    warmup: Option<u64>,
-    /// Record every N-th step
-    #[arg(long)]
-    thin: Option<u64>,
-    /// Number of chains (or SDE paths), run in parallel
-    #[arg(long)]
-    chains: Option<u64>,
-    /// Base seed of the random streams (chain c uses stream (seed, c))
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Temperature T of the target exp(-U/T)
-    #[arg(long)]
-    temperature: Option<f64>,
-    /// Time step of SDE solvers
-    #[arg(long)]
-    dt: Option<f64>,
-    /// Initial time of SDE solvers
-    #[arg(long)]
-    t0: Option<f64>,
-    /// Initial value of a state: `--init x=[0.5,0]` (repeatable)
-    #[arg(long, value_name = "NAME=VALUE")]
-    init: Vec<String>,
-    /// Output directory for the CSV files (default: sde-out/<model>)
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunOptions,
     /// Print compile time per stage
     #[arg(long)]
     timings: bool,
-    /// Print nothing but errors
-    #[arg(long, short = 'q')]
-    quiet: bool,
 }
 
 impl RunArgs {
@@ -103,22 +47,6 @@ impl RunArgs {
             file: self.file.clone().unwrap_or_default(),
             set: self.set.clone(),
             model: self.model.clone(),
-        }
-    }
-
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            method: self.method.clone(),
-            steps: self.steps,
-            warmup: self.warmup,
-            thin: self.thin,
-            chains: self.chains,
-            seed: self.seed,
-            temperature: self.temperature,
-            dt: self.dt,
-            t0: self.t0,
-            init: self.init.clone(),
-            stop_all_on_nonfinite: self.stop_all_on_nonfinite,
         }
     }
 }
@@ -137,7 +65,7 @@ fn absolute(args: &RunArgs) -> RunArgs {
     let mut a = args.clone();
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     a.file = a.file.as_deref().map(abs);
-    a.output = a.output.as_deref().map(abs);
+    a.run.output = a.run.output.as_deref().map(abs);
     a
 }
 
@@ -182,33 +110,25 @@ fn resume(dir: &Path) -> i32 {
 fn start(args: &RunArgs, resuming: bool) -> i32 {
     let model = args.model_args();
     let mut options = model.options();
-    options.kernels = vec![
-        KernelKind::Energy,
-        KernelKind::EnergyGrad,
-        KernelKind::Grad,
-        KernelKind::DriftDiffusion,
-        KernelKind::DriftDiffusionDg,
-    ];
+    options.kernels = KernelKind::RUN.to_vec();
+    options.method = args.run.method.clone();
     let compile_start = Instant::now();
     let mut c = match compile_file(&model.file, &options) {
         Ok(c) => c,
         Err(f) => return report_failure(&f),
     };
     let compile_wall = compile_start.elapsed();
-    let resolved = match resolve(&c.model, &args.overrides(), &mut c.sources) {
+    let resolved = match resolve(&c.model, &args.run.overrides(), &mut c.sources) {
         Ok(r) => r,
         Err(d) => {
             report(&d, &c.sources);
             return EXIT_USER;
         }
     };
-    if args.timings && !args.quiet {
+    if args.timings && !args.run.quiet {
         print_timings(&c, compile_wall);
     }
-    let dir = args
-        .output
-        .clone()
-        .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name));
+    let dir = args.run.output_dir(&c.model.name);
     let mut plan = RunPlan::new(
         resolved.config,
         resolved.init,
@@ -217,13 +137,9 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
         c.model.is_gibbs(),
     );
     plan.model = c.model.name.clone();
-    plan.format = match args.format {
-        Format::Csv => FileFormat::Csv,
-        Format::Cmdstan => FileFormat::CmdStan,
-        Format::Npy => FileFormat::Npy,
-    };
+    plan.format = args.run.format.file_format();
     plan.checkpoints = true;
-    plan.checkpoint_every = args.checkpoint_every.unwrap_or(0);
+    plan.checkpoint_every = args.run.checkpoint_every.unwrap_or(0);
     plan.resume = resuming;
     execute_plan(&c, plan, args)
 }
@@ -242,12 +158,12 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
     plan.progress = Some(Arc::clone(&counter));
     let per_chain = plan.config.warmup.saturating_add(plan.config.steps);
     let total = per_chain.saturating_mul(plan.config.chains as u64);
-    let bar = Progress::start(&counter, total, args.quiet);
-    let result = execute(&c.compiled, &plan);
+    let bar = Progress::start(&counter, total, args.run.quiet);
+    let result = execute(c.compiled.native(), &plan);
     bar.done();
     match result {
         Ok(done) => {
-            if !args.quiet {
+            if !args.run.quiet {
                 print!("{}", done.summary);
             }
             for w in &done.warnings {
@@ -271,11 +187,14 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
 }
 
 fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {
+    let file = args.model_args().file;
     let ck = sdelang::driver::files::checkpoint_dir(dir);
     std::fs::create_dir_all(&ck)?;
+    let mut args = args.clone();
+    args.run.output = Some(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
     let saved = Saved {
-        args: args.clone(),
-        source_hash: source_hash(&args.model_args().file),
+        args,
+        source_hash: source_hash(&file),
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(ck.join("args.json"), text)

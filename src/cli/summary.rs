@@ -25,6 +25,9 @@ pub fn summary(args: &SummaryArgs) -> i32 {
         gibbs: true,
         columns: Vec::new(),
         temperature: 1.0,
+        sampler: String::new(),
+        divergences: None,
+        accept_stat: None,
     });
     match summary_text(&args.dir, &facts) {
         Ok((text, warnings)) => {

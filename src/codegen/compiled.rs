@@ -1,18 +1,18 @@
-//! A compiled model: native kernels plus the parameter buffer they read.
+//! A JIT-compiled model: native kernels plus the parameter buffer they read,
+//! and the code memory that owns the kernels.
 
-use super::abi::KernelFn;
 use super::{err, CodeMemory, CodegenError, CodegenStats};
 use crate::lower::{KernelKind, Lowered};
+use crate::native::abi::KernelFn;
+use crate::native::NativeModel;
 use crate::runtime::{GibbsTarget, SdeSystem};
 use std::collections::HashMap;
 
 /// Native code for one model, ready to run. Cheap to share across threads.
 pub struct CompiledModel {
-    // Field order matters: kernels (raw pointers into the code) are dropped
+    // Field order matters: the kernels (raw pointers into the code) are dropped
     // before the code memory that owns them.
-    kernels: HashMap<KernelKind, KernelFn>,
-    env: Vec<f64>,
-    state_len: usize,
+    native: NativeModel,
     stats: CodegenStats,
     _code: CodeMemory,
 }
@@ -24,34 +24,23 @@ impl CompiledModel {
         lowered: &Lowered,
         stats: CodegenStats,
     ) -> Result<CompiledModel, CodegenError> {
-        let mut m = CompiledModel {
-            kernels,
-            env: lowered.env_init.clone(),
-            state_len: lowered.layout.state_len,
+        let native = NativeModel::new(kernels, lowered.env_init.clone(), lowered.layout.state_len)
+            .ok_or_else(|| err("no prelude, or prelude buffer lengths"))?;
+        Ok(CompiledModel {
+            native,
             stats,
             _code: code,
-        };
-        m.refresh_tables()?;
-        Ok(m)
+        })
     }
 
-    /// Recomputes the parameter tables (after parameter values changed).
-    fn refresh_tables(&mut self) -> Result<(), CodegenError> {
-        let prelude = self
-            .kernels
-            .get(&KernelKind::Prelude)
-            .copied()
-            .ok_or_else(|| err("no prelude"))?;
-        let dummy = vec![0.0; self.state_len];
-        prelude
-            .call_in_place(&mut self.env, &dummy)
-            .map(|_| ())
-            .ok_or_else(|| err("prelude buffer lengths"))
+    /// The kernels and parameters, as the runtime calls them.
+    pub fn native(&self) -> &NativeModel {
+        &self.native
     }
 
     /// Number of state components.
     pub fn dim(&self) -> usize {
-        self.state_len
+        self.native.dim()
     }
 
     /// Compile statistics.
@@ -61,103 +50,57 @@ impl CompiledModel {
 
     /// The parameter/table buffer.
     pub fn env(&self) -> &[f64] {
-        &self.env
+        self.native.env()
     }
 
     /// Whether the model has a kernel of this kind.
     pub fn has(&self, kind: KernelKind) -> bool {
-        self.kernels.contains_key(&kind)
+        self.native.has(kind)
     }
 
     /// Calls a kernel: writes its outputs into `out` and returns its scalar result.
     /// `None` if the model lacks the kernel or a buffer is too short.
     pub fn call(&self, kind: KernelKind, state: &[f64], t: f64, out: &mut [f64]) -> Option<f64> {
-        self.kernels.get(&kind)?.call(&self.env, state, t, out)
+        self.native.call(kind, state, t, out)
     }
 
     /// Output length of a kernel.
     pub fn out_len(&self, kind: KernelKind) -> Option<usize> {
-        self.kernels.get(&kind).map(KernelFn::out_len)
+        self.native.out_len(kind)
     }
 }
 
 impl GibbsTarget for CompiledModel {
     fn dim(&self) -> usize {
-        self.state_len
+        GibbsTarget::dim(&self.native)
     }
 
     fn energy(&self, x: &[f64]) -> f64 {
-        self.call(KernelKind::Energy, x, 0.0, &mut []).unwrap_or(f64::NAN)
+        self.native.energy(x)
     }
 
     fn energy_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        self.call(KernelKind::EnergyGrad, x, 0.0, grad)
-            .unwrap_or(f64::NAN)
+        self.native.energy_grad(x, grad)
     }
 
     fn grad(&self, x: &[f64], grad: &mut [f64]) {
-        if self.call(KernelKind::Grad, x, 0.0, grad).is_none() {
-            grad.fill(f64::NAN);
-        }
+        self.native.grad(x, grad)
     }
-}
 
-thread_local! {
-    /// Per-thread output buffer of the SDE kernels: grown once, then reused, so
-    /// the step loop never allocates.
-    static SDE_OUT: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-impl CompiledModel {
-    /// Calls an SDE kernel writing `parts` consecutive blocks of n values and hands
-    /// the blocks to `split`; fills `first` with NaN if the kernel cannot run.
-    fn sde_call(
-        &self,
-        kind: KernelKind,
-        x: &[f64],
-        t: f64,
-        parts: usize,
-        split: impl FnOnce(&[f64]),
-    ) -> bool {
-        SDE_OUT.with(|cell| {
-            let Ok(mut buf) = cell.try_borrow_mut() else {
-                return false;
-            };
-            let len = parts * self.state_len;
-            if buf.len() < len {
-                buf.resize(len, 0.0);
-            }
-            let Some(out) = buf.get_mut(..len) else {
-                return false;
-            };
-            if self.call(kind, x, t, out).is_none() {
-                return false;
-            }
-            split(out);
-            true
-        })
+    /// The compiled `Hessian` kernel; false when the model was compiled without it
+    /// (see [`crate::pipeline::CompileOptions::method`]).
+    fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
+        self.call(KernelKind::Hessian, x, 0.0, out).is_some()
     }
-}
-
-fn copy(dst: &mut [f64], src: &[f64]) {
-    dst.iter_mut().zip(src).for_each(|(o, v)| *o = *v);
 }
 
 impl SdeSystem for CompiledModel {
     fn dim(&self) -> usize {
-        self.state_len
+        SdeSystem::dim(&self.native)
     }
 
     fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
-        let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2, |out| {
-            let (d, g) = out.split_at(n);
-            copy(drift, d);
-            copy(diffusion, g);
-        });
-        if !ok {
-            drift.fill(f64::NAN);
-        }
+        self.native.drift_diffusion(x, t, drift, diffusion)
     }
 
     fn drift_diffusion_dg(
@@ -168,16 +111,6 @@ impl SdeSystem for CompiledModel {
         diffusion: &mut [f64],
         dg: &mut [f64],
     ) {
-        let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3, |out| {
-            let (d, rest) = out.split_at(n);
-            let (g, gp) = rest.split_at(n);
-            copy(drift, d);
-            copy(diffusion, g);
-            copy(dg, gp);
-        });
-        if !ok {
-            drift.fill(f64::NAN);
-        }
+        self.native.drift_diffusion_dg(x, t, drift, diffusion, dg)
     }
 }

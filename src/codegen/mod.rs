@@ -1,16 +1,20 @@
-//! The code generation stage: kernels → Cranelift IR → native code in memory
-//! (JIT), wrapped in a [`CompiledModel`] that the runtime drives.
+//! The code generation stage: kernels → Cranelift IR → native code, either in
+//! memory (JIT), wrapped in a [`CompiledModel`] that the runtime drives, or as a
+//! relocatable object file ([`object`]) for standalone sampler binaries.
 //!
 //! Vocabulary: a *kernel* (from `lower`) becomes one native function with the
-//! signature in [`abi`]; all of a model's kernels live in one JIT module, kept
-//! alive by the `CompiledModel`. Transcendentals are calls to the wrappers in
-//! [`libm`]; `sqrt`, `abs`, `min`, `max` and arithmetic are instructions.
+//! signature in [`abi`]; all of a model's kernels live in one module (a JIT
+//! module kept alive by the `CompiledModel`, or an object file). Both back ends
+//! build every kernel with the same [`build_function`] and the same Cranelift
+//! settings apart from position independence, so they run the same instructions.
+//! Transcendentals are calls to the wrappers in [`libm`]; `sqrt`, `abs`, `min`,
+//! `max` and arithmetic are instructions.
 
-pub mod abi;
 mod compiled;
 mod emit;
-pub mod libm;
+pub mod object;
 
+pub use crate::native::{abi, libm};
 pub use compiled::CompiledModel;
 
 use crate::lower::{Kernel, KernelKind, Lowered};
@@ -72,13 +76,13 @@ unsafe impl Send for CodeMemory {}
 // SAFETY: as above: no method of the module is called concurrently.
 unsafe impl Sync for CodeMemory {}
 
-struct ModuleCallee<'m> {
-    module: &'m mut JITModule,
+struct ModuleCallee<'m, M: Module> {
+    module: &'m mut M,
     ids: &'m HashMap<&'static str, FuncId>,
     refs: HashMap<&'static str, FuncRef>,
 }
 
-impl emit::Callee for ModuleCallee<'_> {
+impl<M: Module> emit::Callee for ModuleCallee<'_, M> {
     fn callee(&mut self, b: &mut FunctionBuilder, name: &'static str) -> Option<FuncRef> {
         if let Some(r) = self.refs.get(name) {
             return Some(*r);
@@ -90,15 +94,23 @@ impl emit::Callee for ModuleCallee<'_> {
     }
 }
 
-fn jit_module() -> Result<JITModule, CodegenError> {
+/// The shared Cranelift flags; only position independence differs between the
+/// JIT (`is_pic = false`, which JITModule requires) and object files
+/// (`is_pic = true`: no text relocations in a position-independent executable).
+fn flags(pic: bool) -> Result<settings::Flags, CodegenError> {
     let mut flags = settings::builder();
     flags.set("use_colocated_libcalls", "false").map_err(err)?;
-    // JITModule requires non-PIC code.
-    flags.set("is_pic", "false").map_err(err)?;
+    flags
+        .set("is_pic", if pic { "true" } else { "false" })
+        .map_err(err)?;
     flags.set("opt_level", "speed").map_err(err)?;
+    Ok(settings::Flags::new(flags))
+}
+
+fn jit_module() -> Result<JITModule, CodegenError> {
     let isa = cranelift_native::builder()
         .map_err(err)?
-        .finish(settings::Flags::new(flags))
+        .finish(flags(false)?)
         .map_err(err)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     // Every callee is registered explicitly, so no symbol is resolved with dlsym.
@@ -113,50 +125,8 @@ fn jit_module() -> Result<JITModule, CodegenError> {
 pub fn compile(lowered: &Lowered, only: &[KernelKind]) -> Result<CompiledModel, CodegenError> {
     let start = Instant::now();
     let mut module = jit_module()?;
-    let mut ids = HashMap::new();
-    for (name, arity, _) in libm::symbols() {
-        let mut sig = module.make_signature();
-        for _ in 0..arity {
-            sig.params.push(AbiParam::new(types::F64));
-        }
-        sig.returns.push(AbiParam::new(types::F64));
-        let id = module
-            .declare_function(name, Linkage::Import, &sig)
-            .map_err(err)?;
-        ids.insert(name, id);
-    }
-    let mut sig = module.make_signature();
-    let ptr = module.target_config().pointer_type();
-    for ty in [ptr, ptr, types::F64, ptr] {
-        sig.params.push(AbiParam::new(ty));
-    }
-    sig.returns.push(AbiParam::new(types::F64));
-
-    let wanted: Vec<&Kernel> = std::iter::once(&lowered.prelude)
-        .chain(
-            lowered
-                .kernels
-                .iter()
-                .filter(|k| only.is_empty() || only.contains(&k.kind)),
-        )
-        .collect();
-    let mut ctx = module.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    let mut defined = Vec::new();
     let mut stats = CodegenStats::default();
-    for (n, kernel) in wanted.iter().enumerate() {
-        let id = module
-            .declare_function(&format!("{}_{n}", kernel.kind), Linkage::Local, &sig)
-            .map_err(err)?;
-        ctx.func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig.clone());
-        let insts = build_function(&mut ctx.func, &mut fctx, &mut module, &ids, lowered, kernel)?;
-        stats.instructions.push((kernel.kind, insts));
-        module
-            .define_function(id, &mut ctx)
-            .map_err(|e| err(format!("{}: {e:?}", kernel.kind)))?;
-        module.clear_context(&mut ctx);
-        defined.push((kernel.kind, kernel.out_len, id));
-    }
+    let defined = define_kernels(&mut module, lowered, only, Linkage::Local, &mut stats)?;
     module.finalize_definitions().map_err(err)?;
     let layout = &lowered.layout;
     let mut kernels = HashMap::new();
@@ -172,10 +142,75 @@ pub fn compile(lowered: &Lowered, only: &[KernelKind]) -> Result<CompiledModel, 
     CompiledModel::new(CodeMemory(Some(module)), kernels, lowered, stats)
 }
 
-fn build_function(
+/// Declares the libm wrappers as imports of `module`.
+fn declare_libm<M: Module>(module: &mut M) -> Result<HashMap<&'static str, FuncId>, CodegenError> {
+    let mut ids = HashMap::new();
+    for (name, arity, _) in libm::symbols() {
+        let mut sig = module.make_signature();
+        for _ in 0..arity {
+            sig.params.push(AbiParam::new(types::F64));
+        }
+        sig.returns.push(AbiParam::new(types::F64));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(err)?;
+        ids.insert(name, id);
+    }
+    Ok(ids)
+}
+
+/// The kernels `only` asks for (all when empty), the prelude first.
+fn wanted<'l>(lowered: &'l Lowered, only: &[KernelKind]) -> Vec<&'l Kernel> {
+    std::iter::once(&lowered.prelude)
+        .chain(
+            lowered
+                .kernels
+                .iter()
+                .filter(|k| only.is_empty() || only.contains(&k.kind)),
+        )
+        .collect()
+}
+
+/// Defines the prelude and the wanted kernels in `module`, each with the kernel
+/// signature, named `sdelang_kernel_<kind>`; returns (kind, out_len, id).
+fn define_kernels<M: Module>(
+    module: &mut M,
+    lowered: &Lowered,
+    only: &[KernelKind],
+    linkage: Linkage,
+    stats: &mut CodegenStats,
+) -> Result<Vec<(KernelKind, usize, FuncId)>, CodegenError> {
+    let ids = declare_libm(module)?;
+    let mut sig = module.make_signature();
+    let ptr = module.target_config().pointer_type();
+    for ty in [ptr, ptr, types::F64, ptr] {
+        sig.params.push(AbiParam::new(ty));
+    }
+    sig.returns.push(AbiParam::new(types::F64));
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut defined = Vec::new();
+    for kernel in wanted(lowered, only) {
+        let id = module
+            .declare_function(&format!("sdelang_kernel_{}", kernel.kind), linkage, &sig)
+            .map_err(err)?;
+        ctx.func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig.clone());
+        let insts = build_function(&mut ctx.func, &mut fctx, module, &ids, lowered, kernel)?;
+        stats.instructions.push((kernel.kind, insts));
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| err(format!("{}: {e:?}", kernel.kind)))?;
+        module.clear_context(&mut ctx);
+        defined.push((kernel.kind, kernel.out_len, id));
+    }
+    Ok(defined)
+}
+
+/// Builds one kernel's IR into `func`; returns its instruction count.
+fn build_function<M: Module>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    module: &mut JITModule,
+    module: &mut M,
     ids: &HashMap<&'static str, FuncId>,
     lowered: &Lowered,
     kernel: &Kernel,

@@ -122,7 +122,12 @@ impl ChainFiles {
             Writer::Done
         } else {
             match spec.format {
-                FileFormat::CmdStan => Writer::CmdStan(CmdStanRecorder::resume(dir, chain, len)?),
+                FileFormat::CmdStan => {
+                    let fresh = (saved.state.draws == 0)
+                        .then_some(spec.cmdstan.as_ref())
+                        .flatten();
+                    Writer::CmdStan(CmdStanRecorder::resume(dir, chain, len, fresh)?)
+                }
                 FileFormat::Npy => Writer::Npy(NpyRecorder::resume(dir, chain, &[spec.columns.len()], len)?),
                 FileFormat::Csv => Writer::Csv(CsvRecorder::resume(dir, chain, spec.with_time, len)?),
             }

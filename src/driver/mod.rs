@@ -10,9 +10,10 @@
 //! ([`crate::output::table`]).
 
 pub mod files;
+pub mod options;
 pub mod settings;
 
-use crate::output::{render_table, summarise, warnings, CmdStanInfo, FileFormat};
+use crate::output::{render_table, summarise, warnings, CmdStanInfo, FileFormat, SamplerSummary};
 use crate::runtime::{run_gibbs, run_sde, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeSystem};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -22,7 +23,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
 pub use files::{ChainFiles, FileSpec};
-pub use settings::{resolve, Overrides, Resolved};
+pub use options::RunOptions;
+#[cfg(feature = "compiler")]
+pub use settings::resolve;
+pub use settings::{Overrides, Resolved};
 
 /// Everything a run needs besides the compiled model.
 #[derive(Clone, Debug)]
@@ -117,6 +121,15 @@ pub struct RunFacts {
     pub columns: Vec<String>,
     /// Temperature.
     pub temperature: f64,
+    /// The samplers' report lines (adapted step size and mass, divergences, tree depth).
+    #[serde(default)]
+    pub sampler: String,
+    /// Divergent transitions over all chains (HMC, NUTS).
+    #[serde(default)]
+    pub divergences: Option<u64>,
+    /// Mean acceptance statistic (NUTS).
+    #[serde(default)]
+    pub accept_stat: Option<f64>,
 }
 
 /// Reads `DIR/run.json`, if present and readable.
@@ -246,7 +259,13 @@ fn remove_matching(dir: &Path, stale: impl Fn(&str) -> bool) -> io::Result<()> {
 }
 
 fn facts(plan: &RunPlan, out: &RunOutput<()>) -> RunFacts {
+    let sampler = SamplerSummary::new(&out.reports);
+    let mut lines = String::new();
+    sampler.render(&mut lines);
     RunFacts {
+        sampler: lines,
+        divergences: sampler.divergences,
+        accept_stat: sampler.mean_accept_stat,
         model: plan.model.clone(),
         method: plan.config.method.to_string(),
         chains: out.reports.len(),
@@ -272,9 +291,13 @@ pub fn summary_text(dir: &Path, facts: &RunFacts) -> io::Result<(String, Vec<Str
     if let Some(a) = facts.acceptance.or(table.accept_stat) {
         let _ = writeln!(text, "acceptance  {a:.3}");
     }
+    if table.divergences == 0 {
+        table.divergences = facts.divergences.unwrap_or(0);
+    }
     if facts.wall_time > 0.0 {
         let _ = writeln!(text, "wall time   {:.3} s", facts.wall_time);
     }
+    text.push_str(&facts.sampler);
     text.push('\n');
     text.push_str(&render_table(&table));
     if let Some(t) = table.final_time {

@@ -1,9 +1,14 @@
 //! Run settings: the model's `run { }` block, overridden by command-line flags,
 //! resolved into the runtime's configuration and the initial state.
+//!
+//! [`resolve`] parses command-line values with the language's parser (in the
+//! `sde` tool); standalone binaries parse theirs without it and share the rest:
+//! [`configure`] and [`default_state`].
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{MethodKind, MethodSpec, Model};
-use crate::runtime::{Method, RunConfig};
+use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
+use crate::runtime::{Adaptation, Kinetic, Mass, Method, RunConfig, Schedule};
+#[cfg(feature = "compiler")]
 use crate::source::SourceMap;
 
 /// Command-line overrides of run settings (`None`: keep the model's value).
@@ -39,32 +44,101 @@ const DEFAULT_CHAINS: u64 = 4;
 const DEFAULT_SEED: u64 = 1;
 
 fn default_method(model: &Model) -> MethodSpec {
-    let (kind, args) = if model.is_gibbs() {
-        (MethodKind::Mala, vec![("step".to_string(), 0.01)])
+    let kind = if model.is_gibbs() {
+        MethodKind::Mala
     } else {
-        (MethodKind::EulerMaruyama, vec![])
+        MethodKind::EulerMaruyama
     };
-    MethodSpec {
-        kind,
-        args,
-        span: model.span,
+    MethodSpec::with_defaults(kind, model.span)
+}
+
+/// Maps a checked method to the runtime's for a model with `dim` state components, filling
+/// argument defaults from the method catalogue ([`crate::model::signature`]); an SDE method
+/// without `dt` takes `dt` (the run block's setting), else 0.01.
+pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method {
+    let mut spec = spec.clone();
+    spec.fill_defaults();
+    // Catalogue defaults are filled, so the fallbacks below only guard hand-built specs; NaN
+    // makes such a spec fail the runtime's validation with the argument's name.
+    let real = |name: &str| spec.arg(name).unwrap_or(f64::NAN);
+    let count = |name: &str| spec.int(name).unwrap_or(0);
+    let mass = || {
+        spec.vector("mass")
+            .map_or(Mass::UNIT, |v| Mass::from_values(v, dim))
+    };
+    let adapt = |mass_default: bool| Adaptation {
+        step: spec.flag("adapt").unwrap_or(true),
+        mass: spec.flag("adapt_mass").unwrap_or(mass_default),
+        target_accept: real("target_accept"),
+    };
+    let kinetic = || Kinetic {
+        step: real("step"),
+        friction: real("friction"),
+        mass: real("mass"),
+    };
+    // Hamiltonian methods adapt a diagonal mass unless one is given.
+    let hamiltonian_adapt = || adapt(spec.value("mass").is_none());
+    match spec.kind {
+        MethodKind::Ula => Method::Ula {
+            step: real("step"),
+            mass: mass(),
+        },
+        MethodKind::Mala => Method::Mala {
+            step: real("step"),
+            mass: mass(),
+            adapt: adapt(false),
+        },
+        MethodKind::NewtonLangevin => Method::NewtonLangevin {
+            step: real("step"),
+            damping: real("damping"),
+            adapt: adapt(false),
+        },
+        MethodKind::Baoab => Method::Baoab(kinetic()),
+        MethodKind::Obabo => Method::Obabo(kinetic()),
+        MethodKind::Aboba => Method::Aboba(kinetic()),
+        MethodKind::Ubu => Method::Ubu(kinetic()),
+        MethodKind::RandomizedMidpoint => Method::RandomizedMidpoint(kinetic()),
+        MethodKind::Hmc => Method::Hmc {
+            step: real("step"),
+            steps: count("steps"),
+            length: spec.arg("length"),
+            mass: mass(),
+            adapt: hamiltonian_adapt(),
+        },
+        MethodKind::Nuts => Method::Nuts {
+            step: real("step"),
+            max_depth: u32::try_from(count("max_depth")).unwrap_or(u32::MAX),
+            mass: mass(),
+            adapt: hamiltonian_adapt(),
+        },
+        MethodKind::AnnealedLangevin => Method::AnnealedLangevin {
+            step: real("step"),
+            schedule: schedule_of(&spec),
+            stages: count("stages"),
+            steps_per_stage: count("steps_per_stage"),
+        },
+        MethodKind::EulerMaruyama => Method::EulerMaruyama {
+            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
+        },
+        MethodKind::Milstein => Method::Milstein {
+            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
+        },
     }
 }
 
-/// Maps a checked method to the runtime's, filling argument defaults.
-pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
-    let step = |default: f64| spec.arg("step").unwrap_or(default);
-    let dt = spec.arg("dt").or(dt).unwrap_or(0.01);
-    match spec.kind {
-        MethodKind::Ula => Method::Ula { step: step(0.01) },
-        MethodKind::Mala => Method::Mala { step: step(0.01) },
-        MethodKind::Baoab => Method::Baoab {
-            step: step(0.05),
-            friction: spec.arg("friction").unwrap_or(1.0),
-            mass: spec.arg("mass").unwrap_or(1.0),
+/// The runtime schedule of a checked `schedule` argument.
+fn schedule_of(spec: &MethodSpec) -> Schedule {
+    match spec.schedule("schedule") {
+        Some(ScheduleSpec {
+            kind: ScheduleKind::Linear,
+            from,
+            to,
+        }) => Schedule::Linear { from, to },
+        Some(ScheduleSpec { from, to, .. }) => Schedule::Geometric { from, to },
+        None => Schedule::Geometric {
+            from: f64::NAN,
+            to: 1.0,
         },
-        MethodKind::EulerMaruyama => Method::EulerMaruyama { dt },
-        MethodKind::Milstein => Method::Milstein { dt },
     }
 }
 
@@ -78,32 +152,68 @@ pub struct Resolved {
 
 /// Resolves settings; errors are diagnostics pointing into command-line snippets
 /// (added to `sources`) or the model.
+#[cfg(feature = "compiler")]
 pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<Resolved, Vec<Diagnostic>> {
-    let run = &model.run;
     let spec = match &o.method {
         Some(text) => crate::pipeline::parse_method(sources, text)?,
-        None => run.method.clone().unwrap_or_else(|| default_method(model)),
+        None => model_method(model),
     };
-    if spec.kind.is_sampler() != model.is_gibbs() {
-        let (what, fits) = if model.is_gibbs() {
-            ("an energy model", "ula, mala or baoab")
-        } else {
-            ("an SDE model", "euler_maruyama or milstein")
+    crate::resolve::check_method_fits(model, &spec).map_err(|d| vec![d])?;
+    let config = configure(
+        &spec,
+        &model.run,
+        model.is_gibbs(),
+        model.state_size(),
+        &model.name,
+        o,
+    )
+    .map_err(|d| vec![d])?;
+    let offsets = model.state_offsets();
+    let mut init = default_state(model);
+    for text in &o.init {
+        let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
+        let Some(k) = model.states.iter().position(|s| s.name == name) else {
+            continue;
         };
-        return Err(vec![Diagnostic::error(
+        let off = offsets.get(k).copied().unwrap_or(0);
+        for (dst, src) in init.iter_mut().skip(off).zip(&values) {
+            *dst = *src;
+        }
+    }
+    Ok(Resolved { config, init })
+}
+
+/// The method a run uses unless the command line names one: the run block's,
+/// else the default for the model's kind.
+pub fn model_method(model: &Model) -> MethodSpec {
+    model.run.method.clone().unwrap_or_else(|| default_method(model))
+}
+
+/// The runtime configuration for method `spec` and the run block `run` of model
+/// `name` (an energy model when `gibbs`, with `dim` state components), overridden by the numbers in `o`
+/// (`o.method` and `o.init` are not read: the caller has parsed them). E0403 if
+/// the method does not fit the model.
+pub fn configure(
+    spec: &MethodSpec,
+    run: &RunSettings,
+    gibbs: bool,
+    dim: usize,
+    name: &str,
+    o: &Overrides,
+) -> Result<RunConfig, Diagnostic> {
+    if spec.kind.is_sampler() != gibbs {
+        let what = if gibbs { "an energy model" } else { "an SDE model" };
+        let fits = MethodKind::names_of(gibbs);
+        return Err(Diagnostic::error(
             "E0403",
-            format!(
-                "method `{}` does not fit {what} `{}`",
-                spec.kind.name(),
-                model.name
-            ),
+            format!("method `{}` does not fit {what} `{name}`", spec.kind.name()),
         )
         .with_label(spec.span, "chosen here")
-        .with_help(format!("use {fits}"))]);
+        .with_help(format!("use {fits}")));
     }
-    let method = runtime_method(&spec, o.dt.or(run.dt));
-    let warmup_default = if model.is_gibbs() { DEFAULT_STEPS } else { 0 };
-    let config = RunConfig {
+    let method = runtime_method(spec, o.dt.or(run.dt), dim);
+    let warmup_default = if gibbs { DEFAULT_STEPS } else { 0 };
+    Ok(RunConfig {
         method,
         chains: o.chains.or(run.chains).unwrap_or(DEFAULT_CHAINS) as usize,
         warmup: o.warmup.or(run.warmup).unwrap_or(warmup_default),
@@ -113,18 +223,12 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         temperature: o.temperature.or(run.temperature).unwrap_or(1.0),
         t0: o.t0.or(run.t0).unwrap_or(0.0),
         stop_all_on_nonfinite: o.stop_all_on_nonfinite,
-    };
-    let init = initial_state(model, &o.init, sources)?;
-    Ok(Resolved { config, init })
+    })
 }
 
-/// Initial state: `--init`, else the run block's `init`, else the state's
-/// declared value, else zeros.
-fn initial_state(
-    model: &Model,
-    cli: &[String],
-    sources: &mut SourceMap,
-) -> Result<Vec<f64>, Vec<Diagnostic>> {
+/// The initial state unless the command line sets one: the run block's `init`,
+/// else the state's declared value, else zeros.
+pub fn default_state(model: &Model) -> Vec<f64> {
     let offsets = model.state_offsets();
     let mut x = vec![0.0; model.state_size()];
     for (k, s) in model.states.iter().enumerate() {
@@ -141,15 +245,5 @@ fn initial_state(
             }
         }
     }
-    for text in cli {
-        let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
-        let Some(k) = model.states.iter().position(|s| s.name == name) else {
-            continue;
-        };
-        let off = offsets.get(k).copied().unwrap_or(0);
-        for (dst, src) in x.iter_mut().skip(off).zip(&values) {
-            *dst = *src;
-        }
-    }
-    Ok(x)
+    x
 }

@@ -16,8 +16,8 @@ pub use hoist::values as hoist_values;
 
 use crate::model::{Index, IndexVar, Model, ParamValue, SdeComponents};
 use crate::symbolic::{Arena, NodeId, Stmt, System};
-use std::fmt;
 
+pub use crate::native::KernelKind;
 pub use hoist::Table;
 
 /// A kernel statement.
@@ -55,29 +55,6 @@ pub enum KStmt {
         /// Body.
         body: Vec<KStmt>,
     },
-}
-
-/// What a kernel computes (its output layout follows from this).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KernelKind {
-    /// Writes parameter tables into `env` (its `out` is `env`).
-    Prelude,
-    /// Returns U.
-    Energy,
-    /// Returns U, writes ∇U (n).
-    EnergyGrad,
-    /// Writes ∇U (n).
-    Grad,
-    /// Writes the dense Hessian (n×n, row-major).
-    Hessian,
-    /// Writes the Itô drift (n) then the diffusion (n).
-    DriftDiffusion,
-    /// Writes drift (n), diffusion (n), ∂gᵢ/∂xᵢ (n).
-    DriftDiffusionDg,
-    /// Writes the dense drift Jacobian (n×n, row-major).
-    Jacobian,
-    /// Writes each energy term (one per term).
-    EnergyTerms,
 }
 
 /// A kernel ready for code generation.
@@ -324,21 +301,4 @@ pub fn param_layout(model: &Model) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
         lens.push(env.len() - offsets.last().copied().unwrap_or(0));
     }
     (offsets, lens, env)
-}
-
-impl fmt::Display for KernelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            KernelKind::Prelude => "prelude",
-            KernelKind::Energy => "energy",
-            KernelKind::EnergyGrad => "energy_grad",
-            KernelKind::Grad => "grad",
-            KernelKind::Hessian => "hessian",
-            KernelKind::DriftDiffusion => "drift_diffusion",
-            KernelKind::DriftDiffusionDg => "drift_diffusion_dg",
-            KernelKind::Jacobian => "jacobian",
-            KernelKind::EnergyTerms => "energy_terms",
-        };
-        f.write_str(name)
-    }
 }

@@ -11,6 +11,11 @@
 //! - Reductions (`sum`, `prod`, `max`, `min`) over index ranges stay loops.
 
 pub mod math;
+mod method;
+
+pub use method::{
+    signature, ArgDefault, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
+};
 
 use crate::source::Span;
 use std::rc::Rc;
@@ -274,57 +279,6 @@ pub struct Sde {
     pub convention: Convention,
     /// The equation.
     pub span: Span,
-}
-
-/// Integrators the run block may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MethodKind {
-    /// Unadjusted Langevin.
-    Ula,
-    /// Metropolis-adjusted Langevin.
-    Mala,
-    /// Underdamped Langevin, BAOAB splitting.
-    Baoab,
-    /// Euler–Maruyama for general SDEs.
-    EulerMaruyama,
-    /// Milstein (diagonal noise) for general SDEs.
-    Milstein,
-}
-
-impl MethodKind {
-    /// The name used in `.sde` files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            MethodKind::Ula => "ula",
-            MethodKind::Mala => "mala",
-            MethodKind::Baoab => "baoab",
-            MethodKind::EulerMaruyama => "euler_maruyama",
-            MethodKind::Milstein => "milstein",
-        }
-    }
-
-    /// Whether it samples a Gibbs target (as opposed to integrating an SDE).
-    pub fn is_sampler(self) -> bool {
-        matches!(self, MethodKind::Ula | MethodKind::Mala | MethodKind::Baoab)
-    }
-}
-
-/// A method and its numeric arguments, e.g. `mala(step = 0.05)`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MethodSpec {
-    /// Which integrator.
-    pub kind: MethodKind,
-    /// Named arguments after validation (`step`, `friction`, `mass`, `dt`).
-    pub args: Vec<(String, f64)>,
-    /// Where it was written.
-    pub span: Span,
-}
-
-impl MethodSpec {
-    /// The value of argument `name`, if given.
-    pub fn arg(&self, name: &str) -> Option<f64> {
-        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
-    }
 }
 
 /// Run settings after validation. `None` means "not written": the CLI fills defaults.

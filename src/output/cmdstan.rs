@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use super::csv::{csv_path, push_f64};
 use super::file::PartialFile;
-use crate::runtime::{Method, Recorder, RunConfig, SAMPLER_STATS};
+use crate::runtime::{Mass, Method, Recorder, RunConfig, SAMPLER_STATS};
 
 /// What the configuration block reports.
 #[derive(Debug, Clone)]
@@ -34,25 +34,56 @@ pub struct CmdStanInfo {
 }
 
 impl CmdStanInfo {
-    /// The HMC step size that the method amounts to: √(2hT) for ULA and MALA, h for BAOAB.
+    /// The HMC step size the method amounts to before any adaptation: √(2hT) for ULA and
+    /// MALA, h for the kinetic Langevin schemes, ε for HMC and NUTS.
     pub fn stepsize(&self) -> f64 {
         let t = self.config.temperature;
-        match self.config.method {
-            Method::Ula { step } | Method::Mala { step } => (2.0 * step * t).sqrt(),
-            Method::Baoab { step, .. } => step,
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => dt,
+        match &self.config.method {
+            Method::Ula { step, .. } | Method::Mala { step, .. } => (2.0 * step * t).sqrt(),
+            Method::NewtonLangevin { step, .. } | Method::AnnealedLangevin { step, .. } => {
+                (2.0 * step * t).sqrt()
+            }
+            Method::Baoab(k) | Method::Obabo(k) | Method::Aboba(k) | Method::Ubu(k) => k.step,
+            Method::RandomizedMidpoint(k) => k.step,
+            Method::Hmc { step, .. } | Method::Nuts { step, .. } => *step,
+            Method::EulerMaruyama { dt } | Method::Milstein { dt } => *dt,
         }
     }
 
-    /// Diagonal of the inverse mass matrix (in units of U/T): 1, or 1/m for BAOAB.
-    pub fn inverse_mass(&self) -> f64 {
-        match self.config.method {
-            Method::Baoab { mass, .. } => 1.0 / mass,
-            _ => 1.0,
+    /// Diagonal of the inverse mass matrix as configured (in units of U/T; 1 for a dense or
+    /// no mass matrix).
+    pub fn inverse_mass(&self) -> Vec<f64> {
+        let n = self.columns.len();
+        let of = |mass: &Mass| match mass {
+            Mass::Scalar(m) => vec![1.0 / m; n],
+            Mass::Diagonal(v) => v.iter().map(|m| 1.0 / m).collect(),
+            Mass::Dense(_) => vec![1.0; n],
+        };
+        match &self.config.method {
+            Method::Ula { mass, .. }
+            | Method::Mala { mass, .. }
+            | Method::Hmc { mass, .. }
+            | Method::Nuts { mass, .. } => of(mass),
+            Method::Baoab(k) | Method::Obabo(k) | Method::Aboba(k) | Method::Ubu(k) => vec![1.0 / k.mass; n],
+            Method::RandomizedMidpoint(k) => vec![1.0 / k.mass; n],
+            _ => vec![1.0; n],
         }
     }
 
-    /// The configuration block, the header line and the adaptation block.
+    /// `algorithm`, and the HMC engine with its key and value where the method is HMC.
+    fn algorithm(&self) -> (&'static str, Option<(&'static str, &'static str, String)>) {
+        match &self.config.method {
+            Method::Mala { .. } => ("hmc", Some(("static", "int_time", self.stepsize().to_string()))),
+            Method::Hmc { step, steps, .. } => {
+                let time = step * *steps as f64;
+                ("hmc", Some(("static", "int_time", time.to_string())))
+            }
+            Method::Nuts { max_depth, .. } => ("hmc", Some(("nuts", "max_depth", max_depth.to_string()))),
+            other => (other.name(), None),
+        }
+    }
+
+    /// The configuration block and the header line.
     pub fn preamble(&self, chain: usize) -> String {
         let mut s = self.config_block(chain);
         let names = SAMPLER_STATS
@@ -61,10 +92,15 @@ impl CmdStanInfo {
             .chain(self.columns.iter().map(String::as_str));
         s.push_str(&names.collect::<Vec<_>>().join(","));
         s.push('\n');
-        s.push_str("# Adaptation terminated\n");
-        let _ = writeln!(s, "# Step size = {}", self.stepsize());
+        s
+    }
+
+    /// The adaptation block, written before the first draw with the step size in use then.
+    pub fn adaptation(&self, step_size: f64) -> String {
+        let mut s = String::from("# Adaptation terminated\n");
+        let _ = writeln!(s, "# Step size = {step_size}");
         s.push_str("# Diagonal elements of inverse mass matrix:\n");
-        let row = vec![self.inverse_mass().to_string(); self.columns.len()];
+        let row: Vec<String> = self.inverse_mass().iter().map(|v| v.to_string()).collect();
         let _ = writeln!(s, "# {}", row.join(", "));
         s
     }
@@ -86,18 +122,17 @@ impl CmdStanInfo {
         kv(&mut s, 2, "thin", &c.thin);
         section(&mut s, 2, "adapt");
         kv(&mut s, 3, "engaged", &"false");
-        let algorithm = match c.method {
-            Method::Mala { .. } => "hmc",
-            other => other.name(),
-        };
+        let (algorithm, engine) = self.algorithm();
         kv(&mut s, 2, "algorithm", &algorithm);
         section(&mut s, 3, algorithm);
-        if algorithm == "hmc" {
-            kv(&mut s, 4, "engine", &"static");
-            section(&mut s, 5, "static");
-            kv(&mut s, 6, "int_time", &eps);
+        if let Some((engine, key, value)) = &engine {
+            kv(&mut s, 4, "engine", engine);
+            section(&mut s, 5, engine);
+            kv(&mut s, 6, key, value);
         }
-        kv(&mut s, 4, "max_depth", &10);
+        if !matches!(engine, Some(("nuts", _, _))) {
+            kv(&mut s, 4, "max_depth", &10);
+        }
         kv(&mut s, 4, "metric", &"diag_e");
         kv(&mut s, 4, "stepsize", &eps);
         kv(&mut s, 4, "stepsize_jitter", &0);
@@ -112,7 +147,7 @@ impl CmdStanInfo {
         kv(&mut s, 1, "sdelang_method", &c.method);
         kv(&mut s, 1, "temperature", &c.temperature);
         kv(&mut s, 1, "stream", &format!("({}, {chain})", c.seed));
-        s.push_str("#   (max_depth is there for readers: no trees are built, treedepth__ is 0)\n");
+        s.push_str("#   (without NUTS, max_depth is there for readers: no trees are built)\n");
         s
     }
 }
@@ -131,6 +166,8 @@ fn section(s: &mut String, indent: usize, name: &str) {
 #[derive(Debug)]
 pub struct CmdStanRecorder {
     file: PartialFile,
+    /// The adaptation block's writer, until it is written (before the first draw).
+    info: Option<CmdStanInfo>,
     line: String,
     started: Instant,
     first_draw: Option<Instant>,
@@ -141,17 +178,23 @@ impl CmdStanRecorder {
     pub fn create(dir: &Path, chain: usize, info: &CmdStanInfo) -> io::Result<Self> {
         let mut file = PartialFile::create(csv_path(dir, chain))?;
         file.write(info.preamble(chain).as_bytes())?;
-        Ok(Self::with_file(file))
+        let mut r = Self::with_file(file);
+        r.info = Some(info.clone());
+        Ok(r)
     }
 
-    /// Continues an interrupted chain's file, cut back to `len` bytes.
-    pub fn resume(dir: &Path, chain: usize, len: u64) -> io::Result<Self> {
-        Ok(Self::with_file(PartialFile::resume(csv_path(dir, chain), len)?))
+    /// Continues an interrupted chain's file, cut back to `len` bytes (`info` when no draw
+    /// had been written yet).
+    pub fn resume(dir: &Path, chain: usize, len: u64, info: Option<&CmdStanInfo>) -> io::Result<Self> {
+        let mut r = Self::with_file(PartialFile::resume(csv_path(dir, chain), len)?);
+        r.info = info.cloned();
+        Ok(r)
     }
 
     fn with_file(file: PartialFile) -> Self {
         CmdStanRecorder {
             file,
+            info: None,
             line: String::new(),
             started: Instant::now(),
             first_draw: None,
@@ -175,6 +218,14 @@ impl Recorder for CmdStanRecorder {
 
     fn record_stats(&mut self, _step: u64, _t: f64, x: &[f64], stats: &[f64]) -> io::Result<()> {
         self.first_draw.get_or_insert_with(Instant::now);
+        if let Some(info) = self.info.take() {
+            let eps = stats
+                .get(2)
+                .copied()
+                .filter(|e| *e > 0.0)
+                .unwrap_or_else(|| info.stepsize());
+            self.file.write(info.adaptation(eps).as_bytes())?;
+        }
         self.line.clear();
         for (k, v) in stats.iter().chain(x).enumerate() {
             if k > 0 {
@@ -188,6 +239,9 @@ impl Recorder for CmdStanRecorder {
 
     /// Writes the elapsed-time comments, then renames the file to its final name.
     fn finish(&mut self) -> io::Result<()> {
+        if let Some(info) = self.info.take() {
+            self.file.write(info.adaptation(info.stepsize()).as_bytes())?;
+        }
         let end = Instant::now();
         let first = self.first_draw.unwrap_or(end);
         let warm = first.saturating_duration_since(self.started).as_secs_f64();

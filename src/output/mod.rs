@@ -10,6 +10,7 @@ pub mod csv;
 pub mod diagnostics;
 pub mod file;
 pub mod npy;
+#[cfg(feature = "compiler")]
 pub mod plot;
 pub mod read;
 mod special;
@@ -22,5 +23,5 @@ pub use csv::{csv_factory, csv_path, state_columns, CsvRecorder};
 pub use npy::{npy_path, read_npy, NpyRecorder};
 pub use read::FileFormat;
 pub use stats::RunningStats;
-pub use summary::{render_summary, RunSummary};
+pub use summary::{render_summary, RunSummary, SamplerSummary};
 pub use table::{render_table, summarise, warnings, Table};

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::stats::RunningStats;
-use crate::runtime::{RunConfig, RunOutput};
+use crate::runtime::{ChainReport, RunConfig, RunOutput};
 
 /// Facts about a run for the summary header.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +19,106 @@ pub struct RunSummary {
     pub acceptance: Option<f64>,
     /// Wall time of the run.
     pub wall_time: Duration,
+    /// What the samplers reported, combined over chains.
+    pub sampler: SamplerSummary,
+}
+
+/// Sampler facts combined over chains (`None` where the method has none).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplerSummary {
+    /// Step size after warmup: mean, min and max over chains.
+    pub step_size: Option<(f64, f64, f64)>,
+    /// diag(M⁻¹) after warmup, averaged over chains.
+    pub inv_mass_diag: Option<Vec<f64>>,
+    /// Divergent iterations after warmup, over all chains.
+    pub divergences: Option<u64>,
+    /// Mean NUTS tree depth after warmup.
+    pub mean_tree_depth: Option<f64>,
+    /// Mean leapfrog steps per iteration after warmup.
+    pub leapfrog_per_iteration: Option<f64>,
+    /// Mean acceptance statistic after warmup (NUTS).
+    pub mean_accept_stat: Option<f64>,
+    /// Temperature factor at the last step (annealing).
+    pub temperature_factor: Option<f64>,
+}
+
+impl SamplerSummary {
+    /// Combines the chains' reports.
+    pub fn new(reports: &[ChainReport]) -> Self {
+        let n = reports.len() as f64;
+        let iterations: u64 = reports.iter().map(|r| r.sampling_steps).sum();
+        let per_iteration = |total: u64| (iterations > 0).then(|| total as f64 / iterations as f64);
+        let all = |f: &dyn Fn(&ChainReport) -> Option<f64>| -> Option<Vec<f64>> {
+            let v: Option<Vec<f64>> = reports.iter().map(f).collect();
+            v.filter(|v| !v.is_empty())
+        };
+        let mean = |v: Vec<f64>| v.iter().sum::<f64>() / n;
+        let sum = |f: &dyn Fn(&ChainReport) -> Option<u64>| -> Option<u64> {
+            let v: Option<Vec<u64>> = reports.iter().map(f).collect();
+            v.filter(|v| !v.is_empty()).map(|v| v.iter().sum())
+        };
+        let step_size = all(&|r| r.stats.step_size).map(|v| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (mean(v), lo, hi)
+        });
+        let inv_mass_diag = reports
+            .first()
+            .and_then(|r| r.stats.inv_mass_diag.clone())
+            .map(|first| {
+                let mut acc = vec![0.0; first.len()];
+                for r in reports {
+                    for (a, v) in acc.iter_mut().zip(r.stats.inv_mass_diag.iter().flatten()) {
+                        *a += v / n;
+                    }
+                }
+                acc
+            });
+        SamplerSummary {
+            step_size,
+            inv_mass_diag,
+            divergences: sum(&|r| r.stats.divergences),
+            mean_tree_depth: sum(&|r| r.stats.tree_depth_sum).and_then(per_iteration),
+            leapfrog_per_iteration: sum(&|r| r.stats.leapfrog_steps).and_then(per_iteration),
+            mean_accept_stat: all(&|r| r.stats.mean_accept_stat).map(mean),
+            temperature_factor: reports.first().and_then(|r| r.stats.temperature_factor),
+        }
+    }
+
+    /// Appends one line per fact present.
+    pub fn render(&self, out: &mut String) {
+        if let Some((m, lo, hi)) = self.step_size {
+            let _ = write!(out, "step size   {}", format_number(m));
+            if hi > lo {
+                let _ = write!(out, " (chains {} to {})", format_number(lo), format_number(hi));
+            }
+            out.push('\n');
+        }
+        if let Some(v) = &self.inv_mass_diag {
+            let shown: Vec<String> = v.iter().take(6).map(|x| format_number(*x)).collect();
+            let more = if v.len() > 6 { ", …" } else { "" };
+            let _ = writeln!(
+                out,
+                "inv. mass   [{}{more}] (diagonal, mean over chains)",
+                shown.join(", ")
+            );
+        }
+        if let Some(a) = self.mean_accept_stat {
+            let _ = writeln!(out, "accept stat {a:.3}");
+        }
+        if let Some(d) = self.divergences {
+            let _ = writeln!(out, "divergences {d}");
+        }
+        if let Some(d) = self.mean_tree_depth {
+            let _ = writeln!(out, "tree depth  {d:.2} (mean)");
+        }
+        if let Some(l) = self.leapfrog_per_iteration {
+            let _ = writeln!(out, "leapfrog    {l:.2} steps per iteration");
+        }
+        if let Some(t) = self.temperature_factor {
+            let _ = writeln!(out, "temp factor {} (last step)", format_number(t));
+        }
+    }
 }
 
 impl RunSummary {
@@ -30,6 +130,7 @@ impl RunSummary {
             draws: output.total_draws(),
             acceptance: output.acceptance_rate(),
             wall_time: output.wall_time,
+            sampler: SamplerSummary::new(&output.reports),
         }
     }
 }
@@ -46,6 +147,7 @@ pub fn render_summary(names: &[String], stats: &RunningStats, run: &RunSummary) 
         let _ = writeln!(out, "acceptance  {a:.3}");
     }
     let _ = writeln!(out, "wall time   {:.3} s", run.wall_time.as_secs_f64());
+    run.sampler.render(&mut out);
     out.push('\n');
     let rows: Vec<[String; 3]> = stats
         .mean()
@@ -104,6 +206,7 @@ mod tests {
             draws: 2,
             acceptance: Some(0.5744),
             wall_time: Duration::from_millis(1500),
+            sampler: SamplerSummary::default(),
         };
         let text = render_summary(&["x.1".into(), "x.2".into()], &stats, &run);
         let expected = "method      mala(step=0.1)\nchains      2\ndraws       2\nacceptance  0.574\n\

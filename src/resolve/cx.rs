@@ -121,6 +121,10 @@ pub(super) struct Checker<'m> {
     pub(super) nodes: usize,
     pub(super) too_big_reported: bool,
     pub(super) diags: Vec<Diagnostic>,
+    /// Param slots whose value was read in constant mode (see [`super::CheckFacts`]).
+    pub(super) compile_time: std::collections::BTreeSet<usize>,
+    /// What `--set name` refers to in the chosen model's scope: (name, slot).
+    pub(super) settable: Vec<(String, usize)>,
 }
 
 impl<'m> Checker<'m> {
@@ -139,6 +143,8 @@ impl<'m> Checker<'m> {
             nodes: 0,
             too_big_reported: false,
             diags: Vec::new(),
+            compile_time: std::collections::BTreeSet::new(),
+            settable: Vec::new(),
         }
     }
 

@@ -31,6 +31,7 @@ mod expr;
 mod fns;
 mod imports;
 mod index;
+mod method;
 mod model;
 mod params;
 mod run;
@@ -39,7 +40,7 @@ mod val;
 mod vector;
 
 use crate::diagnostic::{sort_by_position, Diagnostic, Severity};
-use crate::model::{MethodSpec, Model, Param, ParamValue};
+use crate::model::{MethodKind, MethodSpec, Model, Param, ParamValue};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast::{self, Item};
 use cx::{Checker, Def, ScopeId};
@@ -74,8 +75,26 @@ pub struct ParamOverride {
     pub span: Span,
 }
 
+/// Facts about a checked model that ahead-of-time compilation needs.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CheckFacts {
+    /// Per parameter (by [`crate::model::ParamId`]): whether its value was used at
+    /// compile time (an int, or a real read by another parameter's default, a
+    /// size, an initial value or a run setting). Only the others live purely in
+    /// the parameter buffer, so only they may change without recompiling.
+    pub compile_time: Vec<bool>,
+    /// The parameter each name denotes in the model's scope, i.e. what
+    /// `--set name=…` sets, sorted by name.
+    pub settable: Vec<(String, crate::model::ParamId)>,
+}
+
 /// Checks a program and returns its model, or every error found (sorted by position).
 pub fn check(input: CheckInput) -> Result<Model, Vec<Diagnostic>> {
+    check_with_facts(input).map(|(model, _)| model)
+}
+
+/// [`check`], also returning the [`CheckFacts`].
+pub fn check_with_facts(input: CheckInput) -> Result<(Model, CheckFacts), Vec<Diagnostic>> {
     let (modules, diags) = imports::load(input.program, input.sources, input.stdlib_dir, input.base_dir);
     let mut cx = Checker::new();
     cx.diags = diags;
@@ -85,7 +104,22 @@ pub fn check(input: CheckInput) -> Result<Model, Vec<Diagnostic>> {
         sort_by_position(&mut diags);
         return Err(diags);
     }
-    model.ok_or_else(|| vec![Diagnostic::bug("the checker failed without reporting an error")])
+    let model =
+        model.ok_or_else(|| vec![Diagnostic::bug("the checker failed without reporting an error")])?;
+    let facts = CheckFacts {
+        compile_time: (0..model.params.len())
+            .map(|slot| {
+                cx.compile_time.contains(&slot)
+                    || matches!(model.params.get(slot).map(|p| &p.value), Some(ParamValue::Int(_)))
+            })
+            .collect(),
+        settable: cx
+            .settable
+            .into_iter()
+            .map(|(name, slot)| (name, crate::model::ParamId(slot as u32)))
+            .collect(),
+    };
+    Ok((model, facts))
 }
 
 /// Checks a `--method` value such as `mala(step = 0.1)`.
@@ -139,9 +173,21 @@ pub fn check_constant(expr: &ast::Expr, len: usize, what: &str) -> Result<Vec<f6
     Ok(values)
 }
 
-/// E0403 if `method` (e.g. from `--method`) does not fit `model`.
+/// The integration methods `method = …` accepts, with their argument names in
+/// positional order.
+pub fn methods() -> impl Iterator<Item = (MethodKind, Vec<&'static str>)> {
+    MethodKind::all()
+        .iter()
+        .map(|k| (*k, crate::model::signature(*k).iter().map(|a| a.name).collect()))
+}
+
+/// E0403 if `method` (e.g. from `--method`) does not fit `model`; E0402 if its `mass` vector
+/// fits neither a diagonal nor a dense matrix for the model's state.
 pub fn check_method_fits(model: &Model, method: &MethodSpec) -> Result<(), Diagnostic> {
-    run::method_mismatch(method, model.is_gibbs()).map_or(Ok(()), Err)
+    if let Some(d) = method::method_mismatch(method, model.is_gibbs()) {
+        return Err(d);
+    }
+    method::mass_mismatch(method, model.state_size()).map_or(Ok(()), Err)
 }
 
 /// A model found in some module.
@@ -163,6 +209,7 @@ fn check_modules<'m>(
     let model_scope = cx.declare_model(chosen.decl, module_scope);
     cx.check_fn_cycles();
     cx.scope = Some(model_scope);
+    record_settable(cx);
     apply_overrides(cx, overrides);
     cx.size_states();
     let params = build_params(cx);
@@ -315,6 +362,23 @@ fn apply_overrides<'m>(cx: &mut Checker<'m>, overrides: &'m [ParamOverride]) {
             }
         }
     }
+}
+
+/// Records what each visible parameter name denotes in the current scope.
+fn record_settable(cx: &mut Checker<'_>) {
+    let mut names: Vec<String> = cx
+        .visible_names(|d| matches!(d, Some(Def::Param(_))))
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    names.dedup();
+    cx.settable = names
+        .into_iter()
+        .filter_map(|n| match cx.lookup_def(&n) {
+            Some(Def::Param(slot)) => Some((n, slot)),
+            _ => None,
+        })
+        .collect();
 }
 
 /// Every parameter's value, globals first.

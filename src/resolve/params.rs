@@ -109,6 +109,9 @@ impl<'m> Checker<'m> {
     /// (int params are always substituted).
     pub(super) fn param_use(&mut self, slot: usize) -> Val {
         let id = ParamId(slot as u32);
+        if self.mode == Mode::Const {
+            self.compile_time.insert(slot);
+        }
         match (self.param_value(slot), self.mode) {
             (None, _) => Val::Error,
             (Some(ParamValue::Int(i)), _) => Val::Int(Index::constant(i)),

@@ -1,16 +1,16 @@
 //! The `run` block: settings, initial values and the integration method.
 //!
-//! Values are constants (they may use parameters). Sampler methods (ula, mala,
-//! baoab) fit energy models, SDE methods (euler_maruyama, milstein) fit models
-//! with SDEs; anything else is E0403.
+//! Values are constants (they may use parameters). The method is checked by
+//! [`super::method`].
 
 use super::cx::Checker;
+use super::method::{bad_value, mass_mismatch};
 use super::params::Const;
 use super::scope::{duplicate, with_suggestions};
 use crate::diagnostic::Diagnostic;
-use crate::model::{MethodKind, MethodSpec, RunSettings, State, StateId};
+use crate::model::{RunSettings, State, StateId};
 use crate::source::Span;
-use crate::syntax::ast::{self, CallArg, ExprKind, RunItem};
+use crate::syntax::ast::{self, RunItem};
 use std::collections::HashMap;
 
 /// Every setting a run block accepts.
@@ -25,19 +25,6 @@ pub(super) const SETTINGS: &[&str] = &[
     "dt",
     "t0",
 ];
-
-const METHODS: &[(&str, MethodKind, &[&str])] = &[
-    ("ula", MethodKind::Ula, &["step"]),
-    ("mala", MethodKind::Mala, &["step"]),
-    ("baoab", MethodKind::Baoab, &["step", "friction", "mass"]),
-    ("euler_maruyama", MethodKind::EulerMaruyama, &["dt"]),
-    ("milstein", MethodKind::Milstein, &["dt"]),
-];
-
-/// E0402 for a setting value.
-fn bad_value(what: &str, need: &str, span: Span) -> Diagnostic {
-    Diagnostic::error("E0402", format!("bad value for `{what}`: {need}")).with_label(span, "this value")
-}
 
 impl<'m> Checker<'m> {
     /// Checks the run blocks' items against the model's states.
@@ -71,6 +58,11 @@ impl<'m> Checker<'m> {
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
             }
+        }
+        let n = states.iter().map(State::size).sum();
+        if let Some(d) = run.method.as_ref().and_then(|m| mass_mismatch(m, n)) {
+            self.report(d);
+            run.method = None;
         }
         run
     }
@@ -188,162 +180,4 @@ impl<'m> Checker<'m> {
             run.init.push((id, v));
         }
     }
-
-    /// Checks a method such as `mala(step = 0.1)` or `baoab`.
-    pub(super) fn method_spec(&mut self, e: &'m ast::Expr) -> Option<MethodSpec> {
-        let (name, args): (&ast::Ident, &'m [CallArg]) = match &e.kind {
-            ExprKind::Call { func, args } => (func, args),
-            ExprKind::Name(n) => {
-                let (kind, allowed) = self.method_kind(n, e.span)?;
-                return Some(self.method_defaults(kind, allowed, Vec::new(), e.span));
-            }
-            _ => {
-                self.report(
-                    Diagnostic::error("E0404", "expected an integration method")
-                        .with_label(e.span, "not a method")
-                        .with_help("write e.g. `method = mala(step = 0.1)`"),
-                );
-                return None;
-            }
-        };
-        let (kind, allowed) = self.method_kind(&name.name, name.span)?;
-        let mut out: Vec<(String, f64)> = Vec::new();
-        let mut ok = true;
-        for (k, arg) in args.iter().enumerate() {
-            let (key, span, value) = match arg {
-                CallArg::Positional(v) => match allowed.get(k) {
-                    Some(key) => (*key, v.span, v),
-                    None => {
-                        let d = Diagnostic::error(
-                            "E0105",
-                            format!("`{}` takes at most {} argument(s)", name.name, allowed.len()),
-                        )
-                        .with_label(v.span, "extra argument");
-                        self.report(d);
-                        ok = false;
-                        continue;
-                    }
-                },
-                CallArg::Named(n, v) => match allowed.iter().find(|a| **a == n.name) {
-                    Some(key) => (*key, n.span, v),
-                    None => {
-                        let d = with_suggestions(
-                            Diagnostic::error(
-                                "E0401",
-                                format!("`{}` has no argument `{}`", name.name, n.name),
-                            )
-                            .with_label(n.span, "unknown argument")
-                            .with_note(format!(
-                                "`{}` takes: {}",
-                                name.name,
-                                allowed.join(", ")
-                            )),
-                            &n.name,
-                            allowed.iter().copied(),
-                        );
-                        self.report(d);
-                        ok = false;
-                        continue;
-                    }
-                },
-                CallArg::Binder { span, .. } => {
-                    self.report(bad_value(
-                        &name.name,
-                        "an index range is not a method argument",
-                        *span,
-                    ));
-                    ok = false;
-                    continue;
-                }
-            };
-            if out.iter().any(|(k, _)| k == key) {
-                self.report(
-                    Diagnostic::error("E0102", format!("argument `{key}` is given more than once"))
-                        .with_label(span, "given again here"),
-                );
-                ok = false;
-                continue;
-            }
-            match self.real_setting(key, value) {
-                Some(x) if x > 0.0 => out.push((key.to_string(), x)),
-                Some(x) => {
-                    self.report(bad_value(
-                        key,
-                        &format!("must be positive, found {x}"),
-                        value.span,
-                    ));
-                    ok = false;
-                }
-                None => ok = false,
-            }
-        }
-        ok.then(|| self.method_defaults(kind, allowed, out, e.span))
-    }
-
-    fn method_kind(&mut self, name: &str, span: Span) -> Option<(MethodKind, &'static [&'static str])> {
-        if let Some((_, kind, allowed)) = METHODS.iter().find(|(n, _, _)| *n == name) {
-            return Some((*kind, allowed));
-        }
-        let d = with_suggestions(
-            Diagnostic::error("E0404", format!("unknown method `{name}`"))
-                .with_label(span, "not an integration method")
-                .with_note(format!(
-                    "methods: {}",
-                    METHODS.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")
-                )),
-            name,
-            METHODS.iter().map(|m| m.0),
-        );
-        self.report(d);
-        None
-    }
-
-    /// Fills baoab's documented defaults (friction = 1, mass = 1).
-    fn method_defaults(
-        &self,
-        kind: MethodKind,
-        allowed: &[&str],
-        mut args: Vec<(String, f64)>,
-        span: Span,
-    ) -> MethodSpec {
-        if kind == MethodKind::Baoab {
-            for key in allowed.iter().filter(|k| **k != "step") {
-                if !args.iter().any(|(k, _)| k == key) {
-                    args.push((key.to_string(), 1.0));
-                }
-            }
-        }
-        MethodSpec { kind, args, span }
-    }
-
-    /// E0403 unless samplers meet energy models and SDE methods meet SDE models.
-    pub(super) fn method_fits(&mut self, m: &MethodSpec, is_gibbs: bool) -> bool {
-        if let Some(d) = method_mismatch(m, is_gibbs) {
-            self.report(d);
-            return false;
-        }
-        true
-    }
-}
-
-/// The E0403 diagnostic when `m` does not fit a model of that kind.
-pub(super) fn method_mismatch(m: &MethodSpec, is_gibbs: bool) -> Option<Diagnostic> {
-    if m.kind.is_sampler() == is_gibbs {
-        return None;
-    }
-    let (what, fits) = if is_gibbs {
-        ("an energy model (no SDEs)", "ula, mala or baoab")
-    } else {
-        ("a model with SDEs", "euler_maruyama or milstein")
-    };
-    let kind = if m.kind.is_sampler() {
-        "a sampler of exp(-U)"
-    } else {
-        "an SDE integrator"
-    };
-    Some(
-        Diagnostic::error("E0403", format!("method `{}` does not fit {what}", m.kind.name()))
-            .with_label(m.span, format!("`{}` is {kind}", m.kind.name()))
-            .with_help(format!("use {fits}")),
-    )
 }

@@ -641,7 +641,7 @@ fn run_block_errors() {
         codes(vec![base(), run(vec![("method", n("euler_maruyama"))])]),
         ["E0403"]
     );
-    assert_eq!(codes(vec![base(), run(vec![("method", n("hmc"))])]), ["E0404"]);
+    assert_eq!(codes(vec![base(), run(vec![("method", n("gibbs"))])]), ["E0404"]);
     let m = ok(vec![base(), run(vec![("method", n("baoab"))])]);
     assert_eq!(m.run.method.unwrap().arg("friction"), Some(1.0));
 }

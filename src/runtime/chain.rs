@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::checkpoint::{ChainState, Checkpoint, SamplerState};
 use super::config::RunConfig;
 use super::error::{NonFiniteWhat, RunError};
-use super::integrators::{first_non_finite, Sampler, SdeScheme};
+use super::integrators::{first_non_finite, Sampler, SamplerStats, SdeScheme};
 use super::recorder::Recorder;
 use super::rng::{stream, StreamRng};
 use super::target::{GibbsTarget, SdeSystem};
@@ -31,6 +31,9 @@ pub struct ChainReport {
     pub sampling_steps: u64,
     /// Wall time of the chain, recorder included.
     pub wall_time: Duration,
+    /// What the sampler reports beyond acceptance (adapted step size and mass, divergences,
+    /// tree depths); all `None` for SDE schemes.
+    pub stats: SamplerStats,
 }
 
 /// The result of a run: one report and one recorder per chain, in chain order.
@@ -72,12 +75,16 @@ pub(crate) trait Stepper: Send {
     fn time(&self, step: u64) -> f64;
     /// Accepted proposals so far.
     fn accepted(&self) -> Option<u64>;
+    /// The scheme's report.
+    fn stats(&self) -> SamplerStats {
+        SamplerStats::default()
+    }
     /// Whether the scheme has sampler statistics.
     fn has_stats(&self) -> bool;
     /// The sampler statistics of the step that led to `x`.
-    fn stats(&self, x: &[f64], out: &mut [f64; 7]);
-    /// The workspace a checkpoint keeps.
-    fn save(&self) -> SamplerState;
+    fn draw_stats(&self, x: &[f64], out: &mut [f64; 7]);
+    /// The workspace a checkpoint keeps (`None`: cannot be checkpointed now).
+    fn save(&self) -> Option<SamplerState>;
     /// Restarts at `x` from a checkpoint's workspace.
     fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)>;
 }
@@ -102,13 +109,16 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     fn accepted(&self) -> Option<u64> {
         self.sampler.accepted()
     }
+    fn stats(&self) -> SamplerStats {
+        self.sampler.stats()
+    }
     fn has_stats(&self) -> bool {
         true
     }
-    fn stats(&self, x: &[f64], out: &mut [f64; 7]) {
-        self.sampler.stats(self.target, x, out);
+    fn draw_stats(&self, x: &[f64], out: &mut [f64; 7]) {
+        self.sampler.draw_stats(self.target, x, out);
     }
-    fn save(&self) -> SamplerState {
+    fn save(&self) -> Option<SamplerState> {
         self.sampler.save()
     }
     fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
@@ -143,9 +153,9 @@ impl<Sys: SdeSystem + ?Sized, S: SdeScheme> Stepper for SdeStepper<'_, Sys, S> {
     fn has_stats(&self) -> bool {
         false
     }
-    fn stats(&self, _x: &[f64], _out: &mut [f64; 7]) {}
-    fn save(&self) -> SamplerState {
-        SamplerState::default()
+    fn draw_stats(&self, _x: &[f64], _out: &mut [f64; 7]) {}
+    fn save(&self) -> Option<SamplerState> {
+        Some(SamplerState::default())
     }
     fn restore(&mut self, x: &[f64], _state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
         self.init(x)
@@ -359,7 +369,7 @@ where
             pos.until_record = thin;
             let t = stepper.time(step);
             if with_stats {
-                stepper.stats(&x, &mut stats);
+                stepper.draw_stats(&x, &mut stats);
                 recorder.record_stats(step, t, &x, &stats).map_err(io_err)?;
             } else {
                 recorder.record(step, t, &x).map_err(io_err)?;
@@ -368,8 +378,11 @@ where
         }
         let due = recorder.checkpoint_due(step);
         if due != Checkpoint::No {
-            let state = snapshot(chain, &pos, &x, &rng, &stepper);
-            recorder.checkpoint(&state).map_err(io_err)?;
+            // A scheme that cannot be checkpointed now (adapting) is not: a resumed run
+            // restarts it from an earlier checkpoint or from its beginning.
+            if let Some(state) = snapshot(chain, &pos, &x, &rng, &stepper) {
+                recorder.checkpoint(&state).map_err(io_err)?;
+            }
             if due == Checkpoint::SaveAndStop {
                 return Err(RunError::Interrupted { chain, step }.into());
             }
@@ -389,19 +402,26 @@ where
         accepted,
         sampling_steps: config.steps,
         wall_time: start.elapsed(),
+        stats: stepper.stats(),
     };
     Ok((report, recorder))
 }
 
-fn snapshot<St: Stepper>(chain: usize, pos: &Position, x: &[f64], rng: &StreamRng, st: &St) -> ChainState {
-    ChainState {
+fn snapshot<St: Stepper>(
+    chain: usize,
+    pos: &Position,
+    x: &[f64],
+    rng: &StreamRng,
+    st: &St,
+) -> Option<ChainState> {
+    Some(ChainState {
         chain,
         step: pos.step,
         x: x.iter().map(|v| v.to_bits()).collect(),
         rng: rng.clone(),
-        sampler: st.save(),
+        sampler: st.save()?,
         draws: pos.draws,
         until_record: pos.until_record,
         accepted_in_warmup: pos.accepted_in_warmup,
-    }
+    })
 }

@@ -26,6 +26,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod integrators;
+mod method;
 pub mod recorder;
 pub mod rng;
 pub mod target;
@@ -34,13 +35,19 @@ use std::io;
 
 pub use chain::{ChainReport, RunOutput};
 pub use checkpoint::{ChainState, Checkpoint, SamplerState};
-pub use config::{Method, MethodKind, RunConfig};
+pub use config::{Adaptation, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule};
 pub use error::{NonFiniteWhat, RunError};
+pub use integrators::SamplerStats;
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder, SAMPLER_STATS};
 pub use target::{GibbsTarget, SdeSystem};
 
 use chain::{run_all, GibbsStepper, SdeStepper};
-use integrators::{Baoab, EulerMaruyama, Mala, Milstein, Ula};
+use integrators::metric::Metric;
+use integrators::Sampler;
+use integrators::{
+    Aboba, AnnealedLangevin, Baoab, EulerMaruyama, Hmc, Mala, Milstein, NewtonLangevin, Nuts, Obabo,
+    RandomizedMidpoint, Ubu, Ula,
+};
 
 /// Samples `target`'s Gibbs law exp(−U/T) with `config.chains` chains started at `init`.
 ///
@@ -59,28 +66,119 @@ where
     F: Fn(usize) -> io::Result<R> + Sync,
 {
     config.validate()?;
-    let dim = target.dim();
-    check_dim(dim, init)?;
-    let temp = config.temperature;
-    let rec = &make_recorder;
-    match config.method {
-        Method::Ula { step } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Ula::new(dim, step, temp),
-        }),
-        Method::Mala { step } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Mala::new(dim, step, temp),
-        }),
-        Method::Baoab { step, friction, mass } => run_all(config, init, rec, || GibbsStepper {
-            target,
-            sampler: Baoab::new(dim, step, friction, mass, temp),
-        }),
-        Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
-            method: config.method.name(),
-            needs: MethodKind::Sde,
-        }),
+    check_dim(target.dim(), init)?;
+    check_hessian(target, init, &config.method)?;
+    let job = Job {
+        target,
+        init,
+        config,
+        make_recorder: &make_recorder,
+    };
+    job.sample()
+}
+
+/// A Gibbs run's inputs, so each scheme is started by one call.
+struct Job<'a, T: ?Sized, F> {
+    target: &'a T,
+    init: &'a [f64],
+    config: &'a RunConfig,
+    make_recorder: &'a F,
+}
+
+impl<T, F> Job<'_, T, F>
+where
+    T: GibbsTarget + ?Sized,
+{
+    /// Runs every chain with a copy of `sampler`.
+    fn go<R, S>(&self, sampler: S) -> Result<RunOutput<R>, RunError>
+    where
+        R: Recorder,
+        F: Fn(usize) -> io::Result<R> + Sync,
+        S: Sampler + Clone + Sync,
+    {
+        run_all(self.config, self.init, self.make_recorder, || GibbsStepper {
+            target: self.target,
+            sampler: sampler.clone(),
+        })
     }
+
+    /// Builds the configured sampler and runs it.
+    fn sample<R>(&self) -> Result<RunOutput<R>, RunError>
+    where
+        R: Recorder,
+        F: Fn(usize) -> io::Result<R> + Sync,
+    {
+        let dim = self.target.dim();
+        let (temp, warmup) = (self.config.temperature, self.config.warmup);
+        match &self.config.method {
+            Method::Ula { step, mass } => {
+                self.go(Ula::with_metric(dim, *step, temp, Metric::new(mass, dim)?))
+            }
+            Method::Mala { step, mass, adapt } => {
+                let metric = Metric::new(mass, dim)?;
+                self.go(Mala::with_metric(dim, *step, temp, metric, adapt, warmup))
+            }
+            Method::NewtonLangevin { step, damping, adapt } => {
+                self.go(NewtonLangevin::new(dim, *step, *damping, adapt, warmup, temp))
+            }
+            Method::Baoab(k) => self.go(Baoab::new(dim, k, temp)),
+            Method::Obabo(k) => self.go(Obabo::new(dim, k, temp)),
+            Method::Aboba(k) => self.go(Aboba::new(dim, k, temp)),
+            Method::Ubu(k) => self.go(Ubu::new(dim, k, temp)),
+            Method::RandomizedMidpoint(k) => self.go(RandomizedMidpoint::new(dim, k, temp)),
+            Method::Hmc {
+                step,
+                steps,
+                length,
+                mass,
+                adapt,
+            } => {
+                let metric = Metric::new(mass, dim)?;
+                self.go(Hmc::new(dim, *step, *steps, *length, metric, adapt, warmup, temp))
+            }
+            Method::Nuts {
+                step,
+                max_depth,
+                mass,
+                adapt,
+            } => {
+                let metric = Metric::new(mass, dim)?;
+                self.go(Nuts::new(dim, *step, *max_depth, metric, adapt, warmup, temp))
+            }
+            Method::AnnealedLangevin {
+                step,
+                schedule,
+                stages,
+                steps_per_stage,
+            } => self.go(AnnealedLangevin::new(
+                dim,
+                *step,
+                *schedule,
+                *stages,
+                *steps_per_stage,
+                temp,
+            )),
+            Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
+                method: self.config.method.name(),
+                needs: MethodKind::Sde,
+            }),
+        }
+    }
+}
+
+/// Fails if `method` needs the Hessian and `target` has none.
+fn check_hessian<T: GibbsTarget + ?Sized>(target: &T, init: &[f64], method: &Method) -> Result<(), RunError> {
+    let dim = target.dim();
+    if !method.needs_hessian() || target.hessian(init, &mut vec![0.0; dim * dim]) {
+        return Ok(());
+    }
+    Err(RunError::invalid(
+        "method",
+        format!(
+            "`{}` needs the energy's Hessian, but the model was compiled without it",
+            method.name()
+        ),
+    ))
 }
 
 /// Integrates `system` from `init` at time `config.t0` along `config.chains` independent paths.
@@ -116,7 +214,7 @@ where
             t0,
             dt,
         }),
-        Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => Err(RunError::WrongMethodKind {
+        _ => Err(RunError::WrongMethodKind {
             method: config.method.name(),
             needs: MethodKind::Sampler,
         }),

@@ -18,6 +18,13 @@ pub trait GibbsTarget: Sync {
     fn grad(&self, x: &[f64], grad: &mut [f64]) {
         self.energy_grad(x, grad);
     }
+
+    /// Writes the Hessian ∇²U(x) into `out` (n×n, row-major) and returns true, or returns
+    /// false if the target has no Hessian (the default). Needed by Hessian-preconditioned
+    /// samplers only.
+    fn hessian(&self, _x: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
 }
 
 /// An Itô SDE dX = b(X,t) dt + diag(g(X,t)) dW with diagonal noise over a flat

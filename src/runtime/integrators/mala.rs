@@ -1,98 +1,157 @@
-//! MALA, the Metropolis-adjusted Langevin algorithm, for π ∝ exp(−U/T).
+//! MALA, the Metropolis-adjusted Langevin algorithm, for π ∝ exp(−U/T), preconditioned by a
+//! constant mass matrix M (M = I by default).
 //!
-//! Proposal y = x − h∇U(x) + √(2hT) ξ, i.e. q(y|x) = N(x − h∇U(x), 2hT·I); accepted with
-//! probability min{1, π(y)q(x|y) / (π(x)q(y|x))}, where
-//! log q(y|x) = −|y − x + h∇U(x)|² / (4hT) + const = −|ξ|²/2 + const.
+//! Proposal y = x − hM⁻¹∇U(x) + √(2hT) M^{−1/2}ξ, i.e. q(y|x) = N(x − hM⁻¹∇U(x), 2hT·M⁻¹);
+//! accepted with probability min{1, π(y)q(x|y) / (π(x)q(y|x))}, where
+//! log q(y|x) = −(y − μ(x))ᵀM(y − μ(x))/(4hT) + const = −|ξ|²/2 + const.
+//! Warmup may adapt h by dual averaging toward `target_accept` and a diagonal M
+//! ([`super::adapt`]).
 
-use super::{check_finite, Sampler};
+use super::adapt::{Adjust, Warmup};
+use super::metric::Metric;
+use super::{check_finite, Sampler, SamplerStats};
 use crate::runtime::checkpoint::SamplerState;
 use crate::runtime::error::NonFiniteWhat;
+use crate::runtime::method::Adaptation;
 use crate::runtime::rng::{fill_normal, uniform_open01, StreamRng};
 use crate::runtime::target::GibbsTarget;
 
-/// MALA workspace for one chain: U and ∇U at the current state are kept between steps.
+/// U, ∇U and M⁻¹∇U at one point.
+#[derive(Debug, Clone)]
+struct Eval {
+    energy: f64,
+    grad: Vec<f64>,
+    drift: Vec<f64>,
+}
+
+/// MALA workspace for one chain: the current point's evaluation is kept between steps.
 #[derive(Debug, Clone)]
 pub struct Mala {
     step: f64,
     temperature: f64,
-    noise_scale: f64,
-    energy: f64,
-    grad: Vec<f64>,
+    metric: Metric,
+    warmup: Warmup,
+    current: Eval,
+    proposed: Eval,
     proposal: Vec<f64>,
-    proposal_grad: Vec<f64>,
     noise: Vec<f64>,
+    kick: Vec<f64>,
+    residual: Vec<f64>,
     accepted: u64,
-    /// log α of the last step (for its acceptance statistic).
+    /// log α of the last step (its acceptance statistic).
     last_log_alpha: f64,
     /// The HMC Hamiltonian U(x)/T + |ξ|²/2 at the start of the last step.
     last_hamiltonian: f64,
 }
 
 impl Mala {
-    /// MALA with step `step` at temperature `temperature` for a `dim`-dimensional target.
+    /// MALA with a fixed step `step` at temperature `temperature` for a `dim`-dimensional target.
     pub fn new(dim: usize, step: f64, temperature: f64) -> Self {
+        let metric = Metric::from_inv_diag(&vec![1.0; dim]);
+        Mala::with_metric(dim, step, temperature, metric, &Adaptation::fixed(0.574), 0)
+    }
+
+    /// MALA with mass metric `metric` and adaptation over `warmup` iterations.
+    pub(crate) fn with_metric(
+        dim: usize,
+        step: f64,
+        temperature: f64,
+        metric: Metric,
+        adapt: &Adaptation,
+        warmup: u64,
+    ) -> Self {
+        let eval = Eval {
+            energy: 0.0,
+            grad: vec![0.0; dim],
+            drift: vec![0.0; dim],
+        };
         Mala {
             step,
             temperature,
-            noise_scale: (2.0 * step * temperature).sqrt(),
-            energy: 0.0,
-            grad: vec![0.0; dim],
+            metric,
+            warmup: Warmup::new(warmup, dim, step, adapt),
+            current: eval.clone(),
+            proposed: eval,
             proposal: vec![0.0; dim],
-            proposal_grad: vec![0.0; dim],
             noise: vec![0.0; dim],
+            kick: vec![0.0; dim],
+            residual: vec![0.0; dim],
             accepted: 0,
             last_log_alpha: 0.0,
             last_hamiltonian: 0.0,
         }
     }
 
-    /// log α = −(U(y) − U(x))/T + log q(x|y) − log q(y|x), given U(y) and ∇U(y) in the workspace.
-    fn log_acceptance(&self, x: &[f64], proposal_energy: f64, forward: f64) -> f64 {
+    /// log α = −(U(y) − U(x))/T + log q(x|y) − log q(y|x), with y's evaluation in `proposed`.
+    fn log_acceptance(&mut self, x: &[f64]) -> f64 {
         let h = self.step;
-        let residuals = x
-            .iter()
+        let forward = 0.5 * self.noise.iter().map(|z| z * z).sum::<f64>();
+        for (((r, xi), yi), d) in self
+            .residual
+            .iter_mut()
+            .zip(x)
             .zip(&self.proposal)
-            .zip(&self.proposal_grad)
-            .map(|((xi, yi), gy)| xi - yi + h * gy);
-        let reverse = sum_of_squares(residuals) / (4.0 * h * self.temperature);
-        -(proposal_energy - self.energy) / self.temperature - reverse + forward
+            .zip(&self.proposed.drift)
+        {
+            *r = xi - yi + h * d;
+        }
+        let reverse = self.metric.quad(&self.residual) / (4.0 * h * self.temperature);
+        -(self.proposed.energy - self.current.energy) / self.temperature - reverse + forward
     }
 }
 
 impl Sampler for Mala {
     fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
         check_finite(x)?;
-        self.energy = target.energy_grad(x, &mut self.grad);
-        if !self.energy.is_finite() {
-            return Err((NonFiniteWhat::Energy, self.energy));
+        self.current.energy = target.energy_grad(x, &mut self.current.grad);
+        if !self.current.energy.is_finite() {
+            return Err((NonFiniteWhat::Energy, self.current.energy));
         }
-        check_finite(&self.grad)
+        self.metric.inv_mul(&self.current.grad, &mut self.current.drift);
+        check_finite(&self.current.grad)
     }
 
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
         fill_normal(rng, &mut self.noise);
-        let (h, c) = (self.step, self.noise_scale);
-        for (((y, xi), g), z) in self
+        self.metric.inv_sqrt_mul(&self.noise, &mut self.kick);
+        let (h, c) = (self.step, (2.0 * self.step * self.temperature).sqrt());
+        for (((y, xi), d), z) in self
             .proposal
             .iter_mut()
             .zip(x.iter())
-            .zip(&self.grad)
-            .zip(&self.noise)
+            .zip(&self.current.drift)
+            .zip(&self.kick)
         {
-            *y = xi - h * g + c * z;
+            *y = xi - h * d + c * z;
         }
-        let proposal_energy = target.energy_grad(&self.proposal, &mut self.proposal_grad);
-        let forward = 0.5 * sum_of_squares(self.noise.iter().copied());
-        let log_alpha = self.log_acceptance(x, proposal_energy, forward);
+        self.proposed.energy = target.energy_grad(&self.proposal, &mut self.proposed.grad);
+        self.metric.inv_mul(&self.proposed.grad, &mut self.proposed.drift);
+        let log_alpha = self.log_acceptance(x);
         self.last_log_alpha = log_alpha;
-        self.last_hamiltonian = self.energy / self.temperature + forward;
+        self.last_hamiltonian =
+            self.current.energy / self.temperature + 0.5 * self.noise.iter().map(|z| z * z).sum::<f64>();
         // A NaN log α (non-finite energy or gradient at y) compares false: the proposal is rejected.
         if uniform_open01(rng).ln() < log_alpha {
             x.copy_from_slice(&self.proposal);
-            std::mem::swap(&mut self.grad, &mut self.proposal_grad);
-            self.energy = proposal_energy;
+            std::mem::swap(&mut self.current, &mut self.proposed);
             self.accepted += 1;
+        }
+        let stat = if log_alpha.is_nan() {
+            0.0
+        } else {
+            log_alpha.exp().min(1.0)
+        };
+        match self.warmup.after_iteration(stat, x, Some(&mut self.metric)) {
+            Adjust::Step(e) => self.step = e,
+            Adjust::Metric(e) => {
+                if let Some(e) = e {
+                    self.step = e;
+                    self.warmup.restart_step(e);
+                }
+                self.metric.inv_mul(&self.current.grad, &mut self.current.drift);
+            }
+            Adjust::Nothing => {}
         }
     }
 
@@ -100,20 +159,40 @@ impl Sampler for Mala {
         Some(self.accepted)
     }
 
-    /// MALA is HMC with one leapfrog step of size ε = √(2hT) on U/T with unit mass: the step
-    /// size is ε, the Hamiltonian the one at the start of the step.
-    fn stats<T: GibbsTarget + ?Sized>(&self, _target: &T, _x: &[f64], out: &mut [f64; 7]) {
+    fn stats(&self) -> SamplerStats {
+        SamplerStats {
+            step_size: Some(self.step),
+            inv_mass_diag: self
+                .warmup
+                .adapts_mass()
+                .then(|| self.metric.inv_diag().map(<[f64]>::to_vec))
+                .flatten(),
+            ..SamplerStats::default()
+        }
+    }
+
+    /// MALA is HMC with one leapfrog step of size ε = √(2hT) on U/T: the step size is ε, the
+    /// Hamiltonian the one at the start of the step.
+    fn draw_stats<T: GibbsTarget + ?Sized>(&self, _target: &T, _x: &[f64], out: &mut [f64; 7]) {
         let accept = if self.last_log_alpha.is_nan() {
             0.0
         } else {
             self.last_log_alpha.exp().min(1.0)
         };
-        let lp = -self.energy / self.temperature;
-        *out = [lp, accept, self.noise_scale, 0.0, 1.0, 0.0, self.last_hamiltonian];
+        let lp = -self.current.energy / self.temperature;
+        let eps = (2.0 * self.step * self.temperature).sqrt();
+        *out = [lp, accept, eps, 0.0, 1.0, 0.0, self.last_hamiltonian];
     }
 
-    fn save(&self) -> SamplerState {
-        SamplerState::new(&[], vec![self.accepted])
+    /// After warmup: the step, a diagonal metric and the acceptance count (None during
+    /// warmup adaptation or with a dense metric: the chain then restarts from the beginning).
+    fn save(&self) -> Option<SamplerState> {
+        if self.warmup.in_warmup() {
+            return None;
+        }
+        let parts = self.metric.diag_parts()?;
+        let floats: Vec<f64> = std::iter::once(self.step).chain(parts).collect();
+        Some(SamplerState::new(&floats, vec![self.accepted]))
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
@@ -122,20 +201,16 @@ impl Sampler for Mala {
         x: &[f64],
         state: &SamplerState,
     ) -> Result<(), (NonFiniteWhat, f64)> {
-        self.init(target, x)?;
-        self.accepted = state.counts.first().copied().unwrap_or(0);
-        Ok(())
-    }
-}
-
-/// Σ vᵢ² with four independent accumulators (so the sum is not one long dependency chain).
-#[inline]
-fn sum_of_squares(values: impl Iterator<Item = f64>) -> f64 {
-    let mut acc = [0.0f64; 4];
-    for (k, v) in values.enumerate() {
-        if let Some(a) = acc.get_mut(k % 4) {
-            *a += v * v;
+        let mut floats = state.floats();
+        if let Some(step) = floats.next() {
+            self.step = step;
         }
+        let parts: Vec<f64> = floats.collect();
+        if let Some(metric) = Metric::from_diag_parts(&parts, x.len()) {
+            self.metric = metric;
+        }
+        self.warmup = Warmup::new(0, x.len(), self.step, &Adaptation::fixed(0.574));
+        self.accepted = state.counts.first().copied().unwrap_or(0);
+        self.init(target, x)
     }
-    acc.iter().sum()
 }

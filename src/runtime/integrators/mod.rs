@@ -5,17 +5,43 @@
 //! constructor; `step` never allocates. Schemes are generic over the model so the compiled
 //! kernels inline into the loop. Adding a scheme: a new file here, a [`super::Method`] variant,
 //! and one match arm in [`super::run_gibbs`] or [`super::run_sde`].
+//!
+//! Shared pieces: [`metric`] (constant mass matrices), [`adapt`] (warmup adaptation of step
+//! size and mass), [`kinetic`] (the B/A/O sub-steps of underdamped Langevin), [`ou`] (exact
+//! Ornstein–Uhlenbeck increments), [`linalg`] (Cholesky).
 
+mod aboba;
+pub(crate) mod adapt;
+mod annealed_langevin;
 mod baoab;
 mod euler_maruyama;
+mod hamiltonian;
+mod hmc;
+mod kinetic;
+pub(crate) mod linalg;
 mod mala;
+pub(crate) mod metric;
 mod milstein;
+mod newton_langevin;
+mod nuts;
+mod obabo;
+pub(crate) mod ou;
+mod randomized_midpoint;
+mod ubu;
 mod ula;
 
+pub use aboba::Aboba;
+pub use annealed_langevin::AnnealedLangevin;
 pub use baoab::Baoab;
 pub use euler_maruyama::EulerMaruyama;
+pub use hmc::Hmc;
 pub use mala::Mala;
 pub use milstein::Milstein;
+pub use newton_langevin::NewtonLangevin;
+pub use nuts::Nuts;
+pub use obabo::Obabo;
+pub use randomized_midpoint::RandomizedMidpoint;
+pub use ubu::Ubu;
 pub use ula::Ula;
 
 use super::checkpoint::SamplerState;
@@ -37,17 +63,27 @@ pub trait Sampler: Send {
         None
     }
 
-    /// The statistics of the step that led to `x`, in [`crate::runtime::SAMPLER_STATS`] order.
-    /// Only asked at recorded steps, and only when a recorder wants them. The default suits
-    /// an unadjusted scheme at T = 1: lp = −U(x), acceptance 1, one leapfrog step, energy U(x).
-    fn stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
-        let u = target.energy(x);
-        *out = [-u, 1.0, 0.0, 0.0, 1.0, 0.0, u];
+    /// What the scheme has to report (adapted step size and mass, divergences, tree depths).
+    fn stats(&self) -> SamplerStats {
+        SamplerStats::default()
     }
 
-    /// The workspace a checkpoint must keep (what is not recomputed from the state).
-    fn save(&self) -> SamplerState {
-        SamplerState::default()
+    /// The statistics of the step that led to `x`, in [`crate::runtime::SAMPLER_STATS`] order.
+    /// Only asked at recorded steps, and only when a recorder wants them. The default suits
+    /// an unadjusted scheme at T = 1: lp = −U(x), acceptance 1, the reported step size, one
+    /// leapfrog step, energy U(x). Schemes override it with what they know.
+    fn draw_stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
+        let u = target.energy(x);
+        let step = self.stats().step_size.unwrap_or(0.0);
+        *out = [-u, 1.0, step, 0.0, 1.0, 0.0, u];
+    }
+
+    /// The workspace a checkpoint must keep (what is not recomputed from the state), or `None`
+    /// when the scheme cannot be checkpointed now (the default; e.g. during adaptation): such a
+    /// chain is not checkpointed and a resumed run restarts it from its beginning, which gives
+    /// the same draws.
+    fn save(&self) -> Option<SamplerState> {
+        None
     }
 
     /// Restarts at `x` from a checkpoint's workspace; the default re-initialises at `x`.
@@ -60,6 +96,29 @@ pub trait Sampler: Send {
         let _ = state;
         self.init(target, x)
     }
+}
+
+/// Per-chain facts a sampler reports beyond acceptance; `None` where they do not apply.
+/// Counts cover the sampling phase (after warmup).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplerStats {
+    /// The step size used after warmup (adapted, or as given).
+    pub step_size: Option<f64>,
+    /// diag(M⁻¹) used after warmup (adapted, or as given; `None` for dense or no mass).
+    pub inv_mass_diag: Option<Vec<f64>>,
+    /// Trajectories whose energy error exceeded 1000 (HMC, NUTS).
+    pub divergences: Option<u64>,
+    /// Sum of NUTS tree depths (divide by the sampling steps for the mean).
+    pub tree_depth_sum: Option<u64>,
+    /// Leapfrog steps (gradient evaluations) taken (HMC, NUTS).
+    pub leapfrog_steps: Option<u64>,
+    /// Mean acceptance statistic after warmup (NUTS: the mean of min(1, e^{H₀−H}) over each
+    /// trajectory's new points).
+    pub mean_accept_stat: Option<f64>,
+    /// The temperature factor of the last step (annealing).
+    pub temperature_factor: Option<f64>,
+    /// Times the Hessian damping had to grow beyond the given value to reach positive definiteness.
+    pub damping_increases: Option<u64>,
 }
 
 /// ½|v|², the kinetic energy of unit-mass momenta `v`.

@@ -1,7 +1,10 @@
-//! ULA, the unadjusted Langevin algorithm (Roberts & Tweedie 1996):
-//! x⁺ = x − h∇U(x) + √(2hT) ξ. Its invariant law is biased by O(h).
+//! ULA, the unadjusted Langevin algorithm (Roberts & Tweedie 1996), preconditioned by a
+//! constant mass matrix M: x⁺ = x − hM⁻¹∇U(x) + √(2hT) M^{−1/2} ξ (M = I by default).
+//! Its invariant law is biased by O(h).
 
+use super::metric::Metric;
 use super::{check_finite, half_norm2, Sampler};
+use crate::runtime::checkpoint::SamplerState;
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::rng::{fill_normal, StreamRng};
 use crate::runtime::target::GibbsTarget;
@@ -10,21 +13,48 @@ use crate::runtime::target::GibbsTarget;
 #[derive(Debug, Clone)]
 pub struct Ula {
     step: f64,
-    temperature: f64,
     noise_scale: f64,
+    metric: Metric,
     grad: Vec<f64>,
+    drift: Vec<f64>,
     noise: Vec<f64>,
+    kick: Vec<f64>,
 }
 
 impl Ula {
-    /// ULA with step `step` at temperature `temperature` for a `dim`-dimensional target.
+    /// ULA with step `step` at temperature `temperature` for a `dim`-dimensional target (M = I).
     pub fn new(dim: usize, step: f64, temperature: f64) -> Self {
+        Ula::with_metric(dim, step, temperature, Metric::from_inv_diag(&vec![1.0; dim]))
+    }
+
+    pub(crate) fn with_metric(dim: usize, step: f64, temperature: f64, metric: Metric) -> Self {
         Ula {
             step,
-            temperature,
             noise_scale: (2.0 * step * temperature).sqrt(),
+            metric,
             grad: vec![0.0; dim],
+            drift: vec![0.0; dim],
             noise: vec![0.0; dim],
+            kick: vec![0.0; dim],
+        }
+    }
+
+    /// One step at step size `h` and noise scale √(2hT) (annealing changes both).
+    #[inline]
+    pub(crate) fn step_with<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &mut [f64],
+        rng: &mut StreamRng,
+        h: f64,
+        noise_scale: f64,
+    ) {
+        target.grad(x, &mut self.grad);
+        fill_normal(rng, &mut self.noise);
+        self.metric.inv_mul(&self.grad, &mut self.drift);
+        self.metric.inv_sqrt_mul(&self.noise, &mut self.kick);
+        for ((xi, d), z) in x.iter_mut().zip(&self.drift).zip(&self.kick) {
+            *xi += noise_scale * z - h * d;
         }
     }
 }
@@ -36,18 +66,14 @@ impl Sampler for Ula {
 
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
-        target.grad(x, &mut self.grad);
-        fill_normal(rng, &mut self.noise);
-        let (h, c) = (self.step, self.noise_scale);
-        for ((xi, g), z) in x.iter_mut().zip(&self.grad).zip(&self.noise) {
-            *xi += c * z - h * g;
-        }
+        self.step_with(target, x, rng, self.step, self.noise_scale);
     }
 
     /// ULA is unadjusted HMC with one leapfrog step of size ε = √(2hT) on U/T: acceptance 1;
     /// the energy is U(x)/T plus the kinetic energy ½|ξ|² of the step's noise.
-    fn stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
-        let u = target.energy(x) / self.temperature;
+    fn draw_stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
+        let temperature = self.noise_scale * self.noise_scale / (2.0 * self.step);
+        let u = target.energy(x) / temperature;
         *out = [
             -u,
             1.0,
@@ -57,5 +83,10 @@ impl Sampler for Ula {
             0.0,
             u + half_norm2(&self.noise),
         ];
+    }
+
+    /// Nothing but the state: the metric is constant.
+    fn save(&self) -> Option<SamplerState> {
+        Some(SamplerState::default())
     }
 }

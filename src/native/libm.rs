@@ -5,14 +5,21 @@
 //! around Rust's `f64` methods (which use the platform libm) or the `libm` crate
 //! (`erf`), registered with the JIT by name, so no symbol is looked up with dlsym.
 //! Accuracy is therefore exactly the platform libm's (≤ 1 ulp for exp/log).
+//!
+//! The wrappers are exported unmangled: the object files of standalone sampler
+//! binaries import them by these names, and the runtime library they link
+//! provides these very functions, so the JIT and a standalone binary compute
+//! every transcendental with the same code.
 
 use crate::model::UnaryFn;
-use crate::symbolic::simplify;
+
+pub use crate::model::math::{sigmoid, softplus};
 
 macro_rules! wrappers {
     ($($name:ident => |$x:ident| $body:expr;)*) => {
         $(
             /// Called from generated code.
+            #[no_mangle]
             pub extern "C" fn $name($x: f64) -> f64 {
                 $body
             }
@@ -30,17 +37,19 @@ wrappers! {
     sdelang_cos => |x| x.cos();
     sdelang_tan => |x| x.tan();
     sdelang_tanh => |x| x.tanh();
-    sdelang_sigmoid => |x| simplify::sigmoid(x);
-    sdelang_softplus => |x| simplify::softplus(x);
+    sdelang_sigmoid => |x| sigmoid(x);
+    sdelang_softplus => |x| softplus(x);
     sdelang_erf => |x| libm::erf(x);
 }
 
 /// Called from generated code.
+#[no_mangle]
 pub extern "C" fn sdelang_pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
 /// Called from generated code.
+#[no_mangle]
 pub extern "C" fn sdelang_atan2(y: f64, x: f64) -> f64 {
     y.atan2(x)
 }

@@ -1,0 +1,74 @@
+//! The sub-steps of underdamped Langevin dynamics for π(q) ∝ exp(−U(q)/T),
+//! dq = p/m dt, dp = −∇U dt − γp dt + √(2γmT) dW, shared by the splitting schemes:
+//! B(τ): p ← p − τ∇U(q); A(τ): q ← q + τp/m; O(τ): p ← e^{−γτ}p + √((1 − e^{−2γτ})mT) ξ.
+//! Momenta start at 0; positions are the recorded state.
+
+use crate::runtime::method::Kinetic;
+use crate::runtime::rng::{fill_normal, StreamRng};
+
+/// Momenta, the cached gradient and the constants of one chain.
+#[derive(Debug, Clone)]
+pub(crate) struct Phase {
+    pub(crate) step: f64,
+    pub(crate) inv_mass: f64,
+    pub(crate) momentum: Vec<f64>,
+    pub(crate) grad: Vec<f64>,
+    noise: Vec<f64>,
+    friction: f64,
+    mass_temperature: f64,
+}
+
+/// e^{−γτ} and the noise scale √((1 − e^{−2γτ})mT) of O(τ).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Thermostat {
+    eta: f64,
+    scale: f64,
+}
+
+impl Phase {
+    pub(crate) fn new(dim: usize, k: &Kinetic, temperature: f64) -> Self {
+        Phase {
+            step: k.step,
+            inv_mass: 1.0 / k.mass,
+            momentum: vec![0.0; dim],
+            grad: vec![0.0; dim],
+            noise: vec![0.0; dim],
+            friction: k.friction,
+            mass_temperature: k.mass * temperature,
+        }
+    }
+
+    /// The O(τ) constants.
+    pub(crate) fn thermostat(&self, tau: f64) -> Thermostat {
+        let eta = (-self.friction * tau).exp();
+        // 1 − e^{−2γτ} = −expm1(−2γτ), accurate for small γτ
+        let scale = (-(-2.0 * self.friction * tau).exp_m1() * self.mass_temperature).sqrt();
+        Thermostat { eta, scale }
+    }
+
+    /// B(τ) with the cached gradient.
+    #[inline]
+    pub(crate) fn kick(&mut self, tau: f64) {
+        for (p, g) in self.momentum.iter_mut().zip(&self.grad) {
+            *p -= tau * g;
+        }
+    }
+
+    /// A(τ).
+    #[inline]
+    pub(crate) fn drift(&self, x: &mut [f64], tau: f64) {
+        let a = tau * self.inv_mass;
+        for (q, p) in x.iter_mut().zip(&self.momentum) {
+            *q += a * p;
+        }
+    }
+
+    /// O with the constants `o`.
+    #[inline]
+    pub(crate) fn thermalize(&mut self, o: Thermostat, rng: &mut StreamRng) {
+        fill_normal(rng, &mut self.noise);
+        for (p, z) in self.momentum.iter_mut().zip(&self.noise) {
+            *p = o.eta * *p + o.scale * z;
+        }
+    }
+}

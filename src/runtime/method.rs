@@ -1,0 +1,470 @@
+//! Methods: an integration scheme with its parameters, as the runtime runs it.
+
+use std::fmt;
+
+use super::error::RunError;
+
+/// A constant mass matrix M (Langevin methods precondition by M⁻¹; Hamiltonian methods draw
+/// momenta from N(0, M)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mass {
+    /// m·I.
+    Scalar(f64),
+    /// diag(m₁, …, mₙ).
+    Diagonal(Vec<f64>),
+    /// A dense symmetric positive definite n×n matrix, by rows.
+    Dense(Vec<f64>),
+}
+
+impl Mass {
+    /// The identity.
+    pub const UNIT: Mass = Mass::Scalar(1.0);
+
+    /// A scalar, diagonal or dense mass from `n` = 1, d or d² numbers for a d-dimensional
+    /// state (the length decides; d = 1 reads a single number as a scalar).
+    pub fn from_values(values: Vec<f64>, dim: usize) -> Mass {
+        match values.as_slice() {
+            [m] => Mass::Scalar(*m),
+            _ if values.len() == dim => Mass::Diagonal(values),
+            _ => Mass::Dense(values),
+        }
+    }
+
+    fn validate(&self) -> Result<(), RunError> {
+        let bad = |reason: String| Err(RunError::invalid("mass", reason));
+        match self {
+            Mass::Scalar(m) if !(m.is_finite() && *m > 0.0) => {
+                bad(format!("must be a finite number > 0, got {m}"))
+            }
+            Mass::Diagonal(v) if !v.iter().all(|m| m.is_finite() && *m > 0.0) => {
+                bad("diagonal entries must be finite numbers > 0".to_string())
+            }
+            Mass::Dense(v) if !v.iter().all(|m| m.is_finite()) => bad("entries must be finite".to_string()),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Mass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mass::Scalar(m) => write!(f, "{m}"),
+            Mass::Diagonal(v) | Mass::Dense(v) => {
+                let items: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// Warmup adaptation of a Metropolis-adjusted method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Adaptation {
+    /// Adapt the step size by dual averaging during warmup.
+    pub step: bool,
+    /// Adapt a diagonal mass matrix during warmup (Stan's windowed schedule).
+    pub mass: bool,
+    /// The acceptance rate the step size is tuned to, in (0, 1).
+    pub target_accept: f64,
+}
+
+impl Adaptation {
+    /// No adaptation (a fixed step size and mass).
+    pub const fn fixed(target_accept: f64) -> Self {
+        Adaptation {
+            step: false,
+            mass: false,
+            target_accept,
+        }
+    }
+
+    fn validate(&self) -> Result<(), RunError> {
+        let a = self.target_accept;
+        if a > 0.0 && a < 1.0 {
+            Ok(())
+        } else {
+            Err(RunError::invalid(
+                "target_accept",
+                format!("must lie strictly between 0 and 1, got {a}"),
+            ))
+        }
+    }
+}
+
+/// How annealing interpolates the temperature factor between stages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// τ_k = from·(to/from)^(k/(K−1)).
+    Geometric {
+        /// First stage's factor.
+        from: f64,
+        /// Last stage's factor.
+        to: f64,
+    },
+    /// τ_k = from + (to − from)·k/(K−1).
+    Linear {
+        /// First stage's factor.
+        from: f64,
+        /// Last stage's factor.
+        to: f64,
+    },
+}
+
+impl Schedule {
+    /// The factor of stage `k` (0-based) of `stages`; stages past the end keep the last factor.
+    pub fn factor(&self, k: u64, stages: u64) -> f64 {
+        let s = if stages <= 1 {
+            1.0
+        } else {
+            (k.min(stages - 1)) as f64 / (stages - 1) as f64
+        };
+        match *self {
+            Schedule::Geometric { from, to } => from * (to / from).powf(s),
+            Schedule::Linear { from, to } => from + (to - from) * s,
+        }
+    }
+
+    fn ends(&self) -> (f64, f64) {
+        match *self {
+            Schedule::Geometric { from, to } | Schedule::Linear { from, to } => (from, to),
+        }
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Geometric { from, to } => write!(f, "geometric({from}, {to})"),
+            Schedule::Linear { from, to } => write!(f, "linear({from}, {to})"),
+        }
+    }
+}
+
+/// Underdamped Langevin parameters: dq = p/m dt, dp = −∇U dt − γp dt + √(2γmT) dW.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Kinetic {
+    /// Step size h.
+    pub step: f64,
+    /// Friction γ ≥ 0.
+    pub friction: f64,
+    /// Mass m > 0, the same for every component.
+    pub mass: f64,
+}
+
+/// An integration scheme with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Method {
+    /// Unadjusted Langevin: x⁺ = x − hM⁻¹∇U + √(2hT) M^{−1/2} ξ.
+    Ula {
+        /// Step size h.
+        step: f64,
+        /// Preconditioning mass M.
+        mass: Mass,
+    },
+    /// Metropolis-adjusted Langevin with the (preconditioned) ULA move as proposal.
+    Mala {
+        /// Step size h (the initial one when adapted).
+        step: f64,
+        /// Preconditioning mass M.
+        mass: Mass,
+        /// Warmup adaptation.
+        adapt: Adaptation,
+    },
+    /// Metropolis-adjusted Langevin preconditioned by G(x) = (∇²U(x) + λI)⁻¹, with λ grown
+    /// from `damping` until the matrix is positive definite.
+    NewtonLangevin {
+        /// Step size h.
+        step: f64,
+        /// Levenberg–Marquardt damping λ ≥ 0.
+        damping: f64,
+        /// Warmup step-size adaptation (`mass` is ignored).
+        adapt: Adaptation,
+    },
+    /// BAOAB splitting of underdamped Langevin; positions are recorded.
+    Baoab(Kinetic),
+    /// OBABO splitting.
+    Obabo(Kinetic),
+    /// ABOBA splitting.
+    Aboba(Kinetic),
+    /// UBU: exact Ornstein–Uhlenbeck half steps around a full kick.
+    Ubu(Kinetic),
+    /// Randomized midpoint method for underdamped Langevin.
+    RandomizedMidpoint(Kinetic),
+    /// Hamiltonian Monte Carlo: leapfrog trajectories and a Metropolis test.
+    Hmc {
+        /// Leapfrog step size ε (the initial one when adapted).
+        step: f64,
+        /// Leapfrog steps per trajectory.
+        steps: u64,
+        /// Trajectory length; when set, steps = ⌈length/ε⌉ (recomputed as ε adapts).
+        length: Option<f64>,
+        /// Mass matrix (the initial one when adapted).
+        mass: Mass,
+        /// Warmup adaptation.
+        adapt: Adaptation,
+    },
+    /// The no-U-turn sampler with multinomial trajectory sampling.
+    Nuts {
+        /// Leapfrog step size ε (the initial one when adapted).
+        step: f64,
+        /// Maximum tree depth (at most 2^depth leapfrog steps per iteration).
+        max_depth: u32,
+        /// Mass matrix (the initial one when adapted).
+        mass: Mass,
+        /// Warmup adaptation.
+        adapt: Adaptation,
+    },
+    /// Langevin steps at temperature T·τ_k over stages k = 0, …, K−1, with step h·τ_k.
+    AnnealedLangevin {
+        /// Step size h at factor τ = 1.
+        step: f64,
+        /// The factors τ_k.
+        schedule: Schedule,
+        /// Number of stages K.
+        stages: u64,
+        /// Steps per stage.
+        steps_per_stage: u64,
+    },
+    /// Euler–Maruyama for an Itô SDE with diagonal noise.
+    EulerMaruyama {
+        /// Time step.
+        dt: f64,
+    },
+    /// Milstein for an Itô SDE with diagonal noise.
+    Milstein {
+        /// Time step.
+        dt: f64,
+    },
+}
+
+/// What a method integrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// A sampler for a Gibbs target exp(−U/T) ([`super::GibbsTarget`]).
+    Sampler,
+    /// A scheme for an SDE in time ([`super::SdeSystem`]).
+    Sde,
+}
+
+impl Method {
+    /// Plain ULA with step `step`.
+    pub fn ula(step: f64) -> Method {
+        Method::Ula {
+            step,
+            mass: Mass::UNIT,
+        }
+    }
+
+    /// MALA with a fixed step `step` (no adaptation).
+    pub fn mala(step: f64) -> Method {
+        Method::Mala {
+            step,
+            mass: Mass::UNIT,
+            adapt: Adaptation::fixed(0.574),
+        }
+    }
+
+    /// The method's name as the language spells it (`mala`, `euler_maruyama`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Ula { .. } => "ula",
+            Method::Mala { .. } => "mala",
+            Method::NewtonLangevin { .. } => "newton_langevin",
+            Method::Baoab(_) => "baoab",
+            Method::Obabo(_) => "obabo",
+            Method::Aboba(_) => "aboba",
+            Method::Ubu(_) => "ubu",
+            Method::RandomizedMidpoint(_) => "randomized_midpoint",
+            Method::Hmc { .. } => "hmc",
+            Method::Nuts { .. } => "nuts",
+            Method::AnnealedLangevin { .. } => "annealed_langevin",
+            Method::EulerMaruyama { .. } => "euler_maruyama",
+            Method::Milstein { .. } => "milstein",
+        }
+    }
+
+    /// Whether the method samples a Gibbs target or integrates an SDE.
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            Method::EulerMaruyama { .. } | Method::Milstein { .. } => MethodKind::Sde,
+            _ => MethodKind::Sampler,
+        }
+    }
+
+    /// Whether the method needs the energy's Hessian ([`super::GibbsTarget::hessian`]).
+    pub fn needs_hessian(&self) -> bool {
+        matches!(self, Method::NewtonLangevin { .. })
+    }
+
+    pub(super) fn validate(&self) -> Result<(), RunError> {
+        match self {
+            Method::Ula { step, mass } => positive("step", *step).and(mass.validate()),
+            Method::Mala { step, mass, adapt } => {
+                positive("step", *step)?;
+                mass.validate()?;
+                adapt.validate()
+            }
+            Method::NewtonLangevin { step, damping, adapt } => {
+                positive("step", *step)?;
+                non_negative("damping", *damping)?;
+                adapt.validate()
+            }
+            Method::Baoab(k)
+            | Method::Obabo(k)
+            | Method::Aboba(k)
+            | Method::Ubu(k)
+            | Method::RandomizedMidpoint(k) => {
+                positive("step", k.step)?;
+                positive("mass", k.mass)?;
+                non_negative("friction", k.friction)
+            }
+            Method::Hmc {
+                step,
+                steps,
+                length,
+                mass,
+                adapt,
+            } => {
+                positive("step", *step)?;
+                at_least_one("steps", *steps)?;
+                length.map_or(Ok(()), |l| positive("length", l))?;
+                mass.validate()?;
+                adapt.validate()
+            }
+            Method::Nuts {
+                step,
+                max_depth,
+                mass,
+                adapt,
+            } => {
+                positive("step", *step)?;
+                if !(1..=30).contains(max_depth) {
+                    let reason = format!("must lie between 1 and 30, got {max_depth}");
+                    return Err(RunError::invalid("max_depth", reason));
+                }
+                mass.validate()?;
+                adapt.validate()
+            }
+            Method::AnnealedLangevin {
+                step,
+                schedule,
+                stages,
+                steps_per_stage,
+            } => {
+                positive("step", *step)?;
+                let (from, to) = schedule.ends();
+                positive("schedule", from)?;
+                positive("schedule", to)?;
+                at_least_one("stages", *stages)?;
+                at_least_one("steps_per_stage", *steps_per_stage)
+            }
+            Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", *dt),
+        }
+    }
+}
+
+fn positive(setting: &'static str, v: f64) -> Result<(), RunError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(RunError::invalid(
+            setting,
+            format!("must be a finite number > 0, got {v}"),
+        ))
+    }
+}
+
+fn non_negative(setting: &'static str, v: f64) -> Result<(), RunError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(RunError::invalid(
+            setting,
+            format!("must be a finite number ≥ 0, got {v}"),
+        ))
+    }
+}
+
+fn at_least_one(setting: &'static str, v: u64) -> Result<(), RunError> {
+    if v >= 1 {
+        Ok(())
+    } else {
+        Err(RunError::invalid(setting, "must be at least 1".to_string()))
+    }
+}
+
+fn fmt_adapt(f: &mut fmt::Formatter<'_>, a: &Adaptation, with_mass: bool) -> fmt::Result {
+    write!(f, ", adapt={}, target_accept={}", a.step, a.target_accept)?;
+    if with_mass {
+        write!(f, ", adapt_mass={}", a.mass)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Method {
+    /// The language's spelling, e.g. `baoab(step=0.1, friction=1, mass=1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.name();
+        match self {
+            Method::Ula { step, mass } => write!(f, "ula(step={step}, mass={mass})"),
+            Method::Mala { step, mass, adapt } => {
+                write!(f, "mala(step={step}, mass={mass}")?;
+                fmt_adapt(f, adapt, true)?;
+                write!(f, ")")
+            }
+            Method::NewtonLangevin { step, damping, adapt } => {
+                write!(f, "newton_langevin(step={step}, damping={damping}")?;
+                fmt_adapt(f, adapt, false)?;
+                write!(f, ")")
+            }
+            Method::Baoab(k)
+            | Method::Obabo(k)
+            | Method::Aboba(k)
+            | Method::Ubu(k)
+            | Method::RandomizedMidpoint(k) => {
+                write!(
+                    f,
+                    "{name}(step={}, friction={}, mass={})",
+                    k.step, k.friction, k.mass
+                )
+            }
+            Method::Hmc {
+                step,
+                steps,
+                length,
+                mass,
+                adapt,
+            } => {
+                write!(f, "hmc(step={step}, ")?;
+                match length {
+                    Some(l) => write!(f, "length={l}")?,
+                    None => write!(f, "steps={steps}")?,
+                }
+                write!(f, ", mass={mass}")?;
+                fmt_adapt(f, adapt, true)?;
+                write!(f, ")")
+            }
+            Method::Nuts {
+                step,
+                max_depth,
+                mass,
+                adapt,
+            } => {
+                write!(f, "nuts(step={step}, max_depth={max_depth}, mass={mass}")?;
+                fmt_adapt(f, adapt, true)?;
+                write!(f, ")")
+            }
+            Method::AnnealedLangevin {
+                step,
+                schedule,
+                stages,
+                steps_per_stage,
+            } => write!(
+                f,
+                "annealed_langevin(step={step}, schedule={schedule}, stages={stages}, \
+                 steps_per_stage={steps_per_stage})"
+            ),
+            Method::EulerMaruyama { dt } | Method::Milstein { dt } => write!(f, "{name}(dt={dt})"),
+        }
+    }
+}
