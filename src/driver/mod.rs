@@ -113,7 +113,8 @@ pub struct RunFacts {
     pub draws: u64,
     /// Acceptance rate after warmup (Metropolis methods).
     pub acceptance: Option<f64>,
-    /// Wall time in seconds.
+    /// Wall time in seconds (not saved, so that `run.json` is the same for the same run).
+    #[serde(skip)]
     pub wall_time: f64,
     /// Sampler (true) or SDE (false) run.
     pub gibbs: bool,

@@ -257,12 +257,16 @@ pub struct Nuts {
     divergences: u64,
     depth_sum: u64,
     leapfrog_steps: u64,
+    /// The last iteration's per-draw statistics (CmdStan's sampler columns).
+    last: [f64; 7],
 }
 
 /// What one iteration did.
 struct Outcome {
     depth: usize,
     counts: Counts,
+    /// The Hamiltonian at the start of the trajectory.
+    h0: f64,
 }
 
 impl Nuts {
@@ -290,6 +294,7 @@ impl Nuts {
             divergences: 0,
             depth_sum: 0,
             leapfrog_steps: 0,
+            last: [0.0; 7],
         }
     }
 
@@ -355,7 +360,7 @@ impl Nuts {
             }
         }
         self.current.copy_position(&t.sample);
-        Outcome { depth, counts }
+        Outcome { depth, counts, h0 }
     }
 }
 
@@ -378,6 +383,15 @@ impl Sampler for Nuts {
         let out = self.transition(target, rng);
         x.copy_from_slice(&self.current.q);
         let stat = out.counts.sum_metro_prob / out.counts.n_leapfrog.max(1) as f64;
+        self.last = [
+            -self.current.v,
+            stat,
+            self.step,
+            out.depth as f64,
+            out.counts.n_leapfrog as f64,
+            f64::from(u8::from(out.counts.divergent)),
+            out.h0,
+        ];
         if sampling {
             self.iterations += 1;
             self.accept_stat_sum += stat;
@@ -394,6 +408,12 @@ impl Sampler for Nuts {
             Adjust::Metric(None) => {}
             Adjust::Nothing => {}
         }
+    }
+
+    /// lp = −U/T at the draw, the iteration's mean Metropolis acceptance probability, step
+    /// size, tree depth, leapfrog steps, divergence and the initial Hamiltonian.
+    fn draw_stats<T: GibbsTarget + ?Sized>(&self, _target: &T, _x: &[f64], out: &mut [f64; 7]) {
+        *out = self.last;
     }
 
     fn stats(&self) -> SamplerStats {
