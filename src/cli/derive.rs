@@ -128,18 +128,23 @@ fn formulas(c: &Compilation) -> String {
             SdeComponents::Scalar => format!("d{state}"),
             SdeComponents::Each(v) => format!("d{state}[{}]", index_str(&Index::var(*v))),
         };
-        let convention = match eq.convention {
-            sdelang::model::Convention::Ito => "Itô",
-            sdelang::model::Convention::Stratonovich => "Stratonovich",
-        };
+        let convention = eq.convention.describe();
         let _ = writeln!(out, "\nSDE {lhs} ({convention})");
         let _ = writeln!(out, "  drift        f = {}", n.expr(&arena, eq.drift));
         let _ = writeln!(out, "  diffusion    g = {}", n.expr(&arena, eq.diffusion));
         let _ = writeln!(out, "  ∂g/∂{state}        = {}", n.expr(&arena, eq.diffusion_dx));
         if arena.as_const(eq.correction) != Some(0.0) {
-            let _ = writeln!(out, "  correction ½g∂g = {}", n.expr(&arena, eq.correction));
+            let alpha = eq.convention.alpha();
+            let _ = writeln!(
+                out,
+                "  correction {alpha}·Σ G∂G = {}",
+                n.expr(&arena, eq.correction)
+            );
         }
         let _ = writeln!(out, "  Itô drift      = {}", n.expr(&arena, eq.drift_ito));
+        if arena.as_const(eq.noise_drift) != Some(0.0) {
+            let _ = writeln!(out, "  Stratonovich drift = {}", n.expr(&arena, eq.drift_strat));
+        }
     }
     out
 }

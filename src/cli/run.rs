@@ -41,6 +41,12 @@ pub struct RunArgs {
     /// Initial time of SDE solvers
     #[arg(long)]
     t0: Option<f64>,
+    /// End time of SDE solvers (instead of counting steps)
+    #[arg(long = "t-end", value_name = "T")]
+    t_end: Option<f64>,
+    /// Record SDE paths every DT time units, stepping onto each of those times
+    #[arg(long = "save-every", value_name = "DT")]
+    save_every: Option<f64>,
     /// Initial value of a state: `--init x=[0.5,0]` (repeatable)
     #[arg(long, value_name = "NAME=VALUE")]
     init: Vec<String>,
@@ -68,6 +74,8 @@ impl RunArgs {
             dt: self.dt,
             t0: self.t0,
             init: self.init.clone(),
+            t_end: self.t_end,
+            save_every: self.save_every,
         }
     }
 }
@@ -81,6 +89,9 @@ pub fn run(args: &RunArgs) -> i32 {
         KernelKind::Grad,
         KernelKind::DriftDiffusion,
         KernelKind::DriftDiffusionDg,
+        KernelKind::StratDriftDiffusion,
+        KernelKind::DriftNoise,
+        KernelKind::StratDriftNoise,
     ];
     let compile_start = Instant::now();
     let mut c = match compile_file(&args.model.file, &options) {
@@ -98,14 +109,22 @@ pub fn run(args: &RunArgs) -> i32 {
     if args.timings && !args.quiet {
         print_timings(&c, compile_wall);
     }
+    let columns = match &resolved.sde.record {
+        Some(pick) => {
+            let all = c.model.state_columns();
+            pick.iter().filter_map(|&i| all.get(i).cloned()).collect()
+        }
+        None => c.model.state_columns(),
+    };
     let plan = RunPlan {
         config: resolved.config,
         init: resolved.init,
+        sde: resolved.sde,
         dir: args
             .output
             .clone()
             .unwrap_or_else(|| Path::new("sde-out").join(&c.model.name)),
-        columns: c.model.state_columns(),
+        columns,
         gibbs: c.model.is_gibbs(),
     };
     match execute(&c.compiled, &plan) {

@@ -3,7 +3,7 @@
 use super::abi::KernelFn;
 use super::{err, CodeMemory, CodegenError, CodegenStats};
 use crate::lower::{KernelKind, Lowered};
-use crate::runtime::{GibbsTarget, SdeSystem};
+use crate::runtime::{GibbsTarget, NoiseShape, SdeSystem};
 use std::collections::HashMap;
 
 /// Native code for one model, ready to run. Cheap to share across threads.
@@ -13,6 +13,7 @@ pub struct CompiledModel {
     kernels: HashMap<KernelKind, KernelFn>,
     env: Vec<f64>,
     state_len: usize,
+    noise: NoiseShape,
     stats: CodegenStats,
     _code: CodeMemory,
 }
@@ -28,6 +29,11 @@ impl CompiledModel {
             kernels,
             env: lowered.env_init.clone(),
             state_len: lowered.layout.state_len,
+            noise: NoiseShape {
+                dim: lowered.layout.noise.dim,
+                diagonal: lowered.layout.noise.diagonal,
+                additive: lowered.layout.noise.additive,
+            },
             stats,
             _code: code,
         };
@@ -109,21 +115,13 @@ thread_local! {
 }
 
 impl CompiledModel {
-    /// Calls an SDE kernel writing `parts` consecutive blocks of n values and hands
-    /// the blocks to `split`; fills `first` with NaN if the kernel cannot run.
-    fn sde_call(
-        &self,
-        kind: KernelKind,
-        x: &[f64],
-        t: f64,
-        parts: usize,
-        split: impl FnOnce(&[f64]),
-    ) -> bool {
+    /// Calls an SDE kernel writing `len` values and hands them to `split`; false if
+    /// the kernel cannot run.
+    fn sde_call(&self, kind: KernelKind, x: &[f64], t: f64, len: usize, split: impl FnOnce(&[f64])) -> bool {
         SDE_OUT.with(|cell| {
             let Ok(mut buf) = cell.try_borrow_mut() else {
                 return false;
             };
-            let len = parts * self.state_len;
             if buf.len() < len {
                 buf.resize(len, 0.0);
             }
@@ -150,7 +148,7 @@ impl SdeSystem for CompiledModel {
 
     fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
         let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2, |out| {
+        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2 * n, |out| {
             let (d, g) = out.split_at(n);
             copy(drift, d);
             copy(diffusion, g);
@@ -169,12 +167,81 @@ impl SdeSystem for CompiledModel {
         dg: &mut [f64],
     ) {
         let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3, |out| {
+        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3 * n, |out| {
             let (d, rest) = out.split_at(n);
             let (g, gp) = rest.split_at(n);
             copy(drift, d);
             copy(diffusion, g);
             copy(dg, gp);
+        });
+        if !ok {
+            drift.fill(f64::NAN);
+        }
+    }
+
+    fn noise(&self) -> NoiseShape {
+        self.noise
+    }
+
+    fn strat_drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
+        let n = self.state_len;
+        let ok = self.sde_call(KernelKind::StratDriftDiffusion, x, t, 2 * n, |out| {
+            let (d, g) = out.split_at(n);
+            copy(drift, d);
+            copy(diffusion, g);
+        });
+        if !ok {
+            drift.fill(f64::NAN);
+        }
+    }
+
+    fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::DriftNoise, x, t, drift, g, false);
+    }
+
+    fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::StratDriftNoise, x, t, drift, g, true);
+    }
+}
+
+impl CompiledModel {
+    /// A drift-and-matrix kernel; with diagonal noise the diagonal kernels, embedded.
+    fn matrix_call(
+        &self,
+        kind: KernelKind,
+        x: &[f64],
+        t: f64,
+        drift: &mut [f64],
+        g: &mut [f64],
+        strat: bool,
+    ) {
+        let n = self.state_len;
+        if self.noise.diagonal {
+            g.fill(0.0);
+            let kind = if strat {
+                KernelKind::StratDriftDiffusion
+            } else {
+                KernelKind::DriftDiffusion
+            };
+            let ok = self.sde_call(kind, x, t, 2 * n, |out| {
+                let (d, diag) = out.split_at(n);
+                copy(drift, d);
+                for (k, v) in diag.iter().enumerate() {
+                    if let Some(e) = g.get_mut(k * n + k) {
+                        *e = *v;
+                    }
+                }
+            });
+            if !ok {
+                drift.fill(f64::NAN);
+            }
+            return;
+        }
+        let len = n + n * self.noise.dim;
+        let ok = self.sde_call(kind, x, t, len, |out| {
+            let (d, m) = out.split_at(n);
+            copy(drift, d);
+            copy(g, m);
         });
         if !ok {
             drift.fill(f64::NAN);

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{MethodKind, MethodSpec, Model};
-use crate::runtime::{Method, RunConfig};
+use crate::runtime::{AdaptiveBase, Method, RunConfig, Save, SdeOptions};
 use crate::source::SourceMap;
 
 /// Command-line overrides of run settings (`None`: keep the model's value).
@@ -29,6 +29,10 @@ pub struct Overrides {
     pub t0: Option<f64>,
     /// `--init name=value`.
     pub init: Vec<String>,
+    /// `--t-end`.
+    pub t_end: Option<f64>,
+    /// `--save-every`.
+    pub save_every: Option<f64>,
 }
 
 /// Default run lengths when neither the model nor the command line sets them.
@@ -61,8 +65,35 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>) -> Method {
             friction: spec.arg("friction").unwrap_or(1.0),
             mass: spec.arg("mass").unwrap_or(1.0),
         },
-        MethodKind::EulerMaruyama => Method::EulerMaruyama { dt },
-        MethodKind::Milstein => Method::Milstein { dt },
+        MethodKind::EulerMaruyama => sde(
+            spec,
+            AdaptiveBase::EulerMaruyama,
+            dt,
+            Method::EulerMaruyama { dt },
+        ),
+        MethodKind::Milstein => sde(spec, AdaptiveBase::Milstein, dt, Method::Milstein { dt }),
+        MethodKind::Heun => sde(spec, AdaptiveBase::Heun, dt, Method::Heun { dt }),
+        MethodKind::Sra1 => Method::Sra1 { dt },
+        MethodKind::Sriw1 => Method::Sriw1 { dt },
+    }
+}
+
+/// `fixed`, or adaptive stepping of `base` when a tolerance is given (a missing
+/// tolerance takes the other's value; steps are unbounded unless `dt_min`/`dt_max` say).
+fn sde(spec: &MethodSpec, base: AdaptiveBase, dt: f64, fixed: Method) -> Method {
+    let (abstol, reltol) = match (spec.arg("abstol"), spec.arg("reltol")) {
+        (None, None) => return fixed,
+        (Some(a), None) => (a, a),
+        (None, Some(r)) => (r, r),
+        (Some(a), Some(r)) => (a, r),
+    };
+    Method::Adaptive {
+        scheme: base,
+        dt,
+        abstol,
+        reltol,
+        dt_min: spec.arg("dt_min").unwrap_or(1e-12),
+        dt_max: spec.arg("dt_max").unwrap_or(f64::MAX),
     }
 }
 
@@ -72,6 +103,8 @@ pub struct Resolved {
     pub config: RunConfig,
     /// Initial flat state.
     pub init: Vec<f64>,
+    /// SDE save times, end time and recorded components.
+    pub sde: SdeOptions,
 }
 
 /// Resolves settings; errors are diagnostics pointing into command-line snippets
@@ -86,7 +119,7 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         let (what, fits) = if model.is_gibbs() {
             ("an energy model", "ula, mala or baoab")
         } else {
-            ("an SDE model", "euler_maruyama or milstein")
+            ("an SDE model", crate::resolve::SDE_METHODS)
         };
         return Err(vec![Diagnostic::error(
             "E0403",
@@ -112,7 +145,17 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         t0: o.t0.or(run.t0).unwrap_or(0.0),
     };
     let init = initial_state(model, &o.init, sources)?;
-    Ok(Resolved { config, init })
+    let save = match (o.save_every.or(run.save_every), &run.save_at) {
+        (Some(d), _) => Save::Every(d),
+        (None, Some(times)) => Save::At(times.clone()),
+        (None, None) => Save::Steps,
+    };
+    let sde = SdeOptions {
+        t_end: o.t_end.or(run.t_end),
+        save,
+        record: run.record.clone(),
+    };
+    Ok(Resolved { config, init, sde })
 }
 
 /// Initial state: `--init`, else the run block's `init`, else the state's

@@ -24,15 +24,28 @@ pub(super) const SETTINGS: &[&str] = &[
     "temperature",
     "dt",
     "t0",
+    "t_end",
+    "save_at",
+    "save_every",
+    "record",
 ];
+
+/// Arguments of SDE schemes with optional adaptive stepping (a tolerance turns it on).
+const ADAPTIVE_ARGS: &[&str] = &["dt", "abstol", "reltol", "dt_min", "dt_max"];
 
 const METHODS: &[(&str, MethodKind, &[&str])] = &[
     ("ula", MethodKind::Ula, &["step"]),
     ("mala", MethodKind::Mala, &["step"]),
     ("baoab", MethodKind::Baoab, &["step", "friction", "mass"]),
-    ("euler_maruyama", MethodKind::EulerMaruyama, &["dt"]),
-    ("milstein", MethodKind::Milstein, &["dt"]),
+    ("euler_maruyama", MethodKind::EulerMaruyama, ADAPTIVE_ARGS),
+    ("milstein", MethodKind::Milstein, ADAPTIVE_ARGS),
+    ("heun", MethodKind::Heun, ADAPTIVE_ARGS),
+    ("sra1", MethodKind::Sra1, &["dt"]),
+    ("sriw1", MethodKind::Sriw1, &["dt"]),
 ];
+
+/// The SDE methods, for messages (`euler_maruyama, …`).
+pub const SDE_METHODS: &str = "euler_maruyama, milstein, heun, sra1 or sriw1";
 
 /// E0402 for a setting value.
 fn bad_value(what: &str, need: &str, span: Span) -> Diagnostic {
@@ -67,7 +80,7 @@ impl<'m> Checker<'m> {
                         self.report(duplicate(&name.name, "run setting", first, name.span));
                         continue;
                     }
-                    self.setting(&mut run, name, value, is_gibbs);
+                    self.setting(&mut run, name, value, is_gibbs, states);
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
             }
@@ -75,7 +88,14 @@ impl<'m> Checker<'m> {
         run
     }
 
-    fn setting(&mut self, run: &mut RunSettings, name: &ast::Ident, value: &'m ast::Expr, is_gibbs: bool) {
+    fn setting(
+        &mut self,
+        run: &mut RunSettings,
+        name: &ast::Ident,
+        value: &'m ast::Expr,
+        is_gibbs: bool,
+        states: &[State],
+    ) {
         let n = name.name.as_str();
         match n {
             "method" => {
@@ -100,6 +120,16 @@ impl<'m> Checker<'m> {
                 }
             }
             "t0" => run.t0 = self.real_setting(n, value),
+            "t_end" | "save_every" | "save_at" | "record" if is_gibbs => {
+                self.report(
+                    bad_value(n, "it applies to models with SDEs", value.span)
+                        .with_note("samplers record every `thin`-th step of every chain"),
+                );
+            }
+            "t_end" => run.t_end = self.real_setting(n, value),
+            "save_every" => run.save_every = self.positive_setting(n, value),
+            "save_at" => run.save_at = self.times_setting(n, value),
+            "record" => run.record = self.record_setting(value, states),
             _ => {
                 let min = if matches!(n, "chains" | "steps" | "thin") {
                     1
@@ -118,7 +148,7 @@ impl<'m> Checker<'m> {
         }
     }
 
-    fn real_setting(&mut self, what: &str, e: &'m ast::Expr) -> Option<f64> {
+    pub(super) fn real_setting(&mut self, what: &str, e: &'m ast::Expr) -> Option<f64> {
         match self.constant(e)? {
             Const::Int(i) => Some(i as f64),
             Const::Real(x) => Some(x),
@@ -300,7 +330,7 @@ impl<'m> Checker<'m> {
 
     /// Fills baoab's documented defaults (friction = 1, mass = 1).
     fn method_defaults(
-        &self,
+        &mut self,
         kind: MethodKind,
         allowed: &[&str],
         mut args: Vec<(String, f64)>,
@@ -311,6 +341,15 @@ impl<'m> Checker<'m> {
                 if !args.iter().any(|(k, _)| k == key) {
                     args.push((key.to_string(), 1.0));
                 }
+            }
+        }
+        let adaptive = args.iter().any(|(k, _)| k == "abstol" || k == "reltol");
+        if let Some((k, _)) = args.iter().find(|(k, _)| k == "dt_min" || k == "dt_max") {
+            if !adaptive {
+                self.report(
+                    bad_value(k, "it bounds adaptive steps; give `abstol` or `reltol` too", span)
+                        .with_help(format!("e.g. `{}(abstol = 1e-3, {k} = …)`", kind.name())),
+                );
             }
         }
         MethodSpec { kind, args, span }
@@ -334,7 +373,7 @@ pub(super) fn method_mismatch(m: &MethodSpec, is_gibbs: bool) -> Option<Diagnost
     let (what, fits) = if is_gibbs {
         ("an energy model (no SDEs)", "ula, mala or baoab")
     } else {
-        ("a model with SDEs", "euler_maruyama or milstein")
+        ("a model with SDEs", SDE_METHODS)
     };
     let kind = if m.kind.is_sampler() {
         "a sampler of exp(-U)"

@@ -37,6 +37,58 @@ pub enum Method {
         /// Time step.
         dt: f64,
     },
+    /// Stochastic Heun (predictor–corrector on the Stratonovich form), any noise.
+    Heun {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRA1, strong order 1.5 for additive noise.
+    Sra1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRIW1, strong order 1.5 for diagonal noise.
+    Sriw1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// An SDE scheme with adaptive time steps and error control.
+    Adaptive {
+        /// The scheme whose steps are controlled.
+        scheme: AdaptiveBase,
+        /// First step proposal.
+        dt: f64,
+        /// Absolute tolerance.
+        abstol: f64,
+        /// Relative tolerance.
+        reltol: f64,
+        /// Smallest step.
+        dt_min: f64,
+        /// Largest step.
+        dt_max: f64,
+    },
+}
+
+/// The SDE schemes that adaptive stepping can control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdaptiveBase {
+    /// Euler–Maruyama.
+    EulerMaruyama,
+    /// Milstein (diagonal noise).
+    Milstein,
+    /// Stochastic Heun.
+    Heun,
+}
+
+impl AdaptiveBase {
+    /// The scheme's name as the language spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdaptiveBase::EulerMaruyama => "euler_maruyama",
+            AdaptiveBase::Milstein => "milstein",
+            AdaptiveBase::Heun => "heun",
+        }
+    }
 }
 
 /// What a method integrates.
@@ -57,6 +109,10 @@ impl Method {
             Method::Baoab { .. } => "baoab",
             Method::EulerMaruyama { .. } => "euler_maruyama",
             Method::Milstein { .. } => "milstein",
+            Method::Heun { .. } => "heun",
+            Method::Sra1 { .. } => "sra1",
+            Method::Sriw1 { .. } => "sriw1",
+            Method::Adaptive { scheme, .. } => scheme.name(),
         }
     }
 
@@ -64,7 +120,12 @@ impl Method {
     pub fn kind(&self) -> MethodKind {
         match self {
             Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => MethodKind::Sampler,
-            Method::EulerMaruyama { .. } | Method::Milstein { .. } => MethodKind::Sde,
+            Method::EulerMaruyama { .. }
+            | Method::Milstein { .. }
+            | Method::Heun { .. }
+            | Method::Sra1 { .. }
+            | Method::Sriw1 { .. }
+            | Method::Adaptive { .. } => MethodKind::Sde,
         }
     }
 
@@ -93,7 +154,33 @@ impl Method {
                     ))
                 }
             }
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", dt),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => positive("dt", dt),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => {
+                positive("dt", dt)?;
+                positive("abstol", abstol)?;
+                positive("reltol", reltol)?;
+                positive("dt_min", dt_min)?;
+                positive("dt_max", dt_max)?;
+                if dt_min <= dt_max {
+                    Ok(())
+                } else {
+                    Err(RunError::invalid(
+                        "dt_min",
+                        format!("must not exceed dt_max = {dt_max}, got {dt_min}"),
+                    ))
+                }
+            }
         }
     }
 }
@@ -106,7 +193,23 @@ impl fmt::Display for Method {
             Method::Baoab { step, friction, mass } => {
                 write!(f, "baoab(step={step}, friction={friction}, mass={mass})")
             }
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => write!(f, "{}(dt={dt})", self.name()),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => write!(f, "{}(dt={dt})", self.name()),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => write!(
+                f,
+                "{}(dt={dt}, abstol={abstol}, reltol={reltol}, dt_min={dt_min}, dt_max={dt_max})",
+                self.name()
+            ),
         }
     }
 }

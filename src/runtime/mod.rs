@@ -24,18 +24,20 @@ pub mod error;
 pub mod integrators;
 pub mod recorder;
 pub mod rng;
+pub mod sde_run;
 pub mod target;
 
 use std::io;
 
 pub use chain::{ChainReport, RunOutput};
-pub use config::{Method, MethodKind, RunConfig};
+pub use config::{AdaptiveBase, Method, MethodKind, RunConfig};
 pub use error::{NonFiniteWhat, RunError};
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder};
-pub use target::{GibbsTarget, SdeSystem};
+pub use sde_run::{run_sde_with, Save, SdeOptions};
+pub use target::{GibbsTarget, NoiseShape, SdeSystem};
 
-use chain::{run_all, GibbsStepper, SdeStepper};
-use integrators::{Baoab, EulerMaruyama, Mala, Milstein, Ula};
+use chain::{run_all, GibbsStepper};
+use integrators::{Baoab, Mala, Ula};
 
 /// Samples `target`'s Gibbs law exp(−U/T) with `config.chains` chains started at `init`.
 ///
@@ -71,7 +73,12 @@ where
             target,
             sampler: Baoab::new(dim, step, friction, mass, temp),
         }),
-        Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
+        Method::EulerMaruyama { .. }
+        | Method::Milstein { .. }
+        | Method::Heun { .. }
+        | Method::Sra1 { .. }
+        | Method::Sriw1 { .. }
+        | Method::Adaptive { .. } => Err(RunError::WrongMethodKind {
             method: config.method.name(),
             needs: MethodKind::Sde,
         }),
@@ -81,7 +88,7 @@ where
 /// Integrates `system` from `init` at time `config.t0` along `config.chains` independent paths.
 ///
 /// Recorders receive the time after each recorded step, t = t0 + step·dt. Otherwise as
-/// [`run_gibbs`].
+/// [`run_gibbs`]; [`run_sde_with`] adds save times, an end time and adaptive stepping.
 pub fn run_sde<S, R, F>(
     system: &S,
     init: &[f64],
@@ -93,29 +100,7 @@ where
     R: Recorder,
     F: Fn(usize) -> io::Result<R> + Sync,
 {
-    config.validate()?;
-    let dim = system.dim();
-    check_dim(dim, init)?;
-    let t0 = config.t0;
-    let rec = &make_recorder;
-    match config.method {
-        Method::EulerMaruyama { dt } => run_all(config, init, rec, || SdeStepper {
-            system,
-            scheme: EulerMaruyama::new(dim, dt),
-            t0,
-            dt,
-        }),
-        Method::Milstein { dt } => run_all(config, init, rec, || SdeStepper {
-            system,
-            scheme: Milstein::new(dim, dt),
-            t0,
-            dt,
-        }),
-        Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => Err(RunError::WrongMethodKind {
-            method: config.method.name(),
-            needs: MethodKind::Sampler,
-        }),
-    }
+    run_sde_with(system, init, config, &SdeOptions::default(), make_recorder)
 }
 
 fn check_dim(expected: usize, init: &[f64]) -> Result<(), RunError> {
