@@ -92,8 +92,10 @@ fn sde(spec: &MethodSpec, base: AdaptiveBase, dt: f64, fixed: Method) -> Method 
         dt,
         abstol,
         reltol,
-        dt_min: spec.arg("dt_min").unwrap_or(1e-12),
-        dt_max: spec.arg("dt_max").unwrap_or(f64::MAX),
+        dt_min: spec
+            .arg("dt_min")
+            .unwrap_or(crate::runtime::config::DEFAULT_DT_MIN),
+        dt_max: spec.arg("dt_max").unwrap_or(f64::INFINITY),
     }
 }
 

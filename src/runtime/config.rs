@@ -64,10 +64,13 @@ pub enum Method {
         reltol: f64,
         /// Smallest step.
         dt_min: f64,
-        /// Largest step.
+        /// Largest step (may be infinite).
         dt_max: f64,
     },
 }
+
+/// The smallest adaptive step unless `dt_min` says otherwise.
+pub const DEFAULT_DT_MIN: f64 = 1e-12;
 
 /// The SDE schemes that adaptive stepping can control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +174,9 @@ impl Method {
                 positive("abstol", abstol)?;
                 positive("reltol", reltol)?;
                 positive("dt_min", dt_min)?;
-                positive("dt_max", dt_max)?;
+                if dt_max.is_nan() || dt_max <= 0.0 {
+                    return Err(RunError::invalid("dt_max", format!("must be > 0, got {dt_max}")));
+                }
                 if dt_min <= dt_max {
                     Ok(())
                 } else {
@@ -205,11 +210,16 @@ impl fmt::Display for Method {
                 dt_min,
                 dt_max,
                 ..
-            } => write!(
-                f,
-                "{}(dt={dt}, abstol={abstol}, reltol={reltol}, dt_min={dt_min}, dt_max={dt_max})",
-                self.name()
-            ),
+            } => {
+                write!(f, "{}(dt={dt}, abstol={abstol}, reltol={reltol}", self.name())?;
+                if *dt_min != DEFAULT_DT_MIN {
+                    write!(f, ", dt_min={dt_min}")?;
+                }
+                if dt_max.is_finite() {
+                    write!(f, ", dt_max={dt_max}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

@@ -68,7 +68,7 @@ impl<B: SdeScheme> Adaptive<B> {
             base,
             tol,
             exponent,
-            h: h0.clamp(tol.dt_min, tol.dt_max),
+            h: h0.max(tol.dt_min).min(tol.dt_max),
             m,
             lens: Vec::with_capacity(64),
             incs: Vec::with_capacity(64 * m),
@@ -118,7 +118,7 @@ impl<B: SdeScheme> Adaptive<B> {
                 self.stats.accepted += 1;
                 let fac = (0.9 * err.powf(-self.exponent)).clamp(0.2, 5.0);
                 let fac = if fac.is_nan() { 5.0 } else { fac };
-                self.h = (h * fac).clamp(self.tol.dt_min, self.tol.dt_max);
+                self.h = (h * fac).max(self.tol.dt_min).min(self.tol.dt_max);
                 return;
             }
             // Rejected: the path over [t, t + h] is kept, as two halves (first on top).
@@ -131,7 +131,7 @@ impl<B: SdeScheme> Adaptive<B> {
             } else {
                 0.2
             };
-            self.h = (h * fac).clamp(self.tol.dt_min, self.tol.dt_max);
+            self.h = (h * fac).max(self.tol.dt_min).min(self.tol.dt_max);
         }
     }
 
