@@ -141,7 +141,7 @@ where
         Method::Milstein { .. } | Method::Sriw1 { .. } if !noise.diagonal => needs("diagonal"),
         Method::Milstein { dt } => job.fixed(dt, || Milstein::new(n, dt)),
         Method::Heun { dt } => job.fixed(dt, || Heun::with_noise(n, noise)),
-        Method::Sra1 { .. } if !noise.additive => needs("additive"),
+        Method::Sra1 { .. } if !noise.additive => needs("additive (state-independent)"),
         Method::Sra1 { dt } => job.fixed(dt, || Sra1::with_noise(n, noise)),
         Method::Sriw1 { dt } => job.fixed(dt, || Sriw1::new(n)),
         Method::Adaptive {
