@@ -62,7 +62,7 @@ fn edges() -> Vec<f64> {
 }
 
 fn chi_square(samples: &[f64], edges: &[f64]) -> f64 {
-    let mut counts = vec![0usize; BINS];
+    let mut counts = [0usize; BINS];
     for x in samples {
         counts[edges.iter().filter(|e| **e < *x).count()] += 1;
     }

@@ -215,6 +215,22 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
             out.push((name.into(), parts.next().map(<[f64]>::to_vec).unwrap_or_default()));
         }
     }
+    if let Some((_, d)) = call(KernelKind::StratDriftDiffusion, 2 * n) {
+        out.push(("drift_stratonovich".into(), d.get(..n).map(<[f64]>::to_vec).unwrap_or_default()));
+    }
+    let m = sdelang::runtime::SdeSystem::noise(&c.compiled).dim;
+    for (kind, name) in [
+        (KernelKind::DriftNoise, "drift_ito"),
+        (KernelKind::StratDriftNoise, "drift_stratonovich"),
+    ] {
+        if let Some((_, d)) = call(kind, n + n * m) {
+            let (drift, g) = d.split_at(n.min(d.len()));
+            out.push((name.into(), drift.to_vec()));
+            if kind == KernelKind::DriftNoise {
+                out.push(("diffusion_matrix".into(), g.to_vec()));
+            }
+        }
+    }
     if let Some((_, j)) = call(KernelKind::Jacobian, n * n) {
         out.push(("drift_jacobian".into(), j));
     }

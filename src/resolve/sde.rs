@@ -321,19 +321,7 @@ impl<'m> Checker<'m> {
             );
             return None;
         };
-        let consistent = match args.get(2).copied().flatten() {
-            None => true,
-            Some(e) => match e.kind {
-                ExprKind::Bool(b) => b,
-                _ => {
-                    self.report(
-                        Diagnostic::error("E0309", "`consistent` is `true` or `false`")
-                            .with_label(e.span, "not a boolean literal"),
-                    );
-                    return None;
-                }
-            },
-        };
+        let consistent = self.consistent_arg(args.get(2).copied().flatten())?;
         let mut bound = false;
         if let (SdeComponents::Each(var), Some(i)) = (components, &eq.index) {
             self.locals.push((&i.name, Val::Int(Index::var(*var))));
@@ -358,6 +346,21 @@ impl<'m> Checker<'m> {
             consistent,
         };
         Some((zero, g, NoiseKind::Own, Some(lang)))
+    }
+
+    /// `consistent = true | false` (true when absent).
+    fn consistent_arg(&mut self, e: Option<&ast::Expr>) -> Option<bool> {
+        let Some(e) = e else {
+            return Some(true);
+        };
+        if let ExprKind::Bool(b) = e.kind {
+            return Some(b);
+        }
+        self.report(
+            Diagnostic::error("E0309", "`consistent` is `true` or `false`")
+                .with_label(e.span, "not a boolean literal"),
+        );
+        None
     }
 
     /// The named arguments of `langevin`, in [`LANGEVIN_ARGS`] order.

@@ -16,7 +16,7 @@ use super::integrators::{
 };
 use super::recorder::Recorder;
 use super::rng::{stream, StreamRng};
-use super::target::SdeSystem;
+use super::target::{NoiseShape, SdeSystem};
 use super::{ChainReport, RunOutput};
 
 /// When an SDE path is recorded.
@@ -135,7 +135,6 @@ where
         options,
         make_recorder: &make_recorder,
     };
-    let m = noise.dim;
     match config.method {
         Method::EulerMaruyama { dt } => job.fixed(dt, || EulerMaruyama::with_noise(n, noise, dt)),
         Method::Milstein { .. } | Method::Sriw1 { .. } if !noise.diagonal => needs("diagonal"),
@@ -159,14 +158,8 @@ where
                 dt_max,
             };
             match scheme {
-                AdaptiveBase::EulerMaruyama => {
-                    job.adaptive(|| Adaptive::new(EulerMaruyama::with_noise(n, noise, dt), n, m, dt, tol))
-                }
                 AdaptiveBase::Milstein if !noise.diagonal => needs("diagonal"),
-                AdaptiveBase::Milstein => job.adaptive(|| Adaptive::new(Milstein::new(n, dt), n, m, dt, tol)),
-                AdaptiveBase::Heun => {
-                    job.adaptive(|| Adaptive::new(Heun::with_noise(n, noise), n, m, dt, tol))
-                }
+                _ => job.adaptive_base(scheme, n, noise, dt, tol),
             }
         }
         Method::Ula { .. } | Method::Mala { .. } | Method::Baoab { .. } => Err(RunError::WrongMethodKind {
@@ -303,11 +296,22 @@ where
         })
     }
 
-    fn adaptive<B: SdeScheme, M: Fn() -> Adaptive<B> + Sync>(
+    fn adaptive_base(
         &self,
-        make: M,
+        scheme: AdaptiveBase,
+        n: usize,
+        noise: NoiseShape,
+        dt: f64,
+        tol: Tolerances,
     ) -> Result<RunOutput<R>, RunError> {
-        self.run(make)
+        let m = noise.dim;
+        match scheme {
+            AdaptiveBase::EulerMaruyama => {
+                self.run(|| Adaptive::new(EulerMaruyama::with_noise(n, noise, dt), n, m, dt, tol))
+            }
+            AdaptiveBase::Milstein => self.run(|| Adaptive::new(Milstein::new(n, dt), n, m, dt, tol)),
+            AdaptiveBase::Heun => self.run(|| Adaptive::new(Heun::with_noise(n, noise), n, m, dt, tol)),
+        }
     }
 
     /// Runs every path and collects reports in path order (the error of the
