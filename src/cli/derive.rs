@@ -216,7 +216,10 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
         }
     }
     if let Some((_, d)) = call(KernelKind::StratDriftDiffusion, 2 * n) {
-        out.push(("drift_stratonovich".into(), d.get(..n).map(<[f64]>::to_vec).unwrap_or_default()));
+        out.push((
+            "drift_stratonovich".into(),
+            d.get(..n).map(<[f64]>::to_vec).unwrap_or_default(),
+        ));
     }
     let m = sdelang::runtime::SdeSystem::noise(&c.compiled).dim;
     for (kind, name) in [
