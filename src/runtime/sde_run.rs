@@ -123,7 +123,7 @@ where
         Err(RunError::invalid(
             "method",
             format!(
-                "`{}` needs {what} noise; this model's is not",
+                "`{}` needs {what} noise, which this model does not have; heun and euler_maruyama take any noise",
                 config.method.name()
             ),
         ))
