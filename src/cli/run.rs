@@ -41,11 +41,19 @@ pub fn run(args: &RunArgs) -> i32 {
     if args.timings && !args.run.quiet {
         print_timings(&c, compile_wall);
     }
+    let columns = match &resolved.sde.record {
+        Some(pick) => {
+            let all = c.model.state_columns();
+            pick.iter().filter_map(|&i| all.get(i).cloned()).collect()
+        }
+        None => c.model.state_columns(),
+    };
     let plan = RunPlan {
         config: resolved.config,
         init: resolved.init,
+        sde: resolved.sde,
         dir: args.run.output_dir(&c.model.name),
-        columns: c.model.state_columns(),
+        columns,
         gibbs: c.model.is_gibbs(),
     };
     match execute(c.compiled.native(), &plan) {

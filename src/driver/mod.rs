@@ -10,7 +10,8 @@ pub mod settings;
 
 use crate::output::{render_summary, CsvRecorder, RunSummary, RunningStats};
 use crate::runtime::{
-    run_gibbs, run_sde, GibbsTarget, NullRecorder, Recorder, RunConfig, RunError, RunOutput, SdeSystem,
+    run_gibbs, run_sde_with, GibbsTarget, NullRecorder, Recorder, RunConfig, RunError, RunOutput, SdeOptions,
+    SdeSystem,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,8 +30,11 @@ pub struct RunPlan {
     pub init: Vec<f64>,
     /// Output directory (created if missing).
     pub dir: PathBuf,
-    /// Column names of the flat state (`x.1`, `x.2`, …).
+    /// Column names of the recorded components (`x.1`, `x.2`, …; all of the flat
+    /// state unless `sde.record` picks some).
     pub columns: Vec<String>,
+    /// SDE save times, end time and recorded components.
+    pub sde: SdeOptions,
     /// Sampler of a Gibbs target (true) or SDE solver (false).
     pub gibbs: bool,
 }
@@ -111,7 +115,7 @@ where
     let both = if gibbs {
         run_gibbs(model, &plan.init, &plan.config, make)
     } else {
-        run_sde(model, &plan.init, &plan.config, make)
+        run_sde_with(model, &plan.init, &plan.config, &plan.sde, make)
     }
     .map_err(DriverError::Run)?;
     let (recorders, extras): (Vec<ChainRecorders>, Vec<X>) = both.recorders.into_iter().unzip();

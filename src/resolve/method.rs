@@ -62,6 +62,7 @@ impl<'m> Checker<'m> {
                 None => ok = false,
             }
         }
+        ok &= self.step_bounds_need_tolerance(&name.name, args, &out);
         let mut spec = MethodSpec {
             kind,
             args: out,
@@ -69,6 +70,37 @@ impl<'m> Checker<'m> {
         };
         spec.fill_defaults();
         ok.then_some(spec)
+    }
+
+    /// `dt_min`/`dt_max` bound adaptive steps, which a tolerance turns on: without
+    /// one they would be silently ignored, so that is an error.
+    fn step_bounds_need_tolerance(
+        &mut self,
+        method: &str,
+        args: &'m [CallArg],
+        given: &[(String, MethodArg)],
+    ) -> bool {
+        let has = |n: &str| given.iter().any(|(k, _)| k == n);
+        if has("abstol") || has("reltol") {
+            return true;
+        }
+        let mut ok = true;
+        for arg in args {
+            if let CallArg::Named(n, value) = arg {
+                if n.name == "dt_min" || n.name == "dt_max" {
+                    self.report(
+                        bad_value(
+                            &n.name,
+                            "it bounds adaptive steps; give `abstol` or `reltol` too",
+                            value.span,
+                        )
+                        .with_help(format!("e.g. `{method}(abstol = 1e-3, {} = …)`", n.name)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
     }
 
     /// The signature entry argument number `k` refers to, its name's span and its value.

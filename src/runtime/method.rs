@@ -235,6 +235,61 @@ pub enum Method {
         /// Time step.
         dt: f64,
     },
+    /// Stochastic Heun (predictor–corrector on the Stratonovich form), any noise.
+    Heun {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRA1, strong order 1.5 for additive noise.
+    Sra1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRIW1, strong order 1.5 for diagonal noise.
+    Sriw1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// An SDE scheme with adaptive time steps and error control.
+    Adaptive {
+        /// The scheme whose steps are controlled.
+        scheme: AdaptiveBase,
+        /// First step proposal.
+        dt: f64,
+        /// Absolute tolerance.
+        abstol: f64,
+        /// Relative tolerance.
+        reltol: f64,
+        /// Smallest step.
+        dt_min: f64,
+        /// Largest step (may be infinite).
+        dt_max: f64,
+    },
+}
+
+/// The smallest adaptive step unless `dt_min` says otherwise.
+pub const DEFAULT_DT_MIN: f64 = 1e-12;
+
+/// The SDE schemes that adaptive stepping can control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdaptiveBase {
+    /// Euler–Maruyama.
+    EulerMaruyama,
+    /// Milstein (diagonal noise).
+    Milstein,
+    /// Stochastic Heun.
+    Heun,
+}
+
+impl AdaptiveBase {
+    /// The scheme's name as the language spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdaptiveBase::EulerMaruyama => "euler_maruyama",
+            AdaptiveBase::Milstein => "milstein",
+            AdaptiveBase::Heun => "heun",
+        }
+    }
 }
 
 /// What a method integrates.
@@ -280,13 +335,22 @@ impl Method {
             Method::AnnealedLangevin { .. } => "annealed_langevin",
             Method::EulerMaruyama { .. } => "euler_maruyama",
             Method::Milstein { .. } => "milstein",
+            Method::Heun { .. } => "heun",
+            Method::Sra1 { .. } => "sra1",
+            Method::Sriw1 { .. } => "sriw1",
+            Method::Adaptive { scheme, .. } => scheme.name(),
         }
     }
 
     /// Whether the method samples a Gibbs target or integrates an SDE.
     pub fn kind(&self) -> MethodKind {
         match self {
-            Method::EulerMaruyama { .. } | Method::Milstein { .. } => MethodKind::Sde,
+            Method::EulerMaruyama { .. }
+            | Method::Milstein { .. }
+            | Method::Heun { .. }
+            | Method::Sra1 { .. }
+            | Method::Sriw1 { .. }
+            | Method::Adaptive { .. } => MethodKind::Sde,
             _ => MethodKind::Sampler,
         }
     }
@@ -358,8 +422,38 @@ impl Method {
                 at_least_one("stages", *stages)?;
                 at_least_one("steps_per_stage", *steps_per_stage)
             }
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", *dt),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => positive("dt", *dt),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => validate_adaptive(*dt, *abstol, *reltol, *dt_min, *dt_max),
         }
+    }
+}
+
+fn validate_adaptive(dt: f64, abstol: f64, reltol: f64, dt_min: f64, dt_max: f64) -> Result<(), RunError> {
+    positive("dt", dt)?;
+    positive("abstol", abstol)?;
+    positive("reltol", reltol)?;
+    positive("dt_min", dt_min)?;
+    if dt_max.is_nan() || dt_max <= 0.0 {
+        return Err(RunError::invalid("dt_max", format!("must be > 0, got {dt_max}")));
+    }
+    if dt_min <= dt_max {
+        Ok(())
+    } else {
+        Err(RunError::invalid(
+            "dt_min",
+            format!("must not exceed dt_max = {dt_max}, got {dt_min}"),
+        ))
     }
 }
 
@@ -464,7 +558,28 @@ impl fmt::Display for Method {
                 "annealed_langevin(step={step}, schedule={schedule}, stages={stages}, \
                  steps_per_stage={steps_per_stage})"
             ),
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => write!(f, "{name}(dt={dt})"),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => write!(f, "{name}(dt={dt})"),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => {
+                write!(f, "{name}(dt={dt}, abstol={abstol}, reltol={reltol}")?;
+                if *dt_min != DEFAULT_DT_MIN {
+                    write!(f, ", dt_min={dt_min}")?;
+                }
+                if dt_max.is_finite() {
+                    write!(f, ", dt_max={dt_max}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

@@ -198,6 +198,7 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     let plan = RunPlan {
         config: resolved.config,
         init: resolved.init,
+        sde: resolved.sde,
         dir,
         columns: columns.clone(),
         gibbs: c.model.is_gibbs(),
