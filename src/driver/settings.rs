@@ -160,8 +160,12 @@ fn sde(spec: &MethodSpec, base: AdaptiveBase, dt: f64, fixed: Method) -> Method 
     }
 }
 
-/// The runtime schedule of a checked `schedule` argument.
+/// The runtime schedule of a checked `schedule` argument (a vector is the
+/// per-stage table the checker computed from a user expression).
 fn schedule_of(spec: &MethodSpec) -> Schedule {
+    if let Some(values) = spec.vector("schedule") {
+        return Schedule::Table(values);
+    }
     match spec.schedule("schedule") {
         Some(ScheduleSpec {
             kind: ScheduleKind::Linear,

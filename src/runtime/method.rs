@@ -92,7 +92,7 @@ impl Adaptation {
 }
 
 /// How annealing interpolates the temperature factor between stages.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     /// τ_k = from·(to/from)^(k/(K−1)).
     Geometric {
@@ -108,6 +108,9 @@ pub enum Schedule {
         /// Last stage's factor.
         to: f64,
     },
+    /// τ_k given per stage: a user expression of the stage index (or of the
+    /// fraction t = k/(K−1)), evaluated by the compiler for every stage.
+    Table(Vec<f64>),
 }
 
 impl Schedule {
@@ -118,15 +121,21 @@ impl Schedule {
         } else {
             (k.min(stages - 1)) as f64 / (stages - 1) as f64
         };
-        match *self {
+        match self {
             Schedule::Geometric { from, to } => from * (to / from).powf(s),
             Schedule::Linear { from, to } => from + (to - from) * s,
+            Schedule::Table(values) => {
+                let last = values.last().copied().unwrap_or(f64::NAN);
+                values.get(k as usize).copied().unwrap_or(last)
+            }
         }
     }
 
-    fn ends(&self) -> (f64, f64) {
-        match *self {
-            Schedule::Geometric { from, to } | Schedule::Linear { from, to } => (from, to),
+    /// Every factor the schedule can take (its end points, or every tabled value).
+    fn factors(&self) -> Vec<f64> {
+        match self {
+            Schedule::Geometric { from, to } | Schedule::Linear { from, to } => vec![*from, *to],
+            Schedule::Table(values) => values.clone(),
         }
     }
 }
@@ -136,6 +145,10 @@ impl fmt::Display for Schedule {
         match self {
             Schedule::Geometric { from, to } => write!(f, "geometric({from}, {to})"),
             Schedule::Linear { from, to } => write!(f, "linear({from}, {to})"),
+            Schedule::Table(values) => {
+                let items: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
         }
     }
 }
@@ -416,9 +429,15 @@ impl Method {
                 steps_per_stage,
             } => {
                 positive("step", *step)?;
-                let (from, to) = schedule.ends();
-                positive("schedule", from)?;
-                positive("schedule", to)?;
+                if let Schedule::Table(values) = schedule {
+                    if values.len() as u64 != *stages {
+                        let reason = format!("gives {} factors for {stages} stages", values.len());
+                        return Err(RunError::invalid("schedule", reason));
+                    }
+                }
+                for v in schedule.factors() {
+                    positive("schedule", v)?;
+                }
                 at_least_one("stages", *stages)?;
                 at_least_one("steps_per_stage", *steps_per_stage)
             }

@@ -149,7 +149,7 @@ where
             } => self.go(AnnealedLangevin::new(
                 dim,
                 *step,
-                *schedule,
+                schedule.clone(),
                 *stages,
                 *steps_per_stage,
                 temp,
