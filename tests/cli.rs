@@ -259,3 +259,92 @@ fn help_lists_every_command() {
     }
     let _ = Path::new(".");
 }
+
+#[test]
+fn sde_save_times_adaptive_method_and_recorded_columns_from_the_command_line() {
+    let dir = temp_dir("sde-save");
+    let o = sde(
+        &[
+            "run",
+            "examples/correlated_noise.sde",
+            "--method",
+            "heun(dt=0.01, reltol=1e-3)",
+            "--t-end",
+            "2",
+            "--save-every",
+            "0.5",
+            "--chains",
+            "3",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.join("chain_3.csv")).unwrap();
+    let times: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(times, ["0", "0.5", "1", "1.5", "2"]);
+    assert!(csv.starts_with("t,s.1,s.2\n"), "{csv}");
+    // Milstein needs diagonal noise: a clear error before the run.
+    let o = sde(
+        &[
+            "run",
+            "examples/correlated_noise.sde",
+            "--method",
+            "milstein",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_user_error(&o, "needs diagonal noise");
+    // `record` keeps the chosen columns; save_at times are hit exactly.
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rec.sde");
+    std::fs::write(
+        &file,
+        "model m {\n  state x: real[3] = [1, 2, 3]\n  dx[i] = -x[i] dt + 0.1 dW[i]\n}\n\
+         run { method = sriw1(dt = 0.01), save_at = [0.005, 0.5, 1], record = [x[2], x[0]] }\n",
+    )
+    .unwrap();
+    let o = sde(
+        &["run", file.to_str().unwrap(), "-o", dir.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.join("chain_1.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert_eq!(rows[0], "t,x.3,x.1");
+    assert!(
+        rows[1].starts_with("0.005,") && rows[3].starts_with("1,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn regression_newton_langevin_runs_through_sde_run() {
+    // `sde run` executes the kernel-backed native model, which once lacked the
+    // Hessian that newton_langevin needs (it failed at the first step).
+    let dir = temp_dir("newton");
+    let o = sde(
+        &[
+            "run",
+            "examples/double_well.sde",
+            "--method",
+            "newton_langevin(step=0.5)",
+            "--steps",
+            "500",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("newton_langevin"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(dir);
+}

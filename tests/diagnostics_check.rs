@@ -244,6 +244,47 @@ case!(
     "use \"cycle_a.sde\"\nmodel m {\n  state x: real\n  energy U = a * x^2\n}\n"
 );
 
+// General SDEs: conventions (E0307), the noise declaration (E0308), noise wiring
+// (E0304), `langevin` (E0309) and SDE run settings (E0402).
+case!(
+    unknown_convention,
+    "model m {\n  state x: real\n  stratonovic dx = -x dt + 0.1 * x dW\n}\n"
+);
+case!(
+    alpha_out_of_range,
+    "model m {\n  state x: real\n  alpha(1.5) dx = -x dt + 0.1 * x dW\n  state y: real\n  alpha dy = -y dt + dW\n}\n"
+);
+case!(
+    bad_noise_declaration,
+    "model m {\n  state x: real[2]\n  noise B: real[3]\n  noise W: real[2]\n  dx[i] = -x[i] dt + dW[j]\n}\n"
+);
+case!(
+    declared_noise_mismatch,
+    "model m {\n  state x: real[2]\n  state y: real\n  noise W: real[3]\n  dx[i] = -x[i] dt + 0.5 dW\n  dy = -y dt + dW[i]\n}\n"
+);
+case!(
+    noise_sum_index_in_drift,
+    "model m {\n  state x: real[2]\n  noise W: real[3]\n  dx[i] = -x[i] * j dt + 0.5 * x[i] dW[j]\n}\n"
+);
+case!(
+    langevin_errors,
+    "model m {\n  state x: real\n  state y: real\n  state z: real\n  energy U = x^2 + y^2 + z^2\n  \
+     dx = langevin(kT = 1)\n  dy = langevin(D = 1, Dx = 2, consistent = 1)\n  dz = drift(z)\n}\n"
+);
+case!(
+    langevin_without_energy,
+    "model m {\n  state x: real\n  dx = langevin(D = 1 + x^2)\n}\n"
+);
+case!(
+    sde_run_settings,
+    "model m {\n  state x: real[2]\n  dx = -x dt + dW\n}\n\
+     run {\n  method = milstein(dt = 0.01, dt_min = 1e-6)\n  save_every = -1\n  record = [x[2], v, 2 * x]\n}\n"
+);
+case!(
+    sde_settings_in_energy_model,
+    "model m {\n  state x: real\n  energy U = x^2\n}\nrun { save_at = [1, 2], record = [x] }\n"
+);
+
 // ---- example programs that must check ----
 
 fn ok(src: &str, sets: &[&str]) -> Model {

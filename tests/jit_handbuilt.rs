@@ -49,6 +49,7 @@ fn gauss_model(d: usize) -> Model {
             span: span(),
         }],
         sdes: vec![],
+        noise: None,
         index_vars: 1,
         run: RunSettings::default(),
         span: span(),

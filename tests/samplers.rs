@@ -630,3 +630,56 @@ fn streamed(
     let var = means.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0);
     (m, (var / k).sqrt())
 }
+
+// ---------- schedules written as expressions ----------
+
+fn annealed_from_source(schedule: &str) -> Result<Method, String> {
+    let text = format!(
+        "model g {{ state x: real\n energy U = 0.5 * x^2 }}\n\
+         run {{ method = annealed_langevin(step = 0.05, schedule = {schedule}, stages = 4, steps_per_stage = 500) }}\n"
+    );
+    let mut sources = SourceMap::new();
+    let id = sources.add("test.sde", None, text);
+    let c = compile_source(sources, id, None, &CompileOptions::default())
+        .map_err(|f| sdelang::render::render(&f.diagnostics, &f.sources, false))?;
+    let spec = c.model.run.method.clone().ok_or("no method")?;
+    Ok(sdelang::driver::settings::runtime_method(&spec, None, 1))
+}
+
+#[test]
+fn annealing_schedules_can_be_expressions_of_the_stage() {
+    // `t` is the fraction of the annealing done, k/(stages − 1): this is geometric(4, 1).
+    let table = annealed_from_source("4 * 0.25^t").unwrap();
+    let geometric = annealed_from_source("geometric(4, 1)").unwrap();
+    let Method::AnnealedLangevin {
+        schedule: Schedule::Table(values),
+        ..
+    } = &table
+    else {
+        panic!("expected a tabled schedule, got {table}");
+    };
+    let reference = Schedule::Geometric { from: 4.0, to: 1.0 };
+    let expected: Vec<f64> = (0..4).map(|k| reference.factor(k, 4)).collect();
+    assert_eq!(values, &expected);
+    // Same factors, so the same runs, bit for bit.
+    let c = compile("model g { state x: real\n energy U = 0.5 * x^2 }");
+    let a = run(&c.compiled, table, &[0.0], 4, 0, 2_000, 5);
+    let b = run(&c.compiled, geometric, &[0.0], 4, 0, 2_000, 5);
+    assert!(a
+        .recorders
+        .iter()
+        .zip(&b.recorders)
+        .all(|(x, y)| x.draws == y.draws));
+    // `stage` is the 0-based stage index.
+    let Method::AnnealedLangevin {
+        schedule: Schedule::Table(values),
+        ..
+    } = annealed_from_source("1 + 3 * 0.5^stage").unwrap()
+    else {
+        panic!("expected a tabled schedule");
+    };
+    assert_eq!(values, vec![4.0, 2.5, 1.75, 1.375]);
+    // A factor that is not positive at some stage is an error naming the stage.
+    let err = annealed_from_source("2 - stage").unwrap_err();
+    assert!(err.contains("E0402") && err.contains("at stage 2"), "{err}");
+}

@@ -170,5 +170,10 @@ pub fn describe(l: &Lowering, origin: &str) -> ModelDesc {
             .map(|(kind, args)| (kind, args.iter().map(|a| a.to_string()).collect()))
             .collect(),
         kernels,
+        noise: crate::runtime::NoiseShape {
+            dim: layout.noise.dim,
+            diagonal: layout.noise.diagonal,
+            additive: layout.noise.additive,
+        },
     }
 }

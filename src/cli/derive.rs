@@ -113,18 +113,23 @@ pub(crate) fn formulas(c: &Compilation) -> String {
             SdeComponents::Scalar => format!("d{state}"),
             SdeComponents::Each(v) => format!("d{state}[{}]", index_str(&Index::var(*v))),
         };
-        let convention = match eq.convention {
-            sdelang::model::Convention::Ito => "Itô",
-            sdelang::model::Convention::Stratonovich => "Stratonovich",
-        };
+        let convention = eq.convention.describe();
         let _ = writeln!(out, "\nSDE {lhs} ({convention})");
         let _ = writeln!(out, "  drift        f = {}", n.expr(&arena, eq.drift));
         let _ = writeln!(out, "  diffusion    g = {}", n.expr(&arena, eq.diffusion));
         let _ = writeln!(out, "  ∂g/∂{state}        = {}", n.expr(&arena, eq.diffusion_dx));
         if arena.as_const(eq.correction) != Some(0.0) {
-            let _ = writeln!(out, "  correction ½g∂g = {}", n.expr(&arena, eq.correction));
+            let alpha = eq.convention.alpha();
+            let _ = writeln!(
+                out,
+                "  correction {alpha}·Σ G∂G = {}",
+                n.expr(&arena, eq.correction)
+            );
         }
         let _ = writeln!(out, "  Itô drift      = {}", n.expr(&arena, eq.drift_ito));
+        if arena.as_const(eq.noise_drift) != Some(0.0) {
+            let _ = writeln!(out, "  Stratonovich drift = {}", n.expr(&arena, eq.drift_strat));
+        }
     }
     out
 }
@@ -193,6 +198,25 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
         let mut parts = d.chunks(n.max(1));
         for name in ["drift_ito", "diffusion", "diffusion_dx"] {
             out.push((name.into(), parts.next().map(<[f64]>::to_vec).unwrap_or_default()));
+        }
+    }
+    if let Some((_, d)) = call(KernelKind::StratDriftDiffusion, 2 * n) {
+        out.push((
+            "drift_stratonovich".into(),
+            d.get(..n).map(<[f64]>::to_vec).unwrap_or_default(),
+        ));
+    }
+    let m = sdelang::runtime::SdeSystem::noise(&c.compiled).dim;
+    for (kind, name) in [
+        (KernelKind::DriftNoise, "drift_ito"),
+        (KernelKind::StratDriftNoise, "drift_stratonovich"),
+    ] {
+        if let Some((_, d)) = call(kind, n + n * m) {
+            let (drift, g) = d.split_at(n.min(d.len()));
+            out.push((name.into(), drift.to_vec()));
+            if kind == KernelKind::DriftNoise {
+                out.push(("diffusion_matrix".into(), g.to_vec()));
+            }
         }
     }
     if let Some((_, j)) = call(KernelKind::Jacobian, n * n) {

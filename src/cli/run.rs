@@ -128,14 +128,16 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
     if args.timings && !args.run.quiet {
         print_timings(&c, compile_wall);
     }
+    let columns = match &resolved.sde.record {
+        Some(pick) => {
+            let all = c.model.state_columns();
+            pick.iter().filter_map(|&i| all.get(i).cloned()).collect()
+        }
+        None => c.model.state_columns(),
+    };
     let dir = args.run.output_dir(&c.model.name);
-    let mut plan = RunPlan::new(
-        resolved.config,
-        resolved.init,
-        dir,
-        c.model.state_columns(),
-        c.model.is_gibbs(),
-    );
+    let mut plan = RunPlan::new(resolved.config, resolved.init, dir, columns, c.model.is_gibbs());
+    plan.sde = resolved.sde;
     plan.model = c.model.name.clone();
     plan.format = args.run.format.file_format();
     plan.checkpoints = true;
@@ -171,12 +173,11 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
             }
             0
         }
-        Err(DriverError::Run(RunError::Interrupted { .. })) => {
-            eprintln!(
-                "interrupted: outputs flushed and checkpoints written; continue with `sde run --resume {}`",
-                plan.dir.display()
-            );
-            EXIT_INTERRUPTED
+        Err(DriverError::Run(RunError::Interrupted { .. })) => interrupted(&plan.dir),
+        Err(DriverError::Run(RunError::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::Interrupted =>
+        {
+            interrupted(&plan.dir)
         }
         Err(e @ DriverError::Run(RunError::NonFinite { .. })) => {
             let kept = "the draws before it are kept in its chain_N.*.partial file";
@@ -184,6 +185,14 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
         }
         Err(e) => fail("E0601", e.to_string()),
     }
+}
+
+fn interrupted(dir: &Path) -> i32 {
+    eprintln!(
+        "interrupted: outputs flushed and checkpoints written; continue with `sde run --resume {}`",
+        dir.display()
+    );
+    EXIT_INTERRUPTED
 }
 
 fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {

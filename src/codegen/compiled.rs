@@ -5,7 +5,7 @@ use super::{err, CodeMemory, CodegenError, CodegenStats};
 use crate::lower::{KernelKind, Lowered};
 use crate::native::abi::KernelFn;
 use crate::native::NativeModel;
-use crate::runtime::{GibbsTarget, SdeSystem};
+use crate::runtime::{GibbsTarget, NoiseShape, SdeSystem};
 use std::collections::HashMap;
 
 /// Native code for one model, ready to run. Cheap to share across threads.
@@ -24,7 +24,12 @@ impl CompiledModel {
         lowered: &Lowered,
         stats: CodegenStats,
     ) -> Result<CompiledModel, CodegenError> {
-        let native = NativeModel::new(kernels, lowered.env_init.clone(), lowered.layout.state_len)
+        let noise = NoiseShape {
+            dim: lowered.layout.noise.dim,
+            diagonal: lowered.layout.noise.diagonal,
+            additive: lowered.layout.noise.additive,
+        };
+        let native = NativeModel::new(kernels, lowered.env_init.clone(), lowered.layout.state_len, noise)
             .ok_or_else(|| err("no prelude, or prelude buffer lengths"))?;
         Ok(CompiledModel {
             native,
@@ -90,7 +95,7 @@ impl GibbsTarget for CompiledModel {
     /// The compiled `Hessian` kernel; false when the model was compiled without it
     /// (see [`crate::pipeline::CompileOptions::method`]).
     fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
-        self.call(KernelKind::Hessian, x, 0.0, out).is_some()
+        self.native.hessian(x, out)
     }
 }
 
@@ -112,5 +117,21 @@ impl SdeSystem for CompiledModel {
         dg: &mut [f64],
     ) {
         self.native.drift_diffusion_dg(x, t, drift, diffusion, dg)
+    }
+
+    fn noise(&self) -> NoiseShape {
+        self.native.noise()
+    }
+
+    fn strat_drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
+        self.native.strat_drift_diffusion(x, t, drift, diffusion)
+    }
+
+    fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.native.drift_noise(x, t, drift, g)
+    }
+
+    fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.native.strat_drift_noise(x, t, drift, g)
     }
 }

@@ -180,11 +180,17 @@ impl Recorder for ChainFiles {
         self.recorder().map_or(Ok(()), |r| r.finish())
     }
 
+    /// Counts progress. SDE paths are not checkpointed (their driver has its own loop): a
+    /// stop request ends them here, and a resumed run integrates them again from the start.
     #[inline]
     fn poll(&mut self, step: u64) -> io::Result<()> {
         if step.is_multiple_of(PROGRESS_EVERY) {
             if let Some(p) = &self.spec.progress {
                 p.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
+            }
+            let stop = self.spec.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
+            if stop && self.spec.with_time {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped by a signal"));
             }
         }
         Ok(())

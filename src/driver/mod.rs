@@ -14,7 +14,9 @@ pub mod options;
 pub mod settings;
 
 use crate::output::{render_table, summarise, warnings, CmdStanInfo, FileFormat, SamplerSummary};
-use crate::runtime::{run_gibbs, run_sde, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeSystem};
+use crate::runtime::{
+    run_gibbs, run_sde_with, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeOptions, SdeSystem,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::io;
@@ -37,8 +39,11 @@ pub struct RunPlan {
     pub init: Vec<f64>,
     /// Output directory (created if missing).
     pub dir: PathBuf,
-    /// Column names of the flat state (`x.1`, `x.2`, …).
+    /// Column names of the recorded components (`x.1`, `x.2`, …; all of the flat
+    /// state unless `sde.record` picks some).
     pub columns: Vec<String>,
+    /// SDE save times, end time and recorded components.
+    pub sde: SdeOptions,
     /// Sampler of a Gibbs target (true) or SDE solver (false).
     pub gibbs: bool,
     /// The model's name (for CmdStan files and `run.json`).
@@ -65,6 +70,7 @@ impl RunPlan {
             init,
             dir,
             columns,
+            sde: SdeOptions::default(),
             gibbs,
             model: String::from("model"),
             format: FileFormat::Csv,
@@ -176,7 +182,7 @@ where
     let both = if plan.gibbs {
         run_gibbs(model, &plan.init, &plan.config, make)
     } else {
-        run_sde(model, &plan.init, &plan.config, make)
+        run_sde_with(model, &plan.init, &plan.config, &plan.sde, make)
     }
     .map_err(DriverError::Run)?;
     let extras: Vec<X> = both.recorders.into_iter().map(|(_, x)| x).collect();

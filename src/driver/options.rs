@@ -61,6 +61,12 @@ pub struct RunOptions {
     /// Initial time of SDE solvers
     #[arg(long)]
     pub t0: Option<f64>,
+    /// End time of SDE solvers (instead of counting steps)
+    #[arg(long = "t-end", value_name = "T")]
+    pub t_end: Option<f64>,
+    /// Record SDE paths every DT time units, stepping onto each of those times
+    #[arg(long = "save-every", value_name = "DT")]
+    pub save_every: Option<f64>,
     /// Initial value of a state: `--init x=[0.5,0]` (repeatable)
     #[arg(long, value_name = "NAME=VALUE")]
     pub init: Vec<String>,
@@ -95,6 +101,8 @@ impl RunOptions {
             dt: self.dt,
             t0: self.t0,
             init: self.init.clone(),
+            t_end: self.t_end,
+            save_every: self.save_every,
             stop_all_on_nonfinite: self.stop_all_on_nonfinite,
         }
     }

@@ -7,7 +7,10 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
-use crate::runtime::{Adaptation, Kinetic, Mass, Method, RunConfig, Schedule};
+use crate::runtime::config::DEFAULT_DT_MIN;
+use crate::runtime::{
+    Adaptation, AdaptiveBase, Kinetic, Mass, Method, RunConfig, Save, Schedule, SdeOptions,
+};
 #[cfg(feature = "compiler")]
 use crate::source::SourceMap;
 
@@ -34,6 +37,10 @@ pub struct Overrides {
     pub t0: Option<f64>,
     /// `--init name=value`.
     pub init: Vec<String>,
+    /// `--t-end`.
+    pub t_end: Option<f64>,
+    /// `--save-every`.
+    pub save_every: Option<f64>,
     /// `--stop-all-on-nonfinite`.
     pub stop_all_on_nonfinite: bool,
 }
@@ -76,6 +83,7 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
         friction: real("friction"),
         mass: real("mass"),
     };
+    let sde_dt = spec.arg("dt").or(dt).unwrap_or(0.01);
     // Hamiltonian methods adapt a diagonal mass unless one is given.
     let hamiltonian_adapt = || adapt(spec.value("mass").is_none());
     match spec.kind {
@@ -117,17 +125,49 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
             stages: count("stages"),
             steps_per_stage: count("steps_per_stage"),
         },
-        MethodKind::EulerMaruyama => Method::EulerMaruyama {
-            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
-        },
-        MethodKind::Milstein => Method::Milstein {
-            dt: spec.arg("dt").or(dt).unwrap_or(0.01),
-        },
+        MethodKind::EulerMaruyama => sde(
+            &spec,
+            AdaptiveBase::EulerMaruyama,
+            sde_dt,
+            Method::EulerMaruyama { dt: sde_dt },
+        ),
+        MethodKind::Milstein => sde(
+            &spec,
+            AdaptiveBase::Milstein,
+            sde_dt,
+            Method::Milstein { dt: sde_dt },
+        ),
+        MethodKind::Heun => sde(&spec, AdaptiveBase::Heun, sde_dt, Method::Heun { dt: sde_dt }),
+        MethodKind::Sra1 => Method::Sra1 { dt: sde_dt },
+        MethodKind::Sriw1 => Method::Sriw1 { dt: sde_dt },
     }
 }
 
-/// The runtime schedule of a checked `schedule` argument.
+/// `fixed`, or adaptive stepping of `base` when a tolerance is given (a missing
+/// tolerance takes the other's value; steps are unbounded unless `dt_min`/`dt_max` say).
+fn sde(spec: &MethodSpec, base: AdaptiveBase, dt: f64, fixed: Method) -> Method {
+    let (abstol, reltol) = match (spec.arg("abstol"), spec.arg("reltol")) {
+        (None, None) => return fixed,
+        (Some(a), None) => (a, a),
+        (None, Some(r)) => (r, r),
+        (Some(a), Some(r)) => (a, r),
+    };
+    Method::Adaptive {
+        scheme: base,
+        dt,
+        abstol,
+        reltol,
+        dt_min: spec.arg("dt_min").unwrap_or(DEFAULT_DT_MIN),
+        dt_max: spec.arg("dt_max").unwrap_or(f64::INFINITY),
+    }
+}
+
+/// The runtime schedule of a checked `schedule` argument (a vector is the
+/// per-stage table the checker computed from a user expression).
 fn schedule_of(spec: &MethodSpec) -> Schedule {
+    if let Some(values) = spec.vector("schedule") {
+        return Schedule::Table(values);
+    }
     match spec.schedule("schedule") {
         Some(ScheduleSpec {
             kind: ScheduleKind::Linear,
@@ -148,6 +188,8 @@ pub struct Resolved {
     pub config: RunConfig,
     /// Initial flat state.
     pub init: Vec<f64>,
+    /// SDE save times, end time and recorded components.
+    pub sde: SdeOptions,
 }
 
 /// Resolves settings; errors are diagnostics pointing into command-line snippets
@@ -180,7 +222,26 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
             *dst = *src;
         }
     }
-    Ok(Resolved { config, init })
+    Ok(Resolved {
+        config,
+        init,
+        sde: sde_options(&model.run, o),
+    })
+}
+
+/// SDE save times, end time and recorded components: the run block's, with
+/// `--save-every` and `--t-end` from the command line.
+pub fn sde_options(run: &RunSettings, o: &Overrides) -> SdeOptions {
+    let save = match (o.save_every.or(run.save_every), &run.save_at) {
+        (Some(d), _) => Save::Every(d),
+        (None, Some(times)) => Save::At(times.clone()),
+        (None, None) => Save::Steps,
+    };
+    SdeOptions {
+        t_end: o.t_end.or(run.t_end),
+        save,
+        record: run.record.clone(),
+    }
 }
 
 /// The method a run uses unless the command line names one: the run block's,

@@ -11,11 +11,12 @@
 //!   them instead of recomputing them at every step.
 
 mod hoist;
+mod sde;
 
 pub use hoist::values as hoist_values;
 
-use crate::model::{Index, IndexVar, Model, ParamValue, SdeComponents};
-use crate::symbolic::{Arena, NodeId, Stmt, System};
+use crate::model::{Index, IndexVar, Model, ParamValue};
+use crate::symbolic::{Arena, NodeId, NoiseLayout, Stmt, System};
 
 pub use crate::native::KernelKind;
 pub use hoist::Table;
@@ -85,6 +86,8 @@ pub struct Layout {
     pub state_offsets: Vec<usize>,
     /// Length of the flat state.
     pub state_len: usize,
+    /// The Wiener processes of an SDE model.
+    pub noise: NoiseLayout,
 }
 
 /// The lowered program of a model.
@@ -154,35 +157,6 @@ fn as_stores(stmts: Vec<KStmt>, n: usize) -> Vec<KStmt> {
     out
 }
 
-fn sde_stores(
-    system: &System,
-    pick: &dyn Fn(&crate::symbolic::SdeEquation) -> NodeId,
-    base: usize,
-) -> Vec<KStmt> {
-    system
-        .sdes
-        .iter()
-        .map(|eq| {
-            let at = (base + eq.offset) as i64;
-            match &eq.components {
-                SdeComponents::Scalar => KStmt::Store {
-                    index: Index::constant(at),
-                    value: pick(eq),
-                },
-                SdeComponents::Each(v) => KStmt::Loop {
-                    var: *v,
-                    lo: Index::constant(0),
-                    hi: Index::constant(eq.len as i64),
-                    body: vec![KStmt::Store {
-                        index: crate::symbolic::diff::index_add(&Index::var(*v), &Index::constant(at)),
-                        value: pick(eq),
-                    }],
-                },
-            }
-        })
-        .collect()
-}
-
 /// Lowers a system into kernels.
 pub fn lower(model: &Model, system: &System) -> Lowered {
     let n = system.state_size;
@@ -236,32 +210,7 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
         });
     }
     if !system.sdes.is_empty() {
-        let mut dd = sde_stores(system, &|eq| eq.drift_ito, 0);
-        dd.extend(sde_stores(system, &|eq| eq.diffusion, n));
-        let mut ddg = dd.clone();
-        ddg.extend(sde_stores(system, &|eq| eq.diffusion_dx, 2 * n));
-        kernels.push(Kernel {
-            kind: KernelKind::DriftDiffusion,
-            out_len: 2 * n,
-            body: dd,
-            result: None,
-        });
-        kernels.push(Kernel {
-            kind: KernelKind::DriftDiffusionDg,
-            out_len: 3 * n,
-            body: ddg,
-            result: None,
-        });
-        if let Some(j) = &system.jacobian {
-            let mut body = vec![KStmt::Zero { start: 0, len: n * n }];
-            body.extend(convert(j));
-            kernels.push(Kernel {
-                kind: KernelKind::Jacobian,
-                out_len: n * n,
-                body,
-                result: None,
-            });
-        }
+        kernels.extend(sde::kernels(system));
     }
     let (param_offsets, param_lens, env_init) = param_layout(model);
     let params_len = env_init.len();
@@ -279,6 +228,7 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             env_len,
             state_offsets: system.state_offsets.clone(),
             state_len: n,
+            noise: system.noise,
         },
         env_init: env,
         prelude,

@@ -33,6 +33,12 @@ pub enum MethodKind {
     EulerMaruyama,
     /// Milstein (diagonal noise) for general SDEs.
     Milstein,
+    /// Stochastic Heun (predictor–corrector on the Stratonovich form), any noise.
+    Heun,
+    /// Rößler's SRA1, strong order 1.5 for additive noise.
+    Sra1,
+    /// Rößler's SRIW1, strong order 1.5 for diagonal noise.
+    Sriw1,
 }
 
 /// Every method, in documentation order.
@@ -50,6 +56,9 @@ pub const ALL_METHODS: &[MethodKind] = &[
     MethodKind::AnnealedLangevin,
     MethodKind::EulerMaruyama,
     MethodKind::Milstein,
+    MethodKind::Heun,
+    MethodKind::Sra1,
+    MethodKind::Sriw1,
 ];
 
 impl MethodKind {
@@ -69,6 +78,9 @@ impl MethodKind {
             MethodKind::AnnealedLangevin => "annealed_langevin",
             MethodKind::EulerMaruyama => "euler_maruyama",
             MethodKind::Milstein => "milstein",
+            MethodKind::Heun => "heun",
+            MethodKind::Sra1 => "sra1",
+            MethodKind::Sriw1 => "sriw1",
         }
     }
 
@@ -84,7 +96,14 @@ impl MethodKind {
 
     /// Whether it samples a Gibbs target (as opposed to integrating an SDE).
     pub fn is_sampler(self) -> bool {
-        !matches!(self, MethodKind::EulerMaruyama | MethodKind::Milstein)
+        !matches!(
+            self,
+            MethodKind::EulerMaruyama
+                | MethodKind::Milstein
+                | MethodKind::Heun
+                | MethodKind::Sra1
+                | MethodKind::Sriw1
+        )
     }
 
     /// Whether it needs the energy's Hessian, so the compiler must build and compile it.
@@ -204,8 +223,17 @@ const ANNEALED: &[ArgSig] = &[
     arg("stages", Count, Int(10)),
     arg("steps_per_stage", Count, Int(100)),
 ];
-// `dt` falls back to the run block's `dt` setting.
-const SDE: &[ArgSig] = &[arg("dt", Positive, Absent)];
+// `dt` falls back to the run block's `dt` setting. A tolerance turns on adaptive
+// steps (the other tolerance then takes its value); `dt_min`/`dt_max` bound them.
+const SDE: &[ArgSig] = &[
+    arg("dt", Positive, Absent),
+    arg("abstol", Positive, Absent),
+    arg("reltol", Positive, Absent),
+    arg("dt_min", Positive, Absent),
+    arg("dt_max", Positive, Absent),
+];
+// The order-1.5 schemes run on fixed steps.
+const SDE_FIXED: &[ArgSig] = &[arg("dt", Positive, Absent)];
 
 /// The arguments `kind` accepts, in positional order.
 pub fn signature(kind: MethodKind) -> &'static [ArgSig] {
@@ -221,7 +249,8 @@ pub fn signature(kind: MethodKind) -> &'static [ArgSig] {
         MethodKind::Hmc => HMC,
         MethodKind::Nuts => NUTS,
         MethodKind::AnnealedLangevin => ANNEALED,
-        MethodKind::EulerMaruyama | MethodKind::Milstein => SDE,
+        MethodKind::EulerMaruyama | MethodKind::Milstein | MethodKind::Heun => SDE,
+        MethodKind::Sra1 | MethodKind::Sriw1 => SDE_FIXED,
     }
 }
 

@@ -253,7 +253,41 @@ pub struct EnergyTerm {
     pub span: Span,
 }
 
-pub use crate::syntax::ast::Convention;
+/// How the stochastic integral of an SDE is read: the α-convention
+/// ∫ g(X) ∘_α dW = lim Σ g((1 − α)X(tₖ) + αX(tₖ₊₁)) ΔWₖ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Convention {
+    /// Itô, α = 0 (the default).
+    Ito,
+    /// Stratonovich, α = ½.
+    Stratonovich,
+    /// Anti-Itô (Hänggi–Klimontovich, isothermal), α = 1.
+    AntiIto,
+    /// Any α in [0, 1], written `alpha(a)`.
+    Alpha(f64),
+}
+
+impl Convention {
+    /// The α of the convention.
+    pub fn alpha(self) -> f64 {
+        match self {
+            Convention::Ito => 0.0,
+            Convention::Stratonovich => 0.5,
+            Convention::AntiIto => 1.0,
+            Convention::Alpha(a) => a,
+        }
+    }
+
+    /// A name for messages and `sde derive`: `Itô`, `Stratonovich`, `anti-Itô`, `α = 0.25`.
+    pub fn describe(self) -> String {
+        match self {
+            Convention::Ito => "Itô".to_string(),
+            Convention::Stratonovich => "Stratonovich".to_string(),
+            Convention::AntiIto => "anti-Itô".to_string(),
+            Convention::Alpha(a) => format!("α = {a}"),
+        }
+    }
+}
 
 /// Which components an SDE equation defines.
 #[derive(Clone, Debug, PartialEq)]
@@ -264,19 +298,72 @@ pub enum SdeComponents {
     Each(IndexVar),
 }
 
-/// One checked SDE `dX = drift dt + diffusion dW` with diagonal noise.
+/// Which Wiener processes drive an equation's noise term.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoiseKind {
+    /// No noise term.
+    None,
+    /// Each component its own independent Wiener process: `dx[i] = … dW[i]`,
+    /// `dx = … dW` (elementwise) or a scalar state's `dW`, with no `noise` declared.
+    Own,
+    /// One Wiener process of its own, shared by every component: `dx[i] = … dW`.
+    Shared,
+    /// The declared scalar noise `W` (`noise W: real`), or component 0 of nothing else.
+    Declared,
+    /// Component i of the declared noise drives component i: `dx[i] = … dW[i]`.
+    DeclaredDiagonal,
+    /// `dx[i] = … g(i, j) dW[j]`: Σⱼ g(i, j) dWⱼ over the declared noise, `j` bound to `0..m`.
+    DeclaredSum(IndexVar),
+}
+
+/// `noise W: real[m]`: the model's own Wiener process.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseDecl {
+    /// `None` for `real`, `Some(m)` for `real[m]`.
+    pub len: Option<usize>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+impl NoiseDecl {
+    /// The number of Wiener processes.
+    pub fn size(&self) -> usize {
+        self.len.unwrap_or(1)
+    }
+}
+
+/// `dx = langevin(D = …, kT = …)`: overdamped Langevin dynamics in the model's
+/// energy U with diffusion D(x); the symbolic stage derives the drift
+/// −D ∂U/∂x / kT + (1 − α) ∂D/∂x (the second term only when `consistent`) and the
+/// noise coefficient √(2D).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Langevin {
+    /// The diffusion coefficient D (per component for a vector state).
+    pub diffusion: Rc<Expr>,
+    /// kT (the temperature in energy units).
+    pub kt: Rc<Expr>,
+    /// Whether to add the (1 − α) ∂D/∂x term that makes exp(−U/kT) stationary.
+    pub consistent: bool,
+}
+
+/// One checked SDE `dX = drift dt + diffusion dW`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sde {
     /// The state it drives.
     pub state: StateId,
     /// Scalar, or every component through an index variable.
     pub components: SdeComponents,
-    /// The drift (zero if no `dt` term was written).
+    /// The drift (zero if no `dt` term was written, or for `langevin`).
     pub drift: Rc<Expr>,
-    /// The diagonal diffusion coefficient (zero if no `dW` term was written).
+    /// The diffusion coefficient (zero if no `dW` term was written); for
+    /// [`NoiseKind::DeclaredSum`] it depends on the sum's index too.
     pub diffusion: Rc<Expr>,
-    /// Itô or Stratonovich, as written.
+    /// How the noise term is wired to Wiener processes.
+    pub noise: NoiseKind,
+    /// The convention, as written (Itô if nothing was written).
     pub convention: Convention,
+    /// `Some` for `dx = langevin(…)`.
+    pub langevin: Option<Langevin>,
     /// The equation.
     pub span: Span,
 }
@@ -304,6 +391,14 @@ pub struct RunSettings {
     pub t0: Option<f64>,
     /// Initial values per state (flattened).
     pub init: Vec<(StateId, Vec<f64>)>,
+    /// End time of SDE runs (instead of counting steps).
+    pub t_end: Option<f64>,
+    /// Record SDE paths exactly at these times.
+    pub save_at: Option<Vec<f64>>,
+    /// Record SDE paths every `save_every` time units from t0.
+    pub save_every: Option<f64>,
+    /// Record only these flat state components (`record = [x, y[0]]`).
+    pub record: Option<Vec<usize>>,
 }
 
 /// A fully checked model, ready for the symbolic stage.
@@ -319,6 +414,8 @@ pub struct Model {
     pub energy: Vec<EnergyTerm>,
     /// SDE equations, at most one per state.
     pub sdes: Vec<Sde>,
+    /// The declared Wiener process (`noise W: real[m]`), if any.
+    pub noise: Option<NoiseDecl>,
     /// Number of index variables allocated (ids are `0..index_vars`).
     pub index_vars: u32,
     /// Run settings from the `run` block.

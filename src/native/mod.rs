@@ -14,7 +14,7 @@ pub mod abi;
 pub mod image;
 pub mod libm;
 
-use crate::runtime::{GibbsTarget, SdeSystem};
+use crate::runtime::{GibbsTarget, NoiseShape, SdeSystem};
 use abi::KernelFn;
 use std::collections::HashMap;
 use std::fmt;
@@ -38,6 +38,13 @@ pub enum KernelKind {
     DriftDiffusionDg,
     /// Writes the dense drift Jacobian (n×n, row-major).
     Jacobian,
+    /// Writes the Stratonovich drift (n) then the diagonal diffusion (n).
+    StratDriftDiffusion,
+    /// Writes the Itô drift (n) then the diffusion matrix G (n×m, row-major), for
+    /// non-diagonal noise.
+    DriftNoise,
+    /// Writes the Stratonovich drift (n) then G (n×m), for non-diagonal noise.
+    StratDriftNoise,
     /// Writes each energy term (one per term).
     EnergyTerms,
 }
@@ -45,7 +52,7 @@ pub enum KernelKind {
 impl KernelKind {
     /// Every kind, in a fixed order: a kind's position here is its slot in a
     /// standalone binary's kernel table ([`image`]).
-    pub const ALL: [KernelKind; 9] = [
+    pub const ALL: [KernelKind; 12] = [
         KernelKind::Prelude,
         KernelKind::Energy,
         KernelKind::EnergyGrad,
@@ -55,15 +62,21 @@ impl KernelKind {
         KernelKind::DriftDiffusionDg,
         KernelKind::Jacobian,
         KernelKind::EnergyTerms,
+        KernelKind::StratDriftDiffusion,
+        KernelKind::DriftNoise,
+        KernelKind::StratDriftNoise,
     ];
 
     /// The kernels a run calls (`sde run` compiles only these, and so does `sde build`).
-    pub const RUN: [KernelKind; 5] = [
+    pub const RUN: [KernelKind; 8] = [
         KernelKind::Energy,
         KernelKind::EnergyGrad,
         KernelKind::Grad,
         KernelKind::DriftDiffusion,
         KernelKind::DriftDiffusionDg,
+        KernelKind::StratDriftDiffusion,
+        KernelKind::DriftNoise,
+        KernelKind::StratDriftNoise,
     ];
 
     /// Position in [`KernelKind::ALL`].
@@ -83,6 +96,9 @@ impl fmt::Display for KernelKind {
             KernelKind::DriftDiffusion => "drift_diffusion",
             KernelKind::DriftDiffusionDg => "drift_diffusion_dg",
             KernelKind::Jacobian => "jacobian",
+            KernelKind::StratDriftDiffusion => "strat_drift_diffusion",
+            KernelKind::DriftNoise => "drift_noise",
+            KernelKind::StratDriftNoise => "strat_drift_noise",
             KernelKind::EnergyTerms => "energy_terms",
         };
         f.write_str(name)
@@ -96,6 +112,7 @@ pub struct NativeModel {
     kernels: HashMap<KernelKind, KernelFn>,
     env: Vec<f64>,
     state_len: usize,
+    noise: NoiseShape,
 }
 
 impl NativeModel {
@@ -106,11 +123,13 @@ impl NativeModel {
         kernels: HashMap<KernelKind, KernelFn>,
         env: Vec<f64>,
         state_len: usize,
+        noise: NoiseShape,
     ) -> Option<NativeModel> {
         let mut m = NativeModel {
             kernels,
             env,
             state_len,
+            noise,
         };
         let prelude = m.kernels.get(&KernelKind::Prelude).copied()?;
         let dummy = vec![0.0; m.state_len];
@@ -164,6 +183,10 @@ impl GibbsTarget for NativeModel {
             grad.fill(f64::NAN);
         }
     }
+
+    fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
+        self.call(KernelKind::Hessian, x, 0.0, out).is_some()
+    }
 }
 
 thread_local! {
@@ -173,21 +196,13 @@ thread_local! {
 }
 
 impl NativeModel {
-    /// Calls an SDE kernel writing `parts` consecutive blocks of n values and hands
-    /// the blocks to `split`; fills `first` with NaN if the kernel cannot run.
-    fn sde_call(
-        &self,
-        kind: KernelKind,
-        x: &[f64],
-        t: f64,
-        parts: usize,
-        split: impl FnOnce(&[f64]),
-    ) -> bool {
+    /// Calls an SDE kernel writing `len` values and hands them to `split`;
+    /// false if the kernel cannot run.
+    fn sde_call(&self, kind: KernelKind, x: &[f64], t: f64, len: usize, split: impl FnOnce(&[f64])) -> bool {
         SDE_OUT.with(|cell| {
             let Ok(mut buf) = cell.try_borrow_mut() else {
                 return false;
             };
-            let len = parts * self.state_len;
             if buf.len() < len {
                 buf.resize(len, 0.0);
             }
@@ -214,7 +229,7 @@ impl SdeSystem for NativeModel {
 
     fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
         let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2, |out| {
+        let ok = self.sde_call(KernelKind::DriftDiffusion, x, t, 2 * n, |out| {
             let (d, g) = out.split_at(n);
             copy(drift, d);
             copy(diffusion, g);
@@ -233,12 +248,80 @@ impl SdeSystem for NativeModel {
         dg: &mut [f64],
     ) {
         let n = self.state_len;
-        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3, |out| {
+        let ok = self.sde_call(KernelKind::DriftDiffusionDg, x, t, 3 * n, |out| {
             let (d, rest) = out.split_at(n);
             let (g, gp) = rest.split_at(n);
             copy(drift, d);
             copy(diffusion, g);
             copy(dg, gp);
+        });
+        if !ok {
+            drift.fill(f64::NAN);
+        }
+    }
+    fn noise(&self) -> NoiseShape {
+        self.noise
+    }
+
+    fn strat_drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
+        let n = self.state_len;
+        let ok = self.sde_call(KernelKind::StratDriftDiffusion, x, t, 2 * n, |out| {
+            let (d, g) = out.split_at(n);
+            copy(drift, d);
+            copy(diffusion, g);
+        });
+        if !ok {
+            drift.fill(f64::NAN);
+        }
+    }
+
+    fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::DriftNoise, x, t, drift, g, false);
+    }
+
+    fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::StratDriftNoise, x, t, drift, g, true);
+    }
+}
+
+impl NativeModel {
+    /// Drift and the full n×m noise matrix; diagonal models expand their diagonal.
+    fn matrix_call(
+        &self,
+        kind: KernelKind,
+        x: &[f64],
+        t: f64,
+        drift: &mut [f64],
+        g: &mut [f64],
+        strat: bool,
+    ) {
+        let n = self.state_len;
+        if self.noise.diagonal {
+            g.fill(0.0);
+            let kind = if strat {
+                KernelKind::StratDriftDiffusion
+            } else {
+                KernelKind::DriftDiffusion
+            };
+            let ok = self.sde_call(kind, x, t, 2 * n, |out| {
+                let (d, diag) = out.split_at(n);
+                copy(drift, d);
+                for (k, v) in diag.iter().enumerate() {
+                    if let Some(e) = g.get_mut(k * n + k) {
+                        *e = *v;
+                    }
+                }
+            });
+            if !ok {
+                drift.fill(f64::NAN);
+            }
+            return;
+        }
+        let len = n + n * self.noise.dim;
+        let ok = self.sde_call(kind, x, t, len, |out| {
+            let (d, m) = out.split_at(n);
+            copy(drift, d);
+            copy(g, m);
         });
         if !ok {
             drift.fill(f64::NAN);

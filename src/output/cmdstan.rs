@@ -46,7 +46,7 @@ impl CmdStanInfo {
             Method::Baoab(k) | Method::Obabo(k) | Method::Aboba(k) | Method::Ubu(k) => k.step,
             Method::RandomizedMidpoint(k) => k.step,
             Method::Hmc { step, .. } | Method::Nuts { step, .. } => *step,
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => *dt,
+            _ => 0.0,
         }
     }
 

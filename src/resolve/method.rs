@@ -7,12 +7,15 @@
 use super::cx::Checker;
 use super::params::Const;
 use super::scope::with_suggestions;
+use super::val::Val;
 use crate::diagnostic::Diagnostic;
 use crate::model::{
     signature, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
 };
+use crate::model::{Expr, Index};
 use crate::source::Span;
 use crate::syntax::ast::{self, CallArg, ExprKind};
+use std::rc::Rc;
 
 /// E0402 for a setting or argument value.
 pub(super) fn bad_value(what: &str, need: &str, span: Span) -> Diagnostic {
@@ -62,13 +65,92 @@ impl<'m> Checker<'m> {
                 None => ok = false,
             }
         }
+        ok &= self.step_bounds_need_tolerance(&name.name, args, &out);
         let mut spec = MethodSpec {
             kind,
             args: out,
             span: e.span,
         };
         spec.fill_defaults();
+        ok &= self.table_schedule(&mut spec, sigs, args);
         ok.then_some(spec)
+    }
+
+    /// Evaluates a `schedule` written as an expression for every stage k =
+    /// 0..stages, with `stage` = k and `t` = k/(stages − 1) (the fraction of the
+    /// annealing done), into the table the sampler follows.
+    fn table_schedule(&mut self, spec: &mut MethodSpec, sigs: &[ArgSig], args: &'m [CallArg]) -> bool {
+        if !matches!(spec.value("schedule"), Some(MethodArg::Vector(v)) if v.is_empty()) {
+            return true;
+        }
+        let position = sigs.iter().position(|s| s.name == "schedule");
+        let Some(expr) = args.iter().enumerate().find_map(|(k, a)| match a {
+            CallArg::Named(n, v) if n.name == "schedule" => Some(v),
+            CallArg::Positional(v) if Some(k) == position => Some(v),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let stages = spec.int("stages").unwrap_or(1).max(1);
+        let mut values = Vec::new();
+        for k in 0..stages {
+            let frac = if stages > 1 {
+                k as f64 / (stages - 1) as f64
+            } else {
+                0.0
+            };
+            let saved = self.locals.len();
+            self.locals.push(("stage", Val::Int(Index::constant(k as i64))));
+            self.locals.push(("t", Val::Real(Rc::new(Expr::Const(frac)))));
+            let value = self.number_arg("schedule", expr);
+            self.locals.truncate(saved);
+            match value {
+                Some(x) if x > 0.0 && x.is_finite() => values.push(x),
+                Some(x) => {
+                    let need = format!("the temperature factor must be positive; at stage {k} it is {x}");
+                    self.report(bad_value("schedule", &need, expr.span));
+                    return false;
+                }
+                None => return false,
+            }
+        }
+        for (name, v) in spec.args.iter_mut() {
+            if name == "schedule" {
+                *v = MethodArg::Vector(std::mem::take(&mut values));
+            }
+        }
+        true
+    }
+
+    /// `dt_min`/`dt_max` bound adaptive steps, which a tolerance turns on: without
+    /// one they would be silently ignored, so that is an error.
+    fn step_bounds_need_tolerance(
+        &mut self,
+        method: &str,
+        args: &'m [CallArg],
+        given: &[(String, MethodArg)],
+    ) -> bool {
+        let has = |n: &str| given.iter().any(|(k, _)| k == n);
+        if has("abstol") || has("reltol") {
+            return true;
+        }
+        let mut ok = true;
+        for arg in args {
+            if let CallArg::Named(n, value) = arg {
+                if n.name == "dt_min" || n.name == "dt_max" {
+                    self.report(
+                        bad_value(
+                            &n.name,
+                            "it bounds adaptive steps; give `abstol` or `reltol` too",
+                            value.span,
+                        )
+                        .with_help(format!("e.g. `{method}(abstol = 1e-3, {} = …)`", n.name)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
     }
 
     /// The signature entry argument number `k` refers to, its name's span and its value.
@@ -129,6 +211,10 @@ impl<'m> Checker<'m> {
                     None
                 }
             },
+            ArgKind::Schedule if !is_schedule_call(value) => {
+                // A user expression of the stage: tabled per stage once `stages` is known.
+                Some(MethodArg::Vector(Vec::new()))
+            }
             ArgKind::Schedule => self.schedule(key, value).map(MethodArg::Schedule),
             ArgKind::Count => self.count_arg(key, value).map(MethodArg::Int),
             ArgKind::Mass => self.mass_arg(key, value),
@@ -306,4 +392,9 @@ pub(super) fn mass_mismatch(m: &MethodSpec, n: usize) -> Option<Diagnostic> {
         n.saturating_mul(n)
     );
     Some(bad_value("mass", &need, m.span))
+}
+
+/// Whether `value` is written `geometric(…)` or `linear(…)`.
+fn is_schedule_call(value: &ast::Expr) -> bool {
+    matches!(&value.kind, ExprKind::Call { func, .. } if func.name == "geometric" || func.name == "linear")
 }

@@ -35,7 +35,9 @@ mod method;
 mod model;
 mod params;
 mod run;
+mod run_sde;
 mod scope;
+mod sde;
 mod val;
 mod vector;
 
@@ -215,7 +217,8 @@ fn check_modules<'m>(
     let params = build_params(cx);
     let states = cx.build_states();
     let energy = cx.energies(chosen.decl);
-    let sdes = cx.sdes(chosen.decl);
+    let noise = cx.noise_decl(chosen.decl);
+    let sdes = cx.sdes(chosen.decl, noise.as_ref());
     cx.kind_rules(chosen.decl, &energy, &sdes);
     let run_items = run_items(modules, main, chosen.module);
     let run = cx.run_settings(&run_items, &states, sdes.is_empty());
@@ -225,6 +228,7 @@ fn check_modules<'m>(
         states,
         energy,
         sdes,
+        noise,
         index_vars: cx.ranges.count(),
         run,
         span: chosen.decl.span,

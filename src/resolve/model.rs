@@ -10,7 +10,7 @@ use super::params::Const;
 use super::scope::{duplicate, with_suggestions};
 use super::val::Val;
 use crate::diagnostic::Diagnostic;
-use crate::model::{self, Convention, EnergyTerm, Expr, Index, Sde, SdeComponents, StateId};
+use crate::model::{self, EnergyTerm, Expr, NoiseDecl, Sde};
 use crate::source::Span;
 use crate::syntax::ast::{self, ModelItem, TypeExpr};
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,7 @@ impl<'m> Checker<'m> {
                         self.report(duplicate(&e.name.name, "energy term", first, e.name.span));
                     }
                 }
-                ModelItem::Sde(_) => {}
+                ModelItem::Sde(_) | ModelItem::Noise(_) => {}
             }
         }
         scope
@@ -141,7 +141,8 @@ impl<'m> Checker<'m> {
     }
 
     /// Checks the SDE equations (E0301 unknown state, E0303 two equations for one state).
-    pub(super) fn sdes(&mut self, decl: &'m ast::ModelDecl) -> Vec<Sde> {
+    pub(super) fn sdes(&mut self, decl: &'m ast::ModelDecl, noise: Option<&NoiseDecl>) -> Vec<Sde> {
+        let has_energy = decl.items.iter().any(|i| matches!(i, ModelItem::Energy(_)));
         let mut out: Vec<Sde> = Vec::new();
         let mut seen: HashMap<usize, Span> = HashMap::new();
         for item in &decl.items {
@@ -163,7 +164,7 @@ impl<'m> Checker<'m> {
                 continue;
             }
             seen.insert(k, eq.lhs.span);
-            if let Some(sde) = self.in_mode(Mode::Model, |cx| cx.sde(k, eq)) {
+            if let Some(sde) = self.in_mode(Mode::Model, |cx| cx.sde(k, eq, noise, has_energy)) {
                 out.push(sde);
             }
         }
@@ -195,132 +196,6 @@ impl<'m> Checker<'m> {
             self.report(d);
         }
         found
-    }
-
-    fn sde(&mut self, k: usize, eq: &'m ast::SdeEquation) -> Option<Sde> {
-        let len = self.states.get(k)?.len;
-        let state = StateId(k as u32);
-        let convention = eq.convention.map_or(Convention::Ito, |c| c.0);
-        let (components, drift, diffusion) = match (len, &eq.index) {
-            (Some(0), _) => return None,
-            (None, Some(i)) => {
-                self.report(
-                    Diagnostic::error(
-                        "E0201",
-                        format!(
-                            "`{}` is a scalar state; it has no components",
-                            strip_d(&eq.lhs.name)
-                        ),
-                    )
-                    .with_label(i.span, "remove this index"),
-                );
-                return None;
-            }
-            (None, None) => {
-                self.noise_index(eq, None)?;
-                let (f, g) = self.sde_terms(eq, |cx, v, span| cx.real(v, span))?;
-                (SdeComponents::Scalar, f, g)
-            }
-            (Some(n), Some(i)) => {
-                self.noise_index(eq, Some(i))?;
-                let var = self.fresh_var(&Index::constant(0), &Index::constant(n as i64));
-                self.locals.push((&i.name, Val::Int(Index::var(var))));
-                let terms = self.sde_terms(eq, |cx, v, span| cx.real(v, span));
-                self.locals.pop();
-                let (f, g) = terms?;
-                (SdeComponents::Each(var), f, g)
-            }
-            (Some(n), None) => {
-                if let Some(j) = eq.noise.as_ref().and_then(|w| w.index.as_ref()) {
-                    self.report(
-                        Diagnostic::error(
-                            "E0304",
-                            format!("noise `dW[{}]` in an equation without an index", j.name),
-                        )
-                        .with_label(j.span, "this index is not bound")
-                        .with_help(format!("write `{}[{}] = … dW[{}]`", eq.lhs.name, j.name, j.name)),
-                    );
-                    return None;
-                }
-                let var = self.fresh_var(&Index::constant(0), &Index::constant(n as i64));
-                let (f, g) = self.sde_terms(eq, |cx, v, span| cx.component(v, n, var, span))?;
-                (SdeComponents::Each(var), f, g)
-            }
-        };
-        Some(Sde {
-            state,
-            components,
-            drift,
-            diffusion,
-            convention,
-            span: eq.span,
-        })
-    }
-
-    /// E0304 unless the noise index matches the equation index.
-    fn noise_index(&mut self, eq: &ast::SdeEquation, index: Option<&ast::Ident>) -> Option<()> {
-        let Some(noise) = &eq.noise else {
-            return Some(());
-        };
-        let d = match (index, &noise.index) {
-            (None, None) => return Some(()),
-            (Some(i), Some(j)) if i.name == j.name => return Some(()),
-            (None, Some(j)) => {
-                Diagnostic::error("E0304", format!("noise `dW[{}]` on a scalar state", j.name))
-                    .with_label(j.span, "a scalar state takes plain `dW`")
-            }
-            (Some(i), None) => Diagnostic::error("E0304", "only diagonal noise is supported")
-                .with_label(noise.dw_span, format!("write `dW[{}]` here", i.name))
-                .with_label(i.span, "the equation is indexed by this"),
-            (Some(i), Some(j)) => Diagnostic::error(
-                "E0304",
-                format!(
-                    "noise index `{}` does not match the equation index `{}`",
-                    j.name, i.name
-                ),
-            )
-            .with_label(j.span, format!("expected `{}`", i.name))
-            .with_label(i.span, "the equation is indexed by this")
-            .with_note("only diagonal noise is supported: component i is driven by dW[i]"),
-        };
-        self.report(d);
-        None
-    }
-
-    /// Checks drift and diffusion with `conv` (zero when absent).
-    fn sde_terms(
-        &mut self,
-        eq: &'m ast::SdeEquation,
-        mut conv: impl FnMut(&mut Self, Val, Span) -> Option<Rc<Expr>>,
-    ) -> Option<(Rc<Expr>, Rc<Expr>)> {
-        let mut term = |cx: &mut Self, e: Option<&'m ast::Expr>| match e {
-            Some(e) => {
-                let v = cx.expr(e);
-                conv(cx, v, e.span)
-            }
-            None => Some(cx.mk(Expr::Const(0.0))),
-        };
-        let f = term(self, eq.drift.as_ref());
-        let g = term(self, eq.noise.as_ref().map(|n| &n.coeff));
-        Some((f?, g?))
-    }
-
-    /// Component `var` of a term of a vector equation (scalars broadcast).
-    fn component(&mut self, v: Val, n: usize, var: crate::model::IndexVar, span: Span) -> Option<Rc<Expr>> {
-        match v {
-            Val::Vector(vec) if vec.len() == n => Some(self.element(&vec, &Index::var(var))),
-            Val::Vector(vec) => {
-                self.report(
-                    Diagnostic::error(
-                        "E0202",
-                        format!("this term is real[{}] but the state is real[{n}]", vec.len()),
-                    )
-                    .with_label(span, format!("this is real[{}]", vec.len())),
-                );
-                None
-            }
-            other => self.real(other, span),
-        }
     }
 
     /// The model-kind rules (E0302).

@@ -24,6 +24,10 @@ pub(super) const SETTINGS: &[&str] = &[
     "temperature",
     "dt",
     "t0",
+    "t_end",
+    "save_at",
+    "save_every",
+    "record",
 ];
 
 impl<'m> Checker<'m> {
@@ -54,7 +58,7 @@ impl<'m> Checker<'m> {
                         self.report(duplicate(&name.name, "run setting", first, name.span));
                         continue;
                     }
-                    self.setting(&mut run, name, value, is_gibbs);
+                    self.setting(&mut run, name, value, is_gibbs, states);
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
             }
@@ -67,7 +71,14 @@ impl<'m> Checker<'m> {
         run
     }
 
-    fn setting(&mut self, run: &mut RunSettings, name: &ast::Ident, value: &'m ast::Expr, is_gibbs: bool) {
+    fn setting(
+        &mut self,
+        run: &mut RunSettings,
+        name: &ast::Ident,
+        value: &'m ast::Expr,
+        is_gibbs: bool,
+        states: &[State],
+    ) {
         let n = name.name.as_str();
         match n {
             "method" => {
@@ -92,6 +103,16 @@ impl<'m> Checker<'m> {
                 }
             }
             "t0" => run.t0 = self.real_setting(n, value),
+            "t_end" | "save_every" | "save_at" | "record" if is_gibbs => {
+                self.report(
+                    bad_value(n, "it applies to models with SDEs", value.span)
+                        .with_note("samplers record every `thin`-th step of every chain"),
+                );
+            }
+            "t_end" => run.t_end = self.real_setting(n, value),
+            "save_every" => run.save_every = self.positive_setting(n, value),
+            "save_at" => run.save_at = self.times_setting(n, value),
+            "record" => run.record = self.record_setting(value, states),
             _ => {
                 let min = if matches!(n, "chains" | "steps" | "thin") {
                     1
@@ -110,7 +131,7 @@ impl<'m> Checker<'m> {
         }
     }
 
-    fn real_setting(&mut self, what: &str, e: &'m ast::Expr) -> Option<f64> {
+    pub(super) fn real_setting(&mut self, what: &str, e: &'m ast::Expr) -> Option<f64> {
         match self.constant(e)? {
             Const::Int(i) => Some(i as f64),
             Const::Real(x) => Some(x),

@@ -144,6 +144,7 @@ fn sde(
         index,
         drift,
         noise,
+        langevin: None,
         span: sp(),
     })
 }
@@ -351,7 +352,9 @@ fn loop_index_out_of_range() {
 #[test]
 fn noise_index_mismatch() {
     assert_eq!(codes(ou(n("i"), Some("j"))), ["E0304"]);
-    assert_eq!(codes(ou(n("i"), None)), ["E0304"]);
+    // `dx[i] = … dW`: one Wiener process shared by every component.
+    let m = ok(ou(n("i"), None));
+    assert_eq!(m.sdes[0].noise, crate::model::NoiseKind::Shared);
 }
 
 #[test]

@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use super::checkpoint::{ChainState, Checkpoint, SamplerState};
 use super::config::RunConfig;
 use super::error::{NonFiniteWhat, RunError};
-use super::integrators::{first_non_finite, Sampler, SamplerStats, SdeScheme};
+use super::integrators::{first_non_finite, Sampler, SamplerStats};
 use super::recorder::Recorder;
 use super::rng::{stream, StreamRng};
-use super::target::{GibbsTarget, SdeSystem};
+use super::target::GibbsTarget;
 
 /// What one chain did.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,42 +123,6 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     }
     fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
         self.sampler.restore(self.target, x, state)
-    }
-}
-
-/// An SDE scheme, the system it integrates, and its time grid t_k = t0 + k·dt.
-pub(crate) struct SdeStepper<'a, Sys: ?Sized, S> {
-    pub system: &'a Sys,
-    pub scheme: S,
-    pub t0: f64,
-    pub dt: f64,
-}
-
-impl<Sys: SdeSystem + ?Sized, S: SdeScheme> Stepper for SdeStepper<'_, Sys, S> {
-    fn init(&mut self, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
-        super::integrators::check_finite(x)
-    }
-    #[inline]
-    fn advance(&mut self, x: &mut [f64], step: u64, rng: &mut StreamRng) {
-        let t = self.time(step - 1);
-        self.scheme.step(self.system, x, t, rng);
-    }
-    fn time(&self, step: u64) -> f64 {
-        // computed from the step count, not accumulated, so long runs do not drift
-        self.t0 + step as f64 * self.dt
-    }
-    fn accepted(&self) -> Option<u64> {
-        None
-    }
-    fn has_stats(&self) -> bool {
-        false
-    }
-    fn draw_stats(&self, _x: &[f64], _out: &mut [f64; 7]) {}
-    fn save(&self) -> Option<SamplerState> {
-        Some(SamplerState::default())
-    }
-    fn restore(&mut self, x: &[f64], _state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
-        self.init(x)
     }
 }
 

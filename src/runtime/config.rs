@@ -1,7 +1,9 @@
 //! Run settings: the method with its parameters, chain counts, lengths, seed, temperature.
 
 use super::error::RunError;
-pub use super::method::{Adaptation, Kinetic, Mass, Method, MethodKind, Schedule};
+pub use super::method::{
+    Adaptation, AdaptiveBase, Kinetic, Mass, Method, MethodKind, Schedule, DEFAULT_DT_MIN,
+};
 
 /// Everything a run needs besides the model, the initial state and the recorders.
 ///

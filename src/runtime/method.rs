@@ -92,7 +92,7 @@ impl Adaptation {
 }
 
 /// How annealing interpolates the temperature factor between stages.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     /// τ_k = from·(to/from)^(k/(K−1)).
     Geometric {
@@ -108,6 +108,9 @@ pub enum Schedule {
         /// Last stage's factor.
         to: f64,
     },
+    /// τ_k given per stage: a user expression of the stage index (or of the
+    /// fraction t = k/(K−1)), evaluated by the compiler for every stage.
+    Table(Vec<f64>),
 }
 
 impl Schedule {
@@ -118,15 +121,21 @@ impl Schedule {
         } else {
             (k.min(stages - 1)) as f64 / (stages - 1) as f64
         };
-        match *self {
+        match self {
             Schedule::Geometric { from, to } => from * (to / from).powf(s),
             Schedule::Linear { from, to } => from + (to - from) * s,
+            Schedule::Table(values) => {
+                let last = values.last().copied().unwrap_or(f64::NAN);
+                values.get(k as usize).copied().unwrap_or(last)
+            }
         }
     }
 
-    fn ends(&self) -> (f64, f64) {
-        match *self {
-            Schedule::Geometric { from, to } | Schedule::Linear { from, to } => (from, to),
+    /// Every factor the schedule can take (its end points, or every tabled value).
+    fn factors(&self) -> Vec<f64> {
+        match self {
+            Schedule::Geometric { from, to } | Schedule::Linear { from, to } => vec![*from, *to],
+            Schedule::Table(values) => values.clone(),
         }
     }
 }
@@ -136,6 +145,10 @@ impl fmt::Display for Schedule {
         match self {
             Schedule::Geometric { from, to } => write!(f, "geometric({from}, {to})"),
             Schedule::Linear { from, to } => write!(f, "linear({from}, {to})"),
+            Schedule::Table(values) => {
+                let items: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
         }
     }
 }
@@ -235,6 +248,61 @@ pub enum Method {
         /// Time step.
         dt: f64,
     },
+    /// Stochastic Heun (predictor–corrector on the Stratonovich form), any noise.
+    Heun {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRA1, strong order 1.5 for additive noise.
+    Sra1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// Rößler's SRIW1, strong order 1.5 for diagonal noise.
+    Sriw1 {
+        /// Time step.
+        dt: f64,
+    },
+    /// An SDE scheme with adaptive time steps and error control.
+    Adaptive {
+        /// The scheme whose steps are controlled.
+        scheme: AdaptiveBase,
+        /// First step proposal.
+        dt: f64,
+        /// Absolute tolerance.
+        abstol: f64,
+        /// Relative tolerance.
+        reltol: f64,
+        /// Smallest step.
+        dt_min: f64,
+        /// Largest step (may be infinite).
+        dt_max: f64,
+    },
+}
+
+/// The smallest adaptive step unless `dt_min` says otherwise.
+pub const DEFAULT_DT_MIN: f64 = 1e-12;
+
+/// The SDE schemes that adaptive stepping can control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdaptiveBase {
+    /// Euler–Maruyama.
+    EulerMaruyama,
+    /// Milstein (diagonal noise).
+    Milstein,
+    /// Stochastic Heun.
+    Heun,
+}
+
+impl AdaptiveBase {
+    /// The scheme's name as the language spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdaptiveBase::EulerMaruyama => "euler_maruyama",
+            AdaptiveBase::Milstein => "milstein",
+            AdaptiveBase::Heun => "heun",
+        }
+    }
 }
 
 /// What a method integrates.
@@ -280,13 +348,22 @@ impl Method {
             Method::AnnealedLangevin { .. } => "annealed_langevin",
             Method::EulerMaruyama { .. } => "euler_maruyama",
             Method::Milstein { .. } => "milstein",
+            Method::Heun { .. } => "heun",
+            Method::Sra1 { .. } => "sra1",
+            Method::Sriw1 { .. } => "sriw1",
+            Method::Adaptive { scheme, .. } => scheme.name(),
         }
     }
 
     /// Whether the method samples a Gibbs target or integrates an SDE.
     pub fn kind(&self) -> MethodKind {
         match self {
-            Method::EulerMaruyama { .. } | Method::Milstein { .. } => MethodKind::Sde,
+            Method::EulerMaruyama { .. }
+            | Method::Milstein { .. }
+            | Method::Heun { .. }
+            | Method::Sra1 { .. }
+            | Method::Sriw1 { .. }
+            | Method::Adaptive { .. } => MethodKind::Sde,
             _ => MethodKind::Sampler,
         }
     }
@@ -352,14 +429,50 @@ impl Method {
                 steps_per_stage,
             } => {
                 positive("step", *step)?;
-                let (from, to) = schedule.ends();
-                positive("schedule", from)?;
-                positive("schedule", to)?;
+                if let Schedule::Table(values) = schedule {
+                    if values.len() as u64 != *stages {
+                        let reason = format!("gives {} factors for {stages} stages", values.len());
+                        return Err(RunError::invalid("schedule", reason));
+                    }
+                }
+                for v in schedule.factors() {
+                    positive("schedule", v)?;
+                }
                 at_least_one("stages", *stages)?;
                 at_least_one("steps_per_stage", *steps_per_stage)
             }
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => positive("dt", *dt),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => positive("dt", *dt),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => validate_adaptive(*dt, *abstol, *reltol, *dt_min, *dt_max),
         }
+    }
+}
+
+fn validate_adaptive(dt: f64, abstol: f64, reltol: f64, dt_min: f64, dt_max: f64) -> Result<(), RunError> {
+    positive("dt", dt)?;
+    positive("abstol", abstol)?;
+    positive("reltol", reltol)?;
+    positive("dt_min", dt_min)?;
+    if dt_max.is_nan() || dt_max <= 0.0 {
+        return Err(RunError::invalid("dt_max", format!("must be > 0, got {dt_max}")));
+    }
+    if dt_min <= dt_max {
+        Ok(())
+    } else {
+        Err(RunError::invalid(
+            "dt_min",
+            format!("must not exceed dt_max = {dt_max}, got {dt_min}"),
+        ))
     }
 }
 
@@ -464,7 +577,28 @@ impl fmt::Display for Method {
                 "annealed_langevin(step={step}, schedule={schedule}, stages={stages}, \
                  steps_per_stage={steps_per_stage})"
             ),
-            Method::EulerMaruyama { dt } | Method::Milstein { dt } => write!(f, "{name}(dt={dt})"),
+            Method::EulerMaruyama { dt }
+            | Method::Milstein { dt }
+            | Method::Heun { dt }
+            | Method::Sra1 { dt }
+            | Method::Sriw1 { dt } => write!(f, "{name}(dt={dt})"),
+            Method::Adaptive {
+                dt,
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+                ..
+            } => {
+                write!(f, "{name}(dt={dt}, abstol={abstol}, reltol={reltol}")?;
+                if *dt_min != DEFAULT_DT_MIN {
+                    write!(f, ", dt_min={dt_min}")?;
+                }
+                if dt_max.is_finite() {
+                    write!(f, ", dt_max={dt_max}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

@@ -29,24 +29,25 @@ pub mod integrators;
 mod method;
 pub mod recorder;
 pub mod rng;
+pub mod sde_run;
 pub mod target;
 
 use std::io;
 
 pub use chain::{ChainReport, RunOutput};
 pub use checkpoint::{ChainState, Checkpoint, SamplerState};
-pub use config::{Adaptation, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule};
+pub use config::{Adaptation, AdaptiveBase, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule};
 pub use error::{NonFiniteWhat, RunError};
 pub use integrators::SamplerStats;
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder, SAMPLER_STATS};
-pub use target::{GibbsTarget, SdeSystem};
+pub use sde_run::{run_sde_with, Save, SdeOptions};
+pub use target::{GibbsTarget, NoiseShape, SdeSystem};
 
-use chain::{run_all, GibbsStepper, SdeStepper};
+use chain::{run_all, GibbsStepper};
 use integrators::metric::Metric;
 use integrators::Sampler;
 use integrators::{
-    Aboba, AnnealedLangevin, Baoab, EulerMaruyama, Hmc, Mala, Milstein, NewtonLangevin, Nuts, Obabo,
-    RandomizedMidpoint, Ubu, Ula,
+    Aboba, AnnealedLangevin, Baoab, Hmc, Mala, NewtonLangevin, Nuts, Obabo, RandomizedMidpoint, Ubu, Ula,
 };
 
 /// Samples `target`'s Gibbs law exp(−U/T) with `config.chains` chains started at `init`.
@@ -153,12 +154,17 @@ where
             } => self.go(AnnealedLangevin::new(
                 dim,
                 *step,
-                *schedule,
+                schedule.clone(),
                 *stages,
                 *steps_per_stage,
                 temp,
             )),
-            Method::EulerMaruyama { .. } | Method::Milstein { .. } => Err(RunError::WrongMethodKind {
+            Method::EulerMaruyama { .. }
+            | Method::Milstein { .. }
+            | Method::Heun { .. }
+            | Method::Sra1 { .. }
+            | Method::Sriw1 { .. }
+            | Method::Adaptive { .. } => Err(RunError::WrongMethodKind {
                 method: self.config.method.name(),
                 needs: MethodKind::Sde,
             }),
@@ -184,7 +190,7 @@ fn check_hessian<T: GibbsTarget + ?Sized>(target: &T, init: &[f64], method: &Met
 /// Integrates `system` from `init` at time `config.t0` along `config.chains` independent paths.
 ///
 /// Recorders receive the time after each recorded step, t = t0 + step·dt. Otherwise as
-/// [`run_gibbs`].
+/// [`run_gibbs`]; [`run_sde_with`] adds save times, an end time and adaptive stepping.
 pub fn run_sde<S, R, F>(
     system: &S,
     init: &[f64],
@@ -196,29 +202,7 @@ where
     R: Recorder,
     F: Fn(usize) -> io::Result<R> + Sync,
 {
-    config.validate()?;
-    let dim = system.dim();
-    check_dim(dim, init)?;
-    let t0 = config.t0;
-    let rec = &make_recorder;
-    match config.method {
-        Method::EulerMaruyama { dt } => run_all(config, init, rec, || SdeStepper {
-            system,
-            scheme: EulerMaruyama::new(dim, dt),
-            t0,
-            dt,
-        }),
-        Method::Milstein { dt } => run_all(config, init, rec, || SdeStepper {
-            system,
-            scheme: Milstein::new(dim, dt),
-            t0,
-            dt,
-        }),
-        _ => Err(RunError::WrongMethodKind {
-            method: config.method.name(),
-            needs: MethodKind::Sampler,
-        }),
-    }
+    run_sde_with(system, init, config, &SdeOptions::default(), make_recorder)
 }
 
 fn check_dim(expected: usize, init: &[f64]) -> Result<(), RunError> {

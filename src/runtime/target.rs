@@ -27,16 +27,98 @@ pub trait GibbsTarget: Sync {
     }
 }
 
-/// An Itô SDE dX = b(X,t) dt + diag(g(X,t)) dW with diagonal noise over a flat
-/// state vector. Stratonovich models are converted to this Itô form by the
-/// compiler (drift + ½ g ∂g/∂x), so every scheme here reads the equation as Itô.
+/// How an SDE's Wiener processes drive its components.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoiseShape {
+    /// Number of independent Wiener processes m.
+    pub dim: usize,
+    /// Diagonal noise: m = n and process k drives component k only.
+    pub diagonal: bool,
+    /// The diffusion does not depend on the state (it may depend on time).
+    pub additive: bool,
+}
+
+/// An SDE dX = b(X,t) dt + G(X,t) dW over a flat state vector, with diagonal noise
+/// (G = diag(g), the default) or a general n×m matrix G ([`SdeSystem::noise`]).
+/// Equations in any α-convention are converted by the compiler: `drift_*` give
+/// the Itô drift, `strat_*` the Stratonovich drift of the same process.
 pub trait SdeSystem: Sync {
-    /// Number of scalar state components (and of Wiener processes).
+    /// Number of scalar state components.
     fn dim(&self) -> usize;
 
-    /// Writes the Itô drift b(x,t) and the diagonal diffusion g(x,t).
+    /// Writes the Itô drift b(x,t) and the diagonal diffusion g(x,t) (diagonal noise).
     fn drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]);
 
     /// As [`SdeSystem::drift_diffusion`], plus ∂gᵢ/∂xᵢ into `dg` (for Milstein).
     fn drift_diffusion_dg(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64], dg: &mut [f64]);
+
+    /// The noise layout; the default is diagonal, state-dependent noise.
+    fn noise(&self) -> NoiseShape {
+        NoiseShape {
+            dim: self.dim(),
+            diagonal: true,
+            additive: false,
+        }
+    }
+
+    /// Writes the Stratonovich drift b − ½ g ∂g/∂x and the diagonal diffusion
+    /// (diagonal noise). The default derives it from [`SdeSystem::drift_diffusion_dg`].
+    fn strat_drift_diffusion(&self, x: &[f64], t: f64, drift: &mut [f64], diffusion: &mut [f64]) {
+        with_scratch(x.len(), |dg| {
+            self.drift_diffusion_dg(x, t, drift, diffusion, dg);
+            for ((b, g), d) in drift.iter_mut().zip(diffusion.iter()).zip(dg.iter()) {
+                *b -= 0.5 * g * d;
+            }
+        });
+    }
+
+    /// Writes the Itô drift and the n×m diffusion matrix G (row-major). The default
+    /// embeds the diagonal diffusion.
+    fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        with_scratch(x.len(), |diag| {
+            self.drift_diffusion(x, t, drift, diag);
+            embed_diagonal(diag, g);
+        });
+    }
+
+    /// Writes the Stratonovich drift and G (row-major). The default embeds the
+    /// diagonal form of [`SdeSystem::strat_drift_diffusion`].
+    fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        with_scratch(x.len(), |diag| {
+            self.strat_drift_diffusion(x, t, drift, diag);
+            embed_diagonal(diag, g);
+        });
+    }
+}
+
+/// Writes diag(`d`) into the square row-major matrix `g`.
+fn embed_diagonal(d: &[f64], g: &mut [f64]) {
+    let n = d.len();
+    g.fill(0.0);
+    for (k, v) in d.iter().enumerate() {
+        if let Some(e) = g.get_mut(k * n + k) {
+            *e = *v;
+        }
+    }
+}
+
+thread_local! {
+    /// Scratch of the default methods: grown once per thread, then reused.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on a zeroed per-thread scratch buffer of length `n` (a fresh one if
+/// the scratch is already in use).
+fn with_scratch(n: usize, f: impl FnOnce(&mut [f64])) {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < n {
+                buf.resize(n, 0.0);
+            }
+            let s = buf.get_mut(..n).unwrap_or_default();
+            s.fill(0.0);
+            f(s);
+        }
+        Err(_) => f(&mut vec![0.0; n]),
+    });
 }

@@ -10,6 +10,7 @@
 
 use crate::model::{MethodArg, MethodKind, MethodSpec, RunSettings, ScheduleKind, ScheduleSpec};
 use crate::native::KernelKind;
+use crate::runtime::NoiseShape;
 use crate::source::{SourceId, Span};
 
 /// A state variable, for `--init`.
@@ -69,6 +70,8 @@ pub struct ModelDesc {
     pub methods: Vec<(MethodKind, Vec<String>)>,
     /// Output length of each kernel in the binary.
     pub kernels: Vec<(KernelKind, usize)>,
+    /// The Wiener processes of an SDE model.
+    pub noise: NoiseShape,
 }
 
 /// A span for values that come from the description rather than a source.
@@ -283,9 +286,15 @@ impl ModelDesc {
         for v in [r.chains, r.steps, r.warmup, r.thin, r.seed] {
             w.opt_u64(v);
         }
-        for v in [r.temperature, r.dt, r.t0] {
+        for v in [r.temperature, r.dt, r.t0, r.t_end, r.save_every] {
             w.opt_f64(v);
         }
+        w.bool(r.save_at.is_some());
+        w.f64s(r.save_at.as_deref().unwrap_or(&[]));
+        w.bool(r.record.is_some());
+        let record: Vec<u64> = r.record.iter().flatten().map(|k| *k as u64).collect();
+        w.usize(record.len());
+        record.iter().for_each(|k| w.u64(*k));
         w.f64s(&self.init);
         w.usize(self.methods.len());
         for (kind, args) in &self.methods {
@@ -298,6 +307,9 @@ impl ModelDesc {
             w.usize(kind.slot());
             w.usize(*len);
         }
+        w.usize(self.noise.dim);
+        w.bool(self.noise.diagonal);
+        w.bool(self.noise.additive);
         w.0
     }
 
@@ -343,8 +355,18 @@ impl ModelDesc {
             temperature: r.opt_f64()?,
             dt: r.opt_f64()?,
             t0: r.opt_f64()?,
+            t_end: r.opt_f64()?,
+            save_every: r.opt_f64()?,
             ..RunSettings::default()
         };
+        let has_save_at = r.bool()?;
+        let save_at = r.f64s()?;
+        let mut run = run;
+        run.save_at = has_save_at.then_some(save_at);
+        let has_record = r.bool()?;
+        let n = r.count(8)?;
+        let record = (0..n).map(|_| Ok(r.u64()? as usize)).collect::<Res<Vec<_>>>()?;
+        run.record = has_record.then_some(record);
         let init = r.f64s()?;
         let n = r.count(16)?;
         let methods = (0..n)
@@ -365,6 +387,11 @@ impl ModelDesc {
                 Ok((kind, r.usize()?))
             })
             .collect::<Res<Vec<_>>>()?;
+        let noise = NoiseShape {
+            dim: r.usize()?,
+            diagonal: r.bool()?,
+            additive: r.bool()?,
+        };
         if !r.0.is_empty() {
             return Err("trailing bytes after the model description".into());
         }
@@ -382,6 +409,7 @@ impl ModelDesc {
             init,
             methods,
             kernels,
+            noise,
         })
     }
 }
@@ -443,6 +471,11 @@ mod tests {
             },
             init: vec![0.5, 0.25, 1.0],
             methods: vec![(MethodKind::Mala, vec!["step".into()])],
+            noise: NoiseShape {
+                dim: 3,
+                diagonal: false,
+                additive: true,
+            },
             kernels: vec![(KernelKind::Prelude, 4), (KernelKind::EnergyGrad, 3)],
         };
         let bytes = desc.encode();

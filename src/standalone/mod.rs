@@ -105,16 +105,17 @@ pub unsafe fn main(image: *const ModelImage, args: Vec<OsString>) -> Exit {
         Ok(r) => r,
         Err(d) => return Exit::error(EXIT_USER, &d),
     };
-    let Some(model) = NativeModel::new(kernels, env, desc.state_len) else {
+    let Some(model) = NativeModel::new(kernels, env, desc.state_len, desc.noise) else {
         return Exit::error(EXIT_BUG, &Diagnostic::bug("the prelude cannot run"));
     };
     let mut plan = RunPlan::new(
         config,
         init,
         cli.run.output_dir(&desc.name),
-        desc.columns.clone(),
+        recorded_columns(&desc.columns, desc.run.record.as_deref()),
         desc.gibbs,
     );
+    plan.sde = crate::driver::settings::sde_options(&desc.run, &cli.run.overrides());
     plan.model = desc.name.clone();
     plan.format = cli.run.format.file_format();
     match execute(&model, &plan) {
@@ -389,6 +390,14 @@ fn method_spec(desc: &ModelDesc, text: &str) -> Result<MethodSpec, Diagnostic> {
         args,
         span: no_span(),
     })
+}
+
+/// The column names of the recorded components (all unless `record` picks some).
+fn recorded_columns(all: &[String], record: Option<&[usize]>) -> Vec<String> {
+    match record {
+        Some(pick) => pick.iter().filter_map(|&i| all.get(i).cloned()).collect(),
+        None => all.to_vec(),
+    }
 }
 
 /// A diagnostic as plain text (a binary has no sources to point into).

@@ -152,7 +152,13 @@ impl Arena {
     }
 
     /// The adjoint of a reduction's body given the reduction's adjoint `a`.
-    fn reduce_body_adjoint(&mut self, op: ReduceOp, whole: NodeId, body: NodeId, a: NodeId) -> NodeId {
+    pub(crate) fn reduce_body_adjoint(
+        &mut self,
+        op: ReduceOp,
+        whole: NodeId,
+        body: NodeId,
+        a: NodeId,
+    ) -> NodeId {
         match op {
             ReduceOp::Sum => a,
             // ∂(Π bₖ)/∂bⱼ = Π/bⱼ (the factors must be non-zero where it is evaluated).
@@ -170,7 +176,7 @@ impl Arena {
     }
 
     /// `(child, ∂node/∂child)` for the real-valued children of an ordinary node.
-    fn local_partials(&mut self, node: &Node, id: NodeId) -> Vec<(NodeId, NodeId)> {
+    pub(crate) fn local_partials(&mut self, node: &Node, id: NodeId) -> Vec<(NodeId, NodeId)> {
         match *node {
             Node::Unary(f, x) => {
                 let d = self.unary_derivative(f, x, id);

@@ -9,24 +9,28 @@
 //! - The state is flat: state `s` component `k` is `offset(s) + k`.
 //!
 //! Derived quantities: the energy U, its gradient ∇U (the score is −∇U), the dense
-//! Hessian (on request), and for SDEs the Itô drift (a Stratonovich equation gets
-//! the correction ½·g·∂g/∂x added here), the diffusion g, its diagonal derivative
-//! ∂gᵢ/∂xᵢ (for Milstein), and the drift Jacobian (on request).
+//! Hessian (on request), and for SDEs (see [`sde`]) the Itô and Stratonovich
+//! drifts of every α-convention, Langevin drifts, the diffusion g and its noise
+//! layout, the diagonal derivative ∂gᵢ/∂xᵢ (for Milstein), and the drift
+//! Jacobian (on request).
 
 pub mod arena;
 pub mod diff;
+pub mod directional;
 pub mod display;
 pub mod eval;
 pub mod program;
+pub mod sde;
 pub mod simplify;
 #[cfg(test)]
 mod tests;
 
 pub use arena::{Arena, Node, NodeId, TableId};
 pub use program::Stmt;
+pub use sde::{NoiseLayout, SdeEquation};
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{Convention, Expr, Index, IndexVar, Model, SdeComponents, StateId};
+use crate::model::{Expr, Index, IndexVar, Model, SdeComponents, StateId};
 use diff::{index_add, index_scale};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -38,31 +42,6 @@ pub struct BuildOptions {
     pub hessian: bool,
     /// Build the dense Jacobian of the (Itô) drift.
     pub jacobian: bool,
-}
-
-/// One SDE equation in symbolic form.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SdeEquation {
-    /// The driven state.
-    pub state: StateId,
-    /// Its offset in the flat state.
-    pub offset: usize,
-    /// Scalar, or all components through an index variable.
-    pub components: SdeComponents,
-    /// The number of components.
-    pub len: usize,
-    /// The convention the user wrote.
-    pub convention: Convention,
-    /// The drift as written.
-    pub drift: NodeId,
-    /// The diagonal diffusion coefficient g.
-    pub diffusion: NodeId,
-    /// ∂gᵢ/∂xᵢ.
-    pub diffusion_dx: NodeId,
-    /// The drift added to convert to Itô form (½·g·∂g/∂x for Stratonovich, else 0).
-    pub correction: NodeId,
-    /// The Itô drift: `drift + correction`.
-    pub drift_ito: NodeId,
 }
 
 /// The symbolic system of one model.
@@ -80,6 +59,8 @@ pub struct System {
     pub hessian: Option<Vec<Stmt>>,
     /// SDE equations (empty for a Gibbs model).
     pub sdes: Vec<SdeEquation>,
+    /// How the Wiener processes are laid out.
+    pub noise: NoiseLayout,
     /// The dense Jacobian of the Itô drift (row-major, n×n), if requested.
     pub jacobian: Option<Vec<Stmt>>,
     /// Flat offset of each state.
@@ -107,7 +88,16 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
     for sde in &model.sdes {
         let drift = conv.convert(&sde.drift);
         let diffusion = conv.convert(&sde.diffusion);
-        sde_nodes.push((sde, drift, diffusion));
+        let langevin = sde
+            .langevin
+            .as_ref()
+            .map(|l| (conv.convert(&l.diffusion), conv.convert(&l.kt)));
+        sde_nodes.push(sde::RawEquation {
+            sde,
+            drift,
+            diffusion,
+            langevin,
+        });
     }
     let state_offsets = model.state_offsets();
     let state_size = model.state_size();
@@ -118,6 +108,7 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         gradient: Vec::new(),
         hessian: None,
         sdes: Vec::new(),
+        noise: NoiseLayout::default(),
         jacobian: None,
         state_offsets,
         state_size,
@@ -133,17 +124,7 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
             system.hessian = Some(system.second_derivative(&grad, &mut Vec::new()));
         }
     }
-    for (sde, drift, diffusion) in sde_nodes {
-        let eq = system.equation(
-            sde.state,
-            &sde.components,
-            sde.convention,
-            drift,
-            diffusion,
-            model,
-        );
-        system.sdes.push(eq);
-    }
+    system.build_sdes(model, sde_nodes);
     if options.jacobian && !system.sdes.is_empty() {
         system.jacobian = Some(system.drift_jacobian());
     }
@@ -205,45 +186,6 @@ impl System {
             }
         }
         out
-    }
-
-    fn equation(
-        &mut self,
-        state: StateId,
-        components: &SdeComponents,
-        convention: Convention,
-        drift: NodeId,
-        diffusion: NodeId,
-        model: &Model,
-    ) -> SdeEquation {
-        let target = match components {
-            SdeComponents::Scalar => Index::constant(0),
-            SdeComponents::Each(v) => Index::var(*v),
-        };
-        let a = &mut self.arena;
-        let diffusion_dx = a.derivative(diffusion, state, &target);
-        let correction = match convention {
-            Convention::Ito => a.constant(0.0),
-            Convention::Stratonovich => {
-                let half = a.constant(0.5);
-                let gg = a.mul(diffusion, diffusion_dx);
-                a.mul(half, gg)
-            }
-        };
-        let drift_ito = a.add(drift, correction);
-        let len = model.states.get(state.0 as usize).map_or(1, |s| s.size());
-        SdeEquation {
-            state,
-            offset: self.offset(state),
-            components: components.clone(),
-            len,
-            convention,
-            drift,
-            diffusion,
-            diffusion_dx,
-            correction,
-            drift_ito,
-        }
     }
 
     fn drift_jacobian(&mut self) -> Vec<Stmt> {

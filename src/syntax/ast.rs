@@ -147,6 +147,8 @@ pub enum ModelItem {
     Energy(EnergyDecl),
     /// `dX = f dt + g dW`.
     Sde(SdeEquation),
+    /// `noise W: real[m]`.
+    Noise(NoiseDecl),
 }
 
 /// `state name: type (= init)?`.
@@ -173,16 +175,21 @@ pub struct EnergyDecl {
     pub span: Span,
 }
 
-/// How the stochastic integral of an SDE is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the stochastic integral of an SDE is read: the marker written before an
+/// equation (the checker turns it into an α in [0, 1]).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Convention {
-    /// Itô (the default).
+    /// `ito` (α = 0, the default).
     Ito,
-    /// Stratonovich (∘dW).
+    /// `stratonovich` (α = ½, ∘dW).
     Stratonovich,
+    /// A named convention such as `anti_ito` or `hanggi` (α = 1).
+    Named(Ident),
+    /// `alpha(a)`: any α in [0, 1].
+    Call(Ident, Vec<CallArg>),
 }
 
-/// `(ito|stratonovich)? dX([i])? = drift dt + coeff dW([i])?`.
+/// `(convention)? dX([i])? = drift dt + coeff dW([i|j])?`, or `dX = langevin(…)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SdeEquation {
     /// The explicit convention marker and its span, if written.
@@ -195,7 +202,32 @@ pub struct SdeEquation {
     pub drift: Option<Expr>,
     /// The `… dW` term, if any.
     pub noise: Option<NoiseTerm>,
+    /// `langevin(D = …, kT = …)` in place of the drift and noise terms.
+    pub langevin: Option<LangevinRhs>,
     /// The whole equation.
+    pub span: Span,
+}
+
+/// `langevin(args)`: overdamped Langevin dynamics in the model's energy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LangevinRhs {
+    /// The name as written (`langevin`; anything else is reported by the checker).
+    pub func: Ident,
+    /// Its arguments (`D = …`, `kT = …`, `consistent = …`).
+    pub args: Vec<CallArg>,
+    /// The whole call.
+    pub span: Span,
+}
+
+/// `noise W: real[m]`: the model's Wiener process, shared by every equation
+/// that writes `dW`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseDecl {
+    /// Its name (`W`).
+    pub name: Ident,
+    /// `real` (one Wiener process) or `real[m]`.
+    pub ty: TypeExpr,
+    /// The whole declaration.
     pub span: Span,
 }
 

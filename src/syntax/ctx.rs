@@ -59,6 +59,11 @@ impl Arg {
         }
     }
 
+    /// The finished argument (its depth was already checked by the parts).
+    pub fn into_ast(self) -> CallArg {
+        self.arg
+    }
+
     /// `f(i in lo..hi)`.
     pub fn binder(var: Ident, lo: Node, hi: Node, span: Span) -> Arg {
         Arg {

@@ -90,6 +90,25 @@ fn model_item_exprs<'a>(mi: &'a ModelItem, out: &mut Vec<&'a Expr>) {
         ModelItem::Sde(s) => {
             out.extend(s.drift.as_ref());
             out.extend(s.noise.as_ref().map(|n| &n.coeff));
+            let conv_args = match &s.convention {
+                Some((super::ast::Convention::Call(_, args), _)) => args.as_slice(),
+                _ => &[],
+            };
+            let lang_args = s.langevin.as_ref().map_or(&[][..], |l| l.args.as_slice());
+            for a in conv_args.iter().chain(lang_args) {
+                match a {
+                    CallArg::Positional(e) | CallArg::Named(_, e) => out.push(e),
+                    CallArg::Binder { lo, hi, .. } => {
+                        out.push(lo);
+                        out.push(hi);
+                    }
+                }
+            }
+        }
+        ModelItem::Noise(n) => {
+            if let TypeExpr::RealVector { len, .. } = &n.ty {
+                out.push(len);
+            }
         }
     }
 }

@@ -236,6 +236,7 @@ const MODEL_ITEM: &[&str] = &[
     "\"fn\"",
     "\"ito\"",
     "\"stratonovich\"",
+    "\"noise\"",
     "\"IDENT\"",
 ];
 const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];

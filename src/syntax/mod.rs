@@ -156,9 +156,32 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
                         _ => s.init.into_iter().collect(),
                     },
                     ModelItem::Energy(e) => vec![e.value],
-                    ModelItem::Sde(s) => s.drift.into_iter().chain(s.noise.map(|n| n.coeff)).collect(),
+                    ModelItem::Sde(s) => {
+                        let conv_args = match s.convention {
+                            Some((ast::Convention::Call(_, args), _)) => args,
+                            _ => Vec::new(),
+                        };
+                        let lang_args = s.langevin.map(|l| l.args).unwrap_or_default();
+                        s.drift
+                            .into_iter()
+                            .chain(s.noise.map(|n| n.coeff))
+                            .chain(conv_args.into_iter().chain(lang_args).flat_map(arg_exprs))
+                            .collect()
+                    }
+                    ModelItem::Noise(n) => match n.ty {
+                        TypeExpr::RealVector { len, .. } => vec![*len],
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect(),
+    }
+}
+
+/// Moves the expressions out of a call argument.
+fn arg_exprs(arg: ast::CallArg) -> Vec<ast::Expr> {
+    match arg {
+        ast::CallArg::Positional(e) | ast::CallArg::Named(_, e) => vec![e],
+        ast::CallArg::Binder { lo, hi, .. } => vec![lo, hi],
     }
 }

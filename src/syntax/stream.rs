@@ -135,6 +135,7 @@ fn starts_item(token: &Token<'_>) -> bool {
             | Token::Energy
             | Token::Ito
             | Token::Stratonovich
+            | Token::Noise
             | Token::Init
     )
 }

@@ -99,6 +99,9 @@ pub enum Token<'s> {
     /// `stratonovich`
     #[token("stratonovich")]
     Stratonovich,
+    /// `noise`
+    #[token("noise")]
+    Noise,
 
     /// `(`
     #[token("(")]
@@ -292,6 +295,7 @@ impl Token<'_> {
             Token::DW => "dW",
             Token::Ito => "ito",
             Token::Stratonovich => "stratonovich",
+            Token::Noise => "noise",
             _ => self.punctuation(),
         }
     }

@@ -195,6 +195,7 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     };
     let dir = out_dir.unwrap_or_else(|| s.out_root.join(&c.model.name));
     let columns = c.model.state_columns();
+    let resolved_sde = resolved.sde;
     let mut plan = RunPlan::new(
         resolved.config,
         resolved.init,
@@ -203,6 +204,7 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
         c.model.is_gibbs(),
     );
     plan.model = c.model.name.clone();
+    plan.sde = resolved_sde;
     let per_chain = KEEP_MAX / (plan.config.chains.max(1) * columns.len().max(1));
     let flag = Arc::clone(&s.interrupt);
     flag.store(false, Ordering::Relaxed);

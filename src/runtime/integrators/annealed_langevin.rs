@@ -34,6 +34,7 @@ impl AnnealedLangevin {
         steps_per_stage: u64,
         temperature: f64,
     ) -> Self {
+        let first_factor = schedule.factor(0, stages);
         AnnealedLangevin {
             ula: Ula::new(dim, step, temperature),
             step,
@@ -42,7 +43,7 @@ impl AnnealedLangevin {
             stages,
             steps_per_stage,
             taken: 0,
-            factor: schedule.factor(0, stages),
+            factor: first_factor,
         }
     }
 }

@@ -1,34 +1,39 @@
-//! Euler–Maruyama for dX = b(X,t) dt + diag(g(X,t)) dW (Itô): X⁺ = X + b h + g ΔW,
-//! ΔW ~ N(0, h·I). Strong order 0.5 (1 for additive noise), weak order 1.
+//! Euler–Maruyama for the Itô SDE dX = b(X,t) dt + G(X,t) dW (any noise):
+//! X⁺ = X + b h + G ΔW. Strong order 0.5 (1 for additive noise), weak order 1.
+//! One drift and diffusion evaluation per step.
 
+use super::noise::{Coeffs, Increments};
 use super::SdeScheme;
-use crate::runtime::rng::{fill_normal, StreamRng};
-use crate::runtime::target::SdeSystem;
+use crate::runtime::target::{NoiseShape, SdeSystem};
 
 /// Euler–Maruyama workspace for one path.
 #[derive(Debug, Clone)]
 pub struct EulerMaruyama {
     dt: f64,
-    sqrt_dt: f64,
-    drift: Vec<f64>,
-    diffusion: Vec<f64>,
-    noise: Vec<f64>,
+    c: Coeffs,
 }
 
 impl EulerMaruyama {
-    /// Euler–Maruyama with time step `dt` for a `dim`-dimensional system.
+    /// Euler–Maruyama with time step `dt` for a `dim`-dimensional system with diagonal noise.
     pub fn new(dim: usize, dt: f64) -> Self {
+        let noise = NoiseShape {
+            dim,
+            diagonal: true,
+            additive: false,
+        };
+        Self::with_noise(dim, noise, dt)
+    }
+
+    /// Euler–Maruyama for a `dim`-dimensional system with the given noise.
+    pub fn with_noise(dim: usize, noise: NoiseShape, dt: f64) -> Self {
         EulerMaruyama {
             dt,
-            sqrt_dt: dt.sqrt(),
-            drift: vec![0.0; dim],
-            diffusion: vec![0.0; dim],
-            noise: vec![0.0; dim],
+            c: Coeffs::new(dim, noise),
         }
     }
 
-    /// One step from `t` with given Brownian increments `dw` (each ~ N(0, dt)), for tests that
-    /// drive several schemes with the same Brownian path.
+    /// One step of length `dt` from `t` with given increments `dw` (each ~ N(0, dt)), for tests
+    /// that drive several schemes with the same Brownian path.
     pub fn step_with_increments<S: SdeSystem + ?Sized>(
         &mut self,
         sys: &S,
@@ -36,27 +41,22 @@ impl EulerMaruyama {
         t: f64,
         dw: &[f64],
     ) {
-        sys.drift_diffusion(x, t, &mut self.drift, &mut self.diffusion);
         let h = self.dt;
-        for (((xi, b), g), w) in x.iter_mut().zip(&self.drift).zip(&self.diffusion).zip(dw) {
-            *xi += b * h + g * w;
-        }
+        self.step_with(sys, x, t, h, Increments { dw, dz: &[] });
     }
 }
 
 impl SdeScheme for EulerMaruyama {
+    fn strong_order(&self) -> f64 {
+        0.5
+    }
+
     #[inline]
-    fn step<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, rng: &mut StreamRng) {
-        fill_normal(rng, &mut self.noise);
-        sys.drift_diffusion(x, t, &mut self.drift, &mut self.diffusion);
-        let (h, s) = (self.dt, self.sqrt_dt);
-        for (((xi, b), g), z) in x
-            .iter_mut()
-            .zip(&self.drift)
-            .zip(&self.diffusion)
-            .zip(&self.noise)
-        {
-            *xi += b * h + g * (s * z);
+    fn step_with<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, h: f64, inc: Increments) {
+        self.c.ito(sys, x, t);
+        for (xi, b) in x.iter_mut().zip(&self.c.drift) {
+            *xi += b * h;
         }
+        self.c.add_noise(x, inc.dw, 1.0);
     }
 }

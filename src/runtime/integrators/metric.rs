@@ -62,6 +62,11 @@ impl Metric {
     }
 
     /// diag(1/inverse) from the diagonal of M⁻¹ (what mass adaptation estimates).
+    /// Whether this is the identity (M = I), so applying it can be skipped.
+    pub(crate) fn is_identity(&self) -> bool {
+        matches!(self, Metric::Diagonal { inv, .. } if inv.iter().all(|v| *v == 1.0))
+    }
+
     pub(crate) fn from_inv_diag(inv: &[f64]) -> Metric {
         let m: Vec<f64> = inv.iter().map(|v| 1.0 / v).collect();
         Metric::diagonal(&m)

@@ -4,7 +4,11 @@
 //! A scheme owns its per-chain workspace (gradients, momenta, noise), allocated once in its
 //! constructor; `step` never allocates. Schemes are generic over the model so the compiled
 //! kernels inline into the loop. Adding a scheme: a new file here, a [`super::Method`] variant,
-//! and one match arm in [`super::run_gibbs`] or [`super::run_sde`].
+//! and one match arm in [`super::run_gibbs`] or in `sde_run.rs`.
+//!
+//! SDE schemes receive the Brownian increments of each step ([`Increments`]) from the driver,
+//! which draws them from the chain's stream, or from a test that drives several schemes along
+//! one Brownian path; [`Adaptive`] wraps a scheme with error control on a Brownian tree.
 //!
 //! Shared pieces: [`metric`] (constant mass matrices), [`adapt`] (warmup adaptation of step
 //! size and mass), [`kinetic`] (the B/A/O sub-steps of underdamped Langevin), [`ou`] (exact
@@ -12,10 +16,12 @@
 
 mod aboba;
 pub(crate) mod adapt;
+mod adaptive;
 mod annealed_langevin;
 mod baoab;
 mod euler_maruyama;
 mod hamiltonian;
+mod heun;
 mod hmc;
 mod kinetic;
 pub(crate) mod linalg;
@@ -23,30 +29,40 @@ mod mala;
 pub(crate) mod metric;
 mod milstein;
 mod newton_langevin;
+pub mod noise;
 mod nuts;
 mod obabo;
 pub(crate) mod ou;
 mod randomized_midpoint;
+mod sra1;
+mod sriw1;
 mod ubu;
 mod ula;
 
 pub use aboba::Aboba;
+pub use adaptive::{Adaptive, AdaptiveStats, Tolerances};
 pub use annealed_langevin::AnnealedLangevin;
 pub use baoab::Baoab;
 pub use euler_maruyama::EulerMaruyama;
+pub use heun::Heun;
 pub use hmc::Hmc;
 pub use mala::Mala;
 pub use milstein::Milstein;
 pub use newton_langevin::NewtonLangevin;
+pub use noise::Increments;
 pub use nuts::Nuts;
 pub use obabo::Obabo;
 pub use randomized_midpoint::RandomizedMidpoint;
+pub use sra1::Sra1;
+pub use sriw1::Sriw1;
 pub use ubu::Ubu;
 pub use ula::Ula;
 
 use super::checkpoint::SamplerState;
 use super::error::NonFiniteWhat;
 use super::rng::StreamRng;
+#[doc(inline)]
+pub use super::target::NoiseShape;
 use super::target::{GibbsTarget, SdeSystem};
 
 /// A Markov chain step for a Gibbs target exp(−U/T) over a flat state vector.
@@ -126,10 +142,18 @@ pub(crate) fn half_norm2(v: &[f64]) -> f64 {
     0.5 * v.iter().map(|z| z * z).sum::<f64>()
 }
 
-/// A time step for an Itô SDE with diagonal noise.
+/// A time step for an SDE dX = b dt + G dW, given the Brownian increments.
 pub trait SdeScheme: Send {
-    /// Advances `x` from time `t` to `t + dt`, drawing the Brownian increments from `rng`.
-    fn step<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, rng: &mut StreamRng);
+    /// Whether steps use ΔZ = I₍₁,₀₎ besides ΔW (the order-1.5 schemes).
+    fn needs_area(&self) -> bool {
+        false
+    }
+
+    /// The scheme's strong order of convergence (for step-size control).
+    fn strong_order(&self) -> f64;
+
+    /// Advances `x` from time `t` to `t + h` with the increments `inc` over that step.
+    fn step_with<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &mut [f64], t: f64, h: f64, inc: Increments);
 }
 
 /// The first non-finite component of `x` and its value, if any.

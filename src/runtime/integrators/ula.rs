@@ -15,6 +15,8 @@ pub struct Ula {
     step: f64,
     noise_scale: f64,
     metric: Metric,
+    /// M = I: the step skips applying the metric (the W1 hot loop is one pass).
+    identity: bool,
     grad: Vec<f64>,
     drift: Vec<f64>,
     noise: Vec<f64>,
@@ -31,6 +33,7 @@ impl Ula {
         Ula {
             step,
             noise_scale: (2.0 * step * temperature).sqrt(),
+            identity: metric.is_identity(),
             metric,
             grad: vec![0.0; dim],
             drift: vec![0.0; dim],
@@ -51,6 +54,12 @@ impl Ula {
     ) {
         target.grad(x, &mut self.grad);
         fill_normal(rng, &mut self.noise);
+        if self.identity {
+            for ((xi, g), z) in x.iter_mut().zip(&self.grad).zip(&self.noise) {
+                *xi += noise_scale * z - h * g;
+            }
+            return;
+        }
         self.metric.inv_mul(&self.grad, &mut self.drift);
         self.metric.inv_sqrt_mul(&self.noise, &mut self.kick);
         for ((xi, d), z) in x.iter_mut().zip(&self.drift).zip(&self.kick) {

@@ -1,0 +1,116 @@
+//! SDE kernels: drift and diffusion stores over the flat state.
+//!
+//! Diagonal noise gives n-vectors (`DriftDiffusion`, `DriftDiffusionDg`,
+//! `StratDriftDiffusion`); other noise the dense n×m matrix G after the drift
+//! (`DriftNoise`, `StratDriftNoise`), row i = state component, column j = Wiener
+//! process, at `n + i·m + j`.
+
+use super::{convert, KStmt, Kernel, KernelKind};
+use crate::model::{Index, NoiseKind, SdeComponents};
+use crate::symbolic::diff::{index_add, index_scale};
+use crate::symbolic::{NodeId, SdeEquation, System};
+
+/// The SDE kernels of a system with equations.
+pub(super) fn kernels(system: &System) -> Vec<Kernel> {
+    let n = system.state_size;
+    let mut out = Vec::new();
+    if system.noise.diagonal {
+        let mut dd = stores(system, &|eq| eq.drift_ito, 0);
+        dd.extend(stores(system, &|eq| eq.diffusion, n));
+        let mut ddg = dd.clone();
+        ddg.extend(stores(system, &|eq| eq.diffusion_dx, 2 * n));
+        let mut sdd = stores(system, &|eq| eq.drift_strat, 0);
+        sdd.extend(stores(system, &|eq| eq.diffusion, n));
+        out.push(kernel(KernelKind::DriftDiffusion, 2 * n, dd));
+        out.push(kernel(KernelKind::DriftDiffusionDg, 3 * n, ddg));
+        out.push(kernel(KernelKind::StratDriftDiffusion, 2 * n, sdd));
+    } else {
+        let m = system.noise.dim;
+        let mut ito = stores(system, &|eq| eq.drift_ito, 0);
+        ito.extend(matrix(system));
+        let mut strat = stores(system, &|eq| eq.drift_strat, 0);
+        strat.extend(matrix(system));
+        out.push(kernel(KernelKind::DriftNoise, n + n * m, ito));
+        out.push(kernel(KernelKind::StratDriftNoise, n + n * m, strat));
+    }
+    if let Some(j) = &system.jacobian {
+        let mut body = vec![KStmt::Zero { start: 0, len: n * n }];
+        body.extend(convert(j));
+        out.push(kernel(KernelKind::Jacobian, n * n, body));
+    }
+    out
+}
+
+fn kernel(kind: KernelKind, out_len: usize, body: Vec<KStmt>) -> Kernel {
+    Kernel {
+        kind,
+        out_len,
+        body,
+        result: None,
+    }
+}
+
+/// `out[base + offset + i] = pick(eq)` for every equation.
+fn stores(system: &System, pick: &dyn Fn(&SdeEquation) -> NodeId, base: usize) -> Vec<KStmt> {
+    system
+        .sdes
+        .iter()
+        .map(|eq| {
+            let at = Index::constant((base + eq.offset) as i64);
+            per_component(eq, |row| KStmt::Store {
+                index: index_add(&at, row),
+                value: pick(eq),
+            })
+        })
+        .collect()
+}
+
+/// The statement `body(row)` for every component `row` of an equation.
+fn per_component(eq: &SdeEquation, body: impl FnOnce(&Index) -> KStmt) -> KStmt {
+    match &eq.components {
+        SdeComponents::Scalar => body(&Index::constant(0)),
+        SdeComponents::Each(v) => KStmt::Loop {
+            var: *v,
+            lo: Index::constant(0),
+            hi: Index::constant(eq.len as i64),
+            body: vec![body(&Index::var(*v))],
+        },
+    }
+}
+
+/// Zeroes G and stores every equation's entries.
+fn matrix(system: &System) -> Vec<KStmt> {
+    let n = system.state_size;
+    let layout = system.noise;
+    let m = layout.dim;
+    let mut out = vec![KStmt::Zero { start: n, len: n * m }];
+    let declared = Index::constant(layout.declared as i64);
+    for eq in system.sdes.iter().filter(|e| e.noise != NoiseKind::None) {
+        let g = eq.diffusion;
+        out.push(per_component(eq, |row| {
+            // out[n + (offset + row)·m + col]
+            let at_row = index_add(
+                &Index::constant((n + eq.offset * m) as i64),
+                &index_scale(row, m as i64),
+            );
+            let store = |col: &Index| KStmt::Store {
+                index: index_add(&at_row, col),
+                value: g,
+            };
+            let own = Index::constant(eq.column as i64);
+            match &eq.noise {
+                NoiseKind::None | NoiseKind::Own => store(&index_add(&own, row)),
+                NoiseKind::Shared => store(&own),
+                NoiseKind::Declared => store(&declared),
+                NoiseKind::DeclaredDiagonal => store(&index_add(&declared, row)),
+                NoiseKind::DeclaredSum(j) => KStmt::Loop {
+                    var: *j,
+                    lo: Index::constant(0),
+                    hi: Index::constant(layout.declared_len as i64),
+                    body: vec![store(&index_add(&declared, &Index::var(*j)))],
+                },
+            }
+        }));
+    }
+    out
+}

@@ -1,0 +1,518 @@
+//! The SDE driver: paths in parallel (one rayon task each, chain c on stream (seed, c)),
+//! each stepping on a fixed grid t₀ + k·dt or adaptively, and recording either after
+//! steps (`warmup`, `thin`) or exactly at save times, stepping onto each of them.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::config::{AdaptiveBase, Method, MethodKind, RunConfig};
+use super::error::{NonFiniteWhat, RunError};
+use super::integrators::noise::draw_increments;
+use super::integrators::{
+    first_non_finite, Adaptive, EulerMaruyama, Heun, Increments, Milstein, SdeScheme, Sra1, Sriw1, Tolerances,
+};
+use super::recorder::Recorder;
+use super::rng::{stream, StreamRng};
+use super::target::{NoiseShape, SdeSystem};
+use super::{ChainReport, RunOutput};
+
+/// When an SDE path is recorded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Save {
+    /// After steps: every `thin`-th step after `warmup` (the default).
+    #[default]
+    Steps,
+    /// At t₀, t₀ + Δ, t₀ + 2Δ, … up to the end time.
+    Every(f64),
+    /// At exactly these times (t₀ ≤ t; sorted when run).
+    At(Vec<f64>),
+}
+
+/// SDE-only run options besides [`RunConfig`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SdeOptions {
+    /// End time; by default t₀ + (warmup + steps)·dt, or the last save time of [`Save::At`].
+    pub t_end: Option<f64>,
+    /// When to record.
+    pub save: Save,
+    /// Record only these components of the flat state (all when `None`).
+    pub record: Option<Vec<usize>>,
+}
+
+impl SdeOptions {
+    /// The end time of a run with this configuration.
+    pub fn end_time(&self, config: &RunConfig) -> f64 {
+        if let Some(t) = self.t_end {
+            return t;
+        }
+        if let Save::At(times) = &self.save {
+            if let Some(last) = times.iter().copied().reduce(f64::max) {
+                return last;
+            }
+        }
+        let dt = method_dt(&config.method);
+        config.t0 + config.warmup.saturating_add(config.steps) as f64 * dt
+    }
+
+    fn validate(&self, config: &RunConfig) -> Result<(), RunError> {
+        let t_end = self.end_time(config);
+        if !(t_end.is_finite() && t_end >= config.t0) {
+            return Err(RunError::invalid(
+                "t_end",
+                format!("must be a finite time ≥ t0, got {t_end}"),
+            ));
+        }
+        match &self.save {
+            Save::Steps => Ok(()),
+            Save::Every(d) if d.is_finite() && *d > 0.0 => Ok(()),
+            Save::Every(d) => Err(RunError::invalid("save_every", format!("must be > 0, got {d}"))),
+            Save::At(times) => match times
+                .iter()
+                .find(|s| !(s.is_finite() && **s >= config.t0 && **s <= t_end))
+            {
+                None => Ok(()),
+                Some(s) => Err(RunError::invalid(
+                    "save_at",
+                    format!("{s} lies outside the run [{}, {t_end}]", config.t0),
+                )),
+            },
+        }
+    }
+}
+
+/// The first step (or fixed step) of an SDE method.
+fn method_dt(m: &Method) -> f64 {
+    match *m {
+        Method::EulerMaruyama { dt }
+        | Method::Milstein { dt }
+        | Method::Heun { dt }
+        | Method::Sra1 { dt }
+        | Method::Sriw1 { dt }
+        | Method::Adaptive { dt, .. } => dt,
+        // Samplers are rejected before this is used; their step is as good a guess as any.
+        _ => 0.0,
+    }
+}
+
+/// Integrates `system` along `config.chains` paths with the SDE `options`.
+pub fn run_sde_with<S, R, F>(
+    system: &S,
+    init: &[f64],
+    config: &RunConfig,
+    options: &SdeOptions,
+    make_recorder: F,
+) -> Result<RunOutput<R>, RunError>
+where
+    S: SdeSystem + ?Sized,
+    R: Recorder,
+    F: Fn(usize) -> io::Result<R> + Sync,
+{
+    config.validate()?;
+    options.validate(config)?;
+    let n = system.dim();
+    if init.len() != n {
+        return Err(RunError::DimensionMismatch {
+            expected: n,
+            found: init.len(),
+        });
+    }
+    let noise = system.noise();
+    let needs = |what: &str| {
+        Err(RunError::invalid(
+            "method",
+            format!(
+                "`{}` needs {what} noise, which this model does not have; heun and euler_maruyama take any noise",
+                config.method.name()
+            ),
+        ))
+    };
+    let job = Job {
+        system,
+        init,
+        config,
+        options,
+        make_recorder: &make_recorder,
+    };
+    match config.method {
+        Method::EulerMaruyama { dt } => job.fixed(dt, || EulerMaruyama::with_noise(n, noise, dt)),
+        Method::Milstein { .. } | Method::Sriw1 { .. } if !noise.diagonal => needs("diagonal"),
+        Method::Milstein { dt } => job.fixed(dt, || Milstein::new(n, dt)),
+        Method::Heun { dt } => job.fixed(dt, || Heun::with_noise(n, noise)),
+        Method::Sra1 { .. } if !noise.additive => needs("additive (state-independent)"),
+        Method::Sra1 { dt } => job.fixed(dt, || Sra1::with_noise(n, noise)),
+        Method::Sriw1 { dt } => job.fixed(dt, || Sriw1::new(n)),
+        Method::Adaptive {
+            scheme,
+            dt,
+            abstol,
+            reltol,
+            dt_min,
+            dt_max,
+        } => {
+            let tol = Tolerances {
+                abstol,
+                reltol,
+                dt_min,
+                dt_max,
+            };
+            match scheme {
+                AdaptiveBase::Milstein if !noise.diagonal => needs("diagonal"),
+                _ => job.adaptive_base(scheme, n, noise, dt, tol),
+            }
+        }
+        _ => Err(RunError::WrongMethodKind {
+            method: config.method.name(),
+            needs: MethodKind::Sampler,
+        }),
+    }
+}
+
+/// One path's way of stepping: one step from `t` not beyond `target`.
+trait PathStepper: Send {
+    fn step<S: SdeSystem + ?Sized>(
+        &mut self,
+        sys: &S,
+        x: &mut [f64],
+        t: &mut f64,
+        target: f64,
+        rng: &mut StreamRng,
+    );
+    /// (accepted steps, attempts) for adaptive stepping.
+    fn acceptance(&self) -> Option<(u64, u64)>;
+}
+
+/// A scheme on the grid t₀ + k·dt (a step ends early at a save time, then the grid resumes).
+struct Fixed<Sch> {
+    scheme: Sch,
+    t0: f64,
+    dt: f64,
+    k: u64,
+    dw: Vec<f64>,
+    dz: Vec<f64>,
+}
+
+impl<Sch: SdeScheme> PathStepper for Fixed<Sch> {
+    #[inline]
+    fn step<S: SdeSystem + ?Sized>(
+        &mut self,
+        sys: &S,
+        x: &mut [f64],
+        t: &mut f64,
+        target: f64,
+        rng: &mut StreamRng,
+    ) {
+        let next = self.t0 + (self.k + 1) as f64 * self.dt;
+        let eps = 1e-9 * self.dt;
+        let end = if next <= target - eps { next } else { target };
+        if (next - end).abs() <= eps {
+            self.k += 1;
+        }
+        let h = end - *t;
+        draw_increments(rng, h, &mut self.dw, &mut self.dz);
+        let inc = Increments {
+            dw: &self.dw,
+            dz: &self.dz,
+        };
+        self.scheme.step_with(sys, x, *t, h, inc);
+        *t = end;
+    }
+
+    fn acceptance(&self) -> Option<(u64, u64)> {
+        None
+    }
+}
+
+impl<B: SdeScheme> PathStepper for Adaptive<B> {
+    #[inline]
+    fn step<S: SdeSystem + ?Sized>(
+        &mut self,
+        sys: &S,
+        x: &mut [f64],
+        t: &mut f64,
+        target: f64,
+        rng: &mut StreamRng,
+    ) {
+        Adaptive::step(self, sys, x, t, target, rng);
+    }
+
+    fn acceptance(&self) -> Option<(u64, u64)> {
+        let s = self.stats();
+        Some((s.accepted, s.accepted + s.rejected))
+    }
+}
+
+/// Why a path ended early.
+enum Failure {
+    Error(RunError),
+    /// A lower-numbered path failed, so this path's result cannot be the reported one.
+    Cancelled,
+}
+
+/// Everything a run shares across paths.
+struct Job<'a, S: ?Sized, F> {
+    system: &'a S,
+    init: &'a [f64],
+    config: &'a RunConfig,
+    options: &'a SdeOptions,
+    make_recorder: &'a F,
+}
+
+/// Where a path is, what it recorded, and how to stop it.
+struct PathState<'a> {
+    chain: usize,
+    x: Vec<f64>,
+    t: f64,
+    steps: u64,
+    draws: u64,
+    rng: StreamRng,
+    first_failed: &'a AtomicUsize,
+}
+
+impl<S, R, F> Job<'_, S, F>
+where
+    S: SdeSystem + ?Sized,
+    R: Recorder,
+    F: Fn(usize) -> io::Result<R> + Sync,
+{
+    fn fixed<Sch: SdeScheme, M: Fn() -> Sch + Sync>(
+        &self,
+        dt: f64,
+        make: M,
+    ) -> Result<RunOutput<R>, RunError> {
+        let m = self.system.noise().dim;
+        self.run(|| {
+            let scheme = make();
+            let dz = if scheme.needs_area() { m } else { 0 };
+            Fixed {
+                scheme,
+                t0: self.config.t0,
+                dt,
+                k: 0,
+                dw: vec![0.0; m],
+                dz: vec![0.0; dz],
+            }
+        })
+    }
+
+    fn adaptive_base(
+        &self,
+        scheme: AdaptiveBase,
+        n: usize,
+        noise: NoiseShape,
+        dt: f64,
+        tol: Tolerances,
+    ) -> Result<RunOutput<R>, RunError> {
+        let m = noise.dim;
+        match scheme {
+            AdaptiveBase::EulerMaruyama => {
+                self.run(|| Adaptive::new(EulerMaruyama::with_noise(n, noise, dt), n, m, dt, tol))
+            }
+            AdaptiveBase::Milstein => self.run(|| Adaptive::new(Milstein::new(n, dt), n, m, dt, tol)),
+            AdaptiveBase::Heun => self.run(|| Adaptive::new(Heun::with_noise(n, noise), n, m, dt, tol)),
+        }
+    }
+
+    /// Runs every path and collects reports in path order (the error of the
+    /// lowest-numbered failing path wins, whatever the scheduling).
+    fn run<P: PathStepper, M: Fn() -> P + Sync>(&self, make: M) -> Result<RunOutput<R>, RunError> {
+        let start = Instant::now();
+        let first_failed = AtomicUsize::new(usize::MAX);
+        let results: Vec<Result<(ChainReport, R), Failure>> = (0..self.config.chains)
+            .into_par_iter()
+            .map(|chain| {
+                let result = self.path(chain, make(), &first_failed);
+                if let Err(Failure::Error(_)) = result {
+                    first_failed.fetch_min(chain, Ordering::Relaxed);
+                }
+                result
+            })
+            .collect();
+        let mut reports = Vec::with_capacity(results.len());
+        let mut recorders = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok((report, recorder)) => {
+                    reports.push(report);
+                    recorders.push(recorder);
+                }
+                Err(Failure::Error(e)) => return Err(e),
+                Err(Failure::Cancelled) => {}
+            }
+        }
+        Ok(RunOutput {
+            reports,
+            recorders,
+            wall_time: start.elapsed(),
+        })
+    }
+
+    fn path<P: PathStepper>(
+        &self,
+        chain: usize,
+        mut stepper: P,
+        first_failed: &AtomicUsize,
+    ) -> Result<(ChainReport, R), Failure> {
+        let start = Instant::now();
+        let io_err = |source| Failure::Error(RunError::Io { chain, source });
+        let mut recorder = (self.make_recorder)(chain).map_err(io_err)?;
+        let mut p = PathState {
+            chain,
+            x: self.init.to_vec(),
+            t: self.config.t0,
+            steps: 0,
+            draws: 0,
+            rng: stream(self.config.seed, chain as u64),
+            first_failed,
+        };
+        if let Some((i, v)) = first_non_finite(&p.x) {
+            return Err(self.non_finite(&p, i, v));
+        }
+        let mut out = Projected {
+            inner: &mut recorder,
+            pick: self.options.record.as_deref(),
+            buf: Vec::with_capacity(self.options.record.as_ref().map_or(0, Vec::len)),
+        };
+        let t_end = self.options.end_time(self.config);
+        match &self.options.save {
+            Save::Steps => self.by_steps(&mut p, &mut stepper, &mut out, t_end)?,
+            Save::Every(d) => {
+                let count = ((t_end - self.config.t0) / d * (1.0 + 1e-12)).floor() as u64;
+                let times = (0..=count).map(|k| self.config.t0 + k as f64 * d);
+                self.at_times(&mut p, &mut stepper, &mut out, times)?
+            }
+            Save::At(times) => {
+                let mut sorted = times.clone();
+                sorted.sort_by(f64::total_cmp);
+                self.at_times(&mut p, &mut stepper, &mut out, sorted.into_iter())?
+            }
+        }
+        out.inner.finish().map_err(io_err)?;
+        let (accepted, sampling_steps) = match stepper.acceptance() {
+            Some((a, attempts)) => (Some(a), attempts),
+            None => (None, p.steps),
+        };
+        let report = ChainReport {
+            chain,
+            steps_done: p.steps,
+            draws: p.draws,
+            accepted,
+            sampling_steps,
+            wall_time: start.elapsed(),
+            stats: Default::default(),
+        };
+        Ok((report, recorder))
+    }
+
+    /// One step, checked for non-finite values and cancellation.
+    #[inline]
+    fn advance<P: PathStepper>(
+        &self,
+        p: &mut PathState,
+        stepper: &mut P,
+        target: f64,
+    ) -> Result<(), Failure> {
+        stepper.step(self.system, &mut p.x, &mut p.t, target, &mut p.rng);
+        p.steps += 1;
+        if let Some((i, v)) = first_non_finite(&p.x) {
+            return Err(self.non_finite(p, i, v));
+        }
+        if p.first_failed.load(Ordering::Relaxed) < p.chain {
+            return Err(Failure::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Records every `thin`-th step after `warmup` steps, until `t_end`.
+    fn by_steps<P: PathStepper>(
+        &self,
+        p: &mut PathState,
+        stepper: &mut P,
+        rec: &mut Projected<R>,
+        t_end: f64,
+    ) -> Result<(), Failure> {
+        let chain = p.chain;
+        let io_err = move |source| Failure::Error(RunError::Io { chain, source });
+        let (warmup, thin) = (self.config.warmup, self.config.thin.max(1));
+        let mut until_record = warmup.saturating_add(thin);
+        while p.t < t_end {
+            self.advance(p, stepper, t_end)?;
+            rec.poll(p.steps).map_err(io_err)?;
+            until_record -= 1;
+            if until_record == 0 {
+                until_record = thin;
+                rec.record(p.steps, p.t, &p.x).map_err(io_err)?;
+                p.draws += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Steps onto each save time and records there.
+    fn at_times<P: PathStepper>(
+        &self,
+        p: &mut PathState,
+        stepper: &mut P,
+        rec: &mut Projected<R>,
+        times: impl Iterator<Item = f64>,
+    ) -> Result<(), Failure> {
+        for s in times {
+            while p.t < s {
+                self.advance(p, stepper, s)?;
+                rec.poll(p.steps).map_err(|source| {
+                    Failure::Error(RunError::Io {
+                        chain: p.chain,
+                        source,
+                    })
+                })?;
+            }
+            rec.record(p.steps, s, &p.x).map_err(|source| {
+                Failure::Error(RunError::Io {
+                    chain: p.chain,
+                    source,
+                })
+            })?;
+            p.draws += 1;
+        }
+        Ok(())
+    }
+
+    fn non_finite(&self, p: &PathState, i: usize, v: f64) -> Failure {
+        Failure::Error(RunError::NonFinite {
+            chain: p.chain,
+            step: p.steps,
+            warmup: p.steps > 0 && p.steps <= self.config.warmup,
+            what: NonFiniteWhat::Component(i),
+            value: v,
+            time: p.t,
+            state: p.x.clone(),
+        })
+    }
+}
+
+/// A recorder that receives only the chosen components.
+struct Projected<'r, R> {
+    inner: &'r mut R,
+    pick: Option<&'r [usize]>,
+    buf: Vec<f64>,
+}
+
+impl<R: Recorder> Projected<'_, R> {
+    fn record(&mut self, step: u64, t: f64, x: &[f64]) -> io::Result<()> {
+        let Some(pick) = self.pick else {
+            return self.inner.record(step, t, x);
+        };
+        self.buf.clear();
+        self.buf
+            .extend(pick.iter().map(|&i| x.get(i).copied().unwrap_or(f64::NAN)));
+        self.inner.record(step, t, &self.buf)
+    }
+
+    /// Lets the recorder stop the path (a front door's interrupt) and count progress.
+    #[inline]
+    fn poll(&mut self, step: u64) -> io::Result<()> {
+        self.inner.poll(step)
+    }
+}
