@@ -90,6 +90,9 @@ pub struct CheckFacts {
     pub settable: Vec<(String, crate::model::ParamId)>,
 }
 
+/// The names of the builtin functions and vector constructors.
+pub use scope::BUILTINS;
+
 /// Checks a program and returns its model, or every error found (sorted by position).
 pub fn check(input: CheckInput) -> Result<Model, Vec<Diagnostic>> {
     check_with_facts(input).map(|(model, _)| model)

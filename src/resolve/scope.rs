@@ -13,7 +13,7 @@ use crate::source::Span;
 use crate::syntax::ast;
 
 /// Builtin functions (names only; see `calls.rs` for their meaning).
-pub(super) const BUILTINS: &[&str] = &[
+pub const BUILTINS: &[&str] = &[
     "exp",
     "log",
     "log1p",

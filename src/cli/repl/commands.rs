@@ -359,7 +359,7 @@ fn type_of(s: &mut Session, out: &mut Out, rest: &str, id: sdelang::source::Sour
             let _ = writeln!(out.text, "{line}");
             return;
         }
-        if super::helper::BUILTINS.contains(&name) {
+        if sdelang::resolve::BUILTINS.contains(&name) {
             let _ = writeln!(out.text, "{name}: builtin function");
             return;
         }

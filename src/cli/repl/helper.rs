@@ -10,42 +10,6 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-/// Builtin functions, vector constructors and method names.
-pub const BUILTINS: [&str; 32] = [
-    "exp",
-    "log",
-    "log1p",
-    "expm1",
-    "sqrt",
-    "cbrt",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "abs",
-    "sigmoid",
-    "softplus",
-    "erf",
-    "atan2",
-    "min",
-    "max",
-    "logsumexp",
-    "norm",
-    "dot",
-    "sum",
-    "prod",
-    "mean",
-    "zeros",
-    "ones",
-    "fill",
-    "linspace",
-    "logspace",
-    "ula",
-    "mala",
-    "baoab",
-    "milstein",
-];
-
 /// Keywords.
 const KEYWORDS: [&str; 19] = [
     "use",
@@ -123,8 +87,9 @@ impl ReplHelper {
                 .names
                 .iter()
                 .map(String::as_str)
-                .chain(BUILTINS)
-                .chain(["euler_maruyama", "t"])
+                .chain(sdelang::resolve::BUILTINS.iter().copied())
+                .chain(sdelang::model::MethodKind::all().iter().map(|k| k.name()))
+                .chain(["t"])
                 .chain(KEYWORDS)
                 .collect(),
         };
