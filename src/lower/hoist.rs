@@ -174,31 +174,7 @@ impl Hoister<'_> {
 
     /// Re-interns `node` with rewritten children.
     fn rebuild(&mut self, node: &Node) -> NodeId {
-        let r = |h: &mut Self, c: NodeId| h.rewrite(c);
-        let new = match node.clone() {
-            Node::Unary(f, a) => Node::Unary(f, r(self, a)),
-            Node::Binary(f, a, b) => Node::Binary(f, r(self, a), r(self, b)),
-            Node::Compare(op, a, b) => Node::Compare(op, r(self, a), r(self, b)),
-            Node::And(a, b) => Node::And(r(self, a), r(self, b)),
-            Node::Or(a, b) => Node::Or(r(self, a), r(self, b)),
-            Node::Not(a) => Node::Not(r(self, a)),
-            Node::Select(c, a, b) => Node::Select(r(self, c), r(self, a), r(self, b)),
-            Node::NoGrad(a) => Node::NoGrad(r(self, a)),
-            Node::Reduce {
-                op,
-                var,
-                lo,
-                hi,
-                body,
-            } => Node::Reduce {
-                op,
-                var,
-                lo,
-                hi,
-                body: r(self, body),
-            },
-            leaf => leaf,
-        };
+        let new = node.map(|c| self.rewrite(c), Index::clone);
         self.arena.intern(new)
     }
 

@@ -63,6 +63,45 @@ pub enum Node {
     NoGrad(NodeId),
 }
 
+impl Node {
+    /// The same node with every child mapped by `child` and every index (a
+    /// reduction's bounds included) by `index`; a reduction keeps its variable.
+    pub fn map(
+        &self,
+        mut child: impl FnMut(NodeId) -> NodeId,
+        mut index: impl FnMut(&Index) -> Index,
+    ) -> Node {
+        match self {
+            Node::Param(p, ix) => Node::Param(*p, index(ix)),
+            Node::State(s, ix) => Node::State(*s, index(ix)),
+            Node::Table(t, ix) => Node::Table(*t, index(ix)),
+            Node::IndexValue(ix) => Node::IndexValue(index(ix)),
+            Node::Unary(f, a) => Node::Unary(*f, child(*a)),
+            Node::Binary(f, a, b) => Node::Binary(*f, child(*a), child(*b)),
+            Node::Compare(op, a, b) => Node::Compare(*op, child(*a), child(*b)),
+            Node::And(a, b) => Node::And(child(*a), child(*b)),
+            Node::Or(a, b) => Node::Or(child(*a), child(*b)),
+            Node::Not(a) => Node::Not(child(*a)),
+            Node::Select(c, a, b) => Node::Select(child(*c), child(*a), child(*b)),
+            Node::NoGrad(a) => Node::NoGrad(child(*a)),
+            Node::Reduce {
+                op,
+                var,
+                lo,
+                hi,
+                body,
+            } => Node::Reduce {
+                op: *op,
+                var: *var,
+                lo: index(lo),
+                hi: index(hi),
+                body: child(*body),
+            },
+            leaf @ (Node::Const(_) | Node::Time) => leaf.clone(),
+        }
+    }
+}
+
 /// Cached facts about a node.
 #[derive(Clone, Debug, Default)]
 pub struct NodeInfo {
@@ -96,20 +135,6 @@ pub struct Arena {
 /// Free variables of an index expression.
 pub fn index_vars(ix: &Index) -> impl Iterator<Item = IndexVar> + '_ {
     ix.terms.iter().map(|(v, _)| *v)
-}
-
-/// `ix` with variable `from` renamed to `to`.
-pub fn rename_index(ix: &Index, from: IndexVar, to: IndexVar) -> Index {
-    let mut terms: Vec<(IndexVar, i64)> = ix
-        .terms
-        .iter()
-        .map(|(v, c)| (if *v == from { to } else { *v }, *c))
-        .collect();
-    terms.sort();
-    Index {
-        constant: ix.constant,
-        terms,
-    }
 }
 
 fn union(a: &[IndexVar], b: &[IndexVar]) -> Vec<IndexVar> {
@@ -196,46 +221,7 @@ impl Arena {
 
     /// `id` with the free variable `from` renamed to `to` (a fresh variable).
     pub fn rename_var(&mut self, id: NodeId, from: IndexVar, to: IndexVar) -> NodeId {
-        let mut memo: HashMap<NodeId, NodeId> = HashMap::new();
-        for n in self.topo_order(&[id]) {
-            let new = if self.info(n).free.contains(&from) {
-                let r = |k: NodeId| memo.get(&k).copied().unwrap_or(k);
-                let ren = |ix: &Index| rename_index(ix, from, to);
-                let node = match self.node(n).clone() {
-                    Node::Param(p, ix) => Node::Param(p, ren(&ix)),
-                    Node::State(s, ix) => Node::State(s, ren(&ix)),
-                    Node::Table(t, ix) => Node::Table(t, ren(&ix)),
-                    Node::IndexValue(ix) => Node::IndexValue(ren(&ix)),
-                    Node::Unary(f, a) => Node::Unary(f, r(a)),
-                    Node::Binary(f, a, b) => Node::Binary(f, r(a), r(b)),
-                    Node::Compare(op, a, b) => Node::Compare(op, r(a), r(b)),
-                    Node::And(a, b) => Node::And(r(a), r(b)),
-                    Node::Or(a, b) => Node::Or(r(a), r(b)),
-                    Node::Not(a) => Node::Not(r(a)),
-                    Node::Select(c, a, b) => Node::Select(r(c), r(a), r(b)),
-                    Node::NoGrad(a) => Node::NoGrad(r(a)),
-                    Node::Reduce {
-                        op,
-                        var,
-                        lo,
-                        hi,
-                        body,
-                    } => Node::Reduce {
-                        op,
-                        var,
-                        lo: ren(&lo),
-                        hi: ren(&hi),
-                        body: r(body),
-                    },
-                    leaf => leaf,
-                };
-                self.intern(node)
-            } else {
-                n
-            };
-            memo.insert(n, new);
-        }
-        memo.get(&id).copied().unwrap_or(id)
+        self.substitute(id, from, &Index::var(to))
     }
 
     /// A constant node (−0 is normalised to 0 so that both intern alike).

@@ -306,71 +306,31 @@ impl Arena {
     }
 
     /// Forward-mode ∂e/∂x[target] for state `wrt`, where `target` may contain index
-    /// variables bound outside `e`.
+    /// variables bound outside `e`: the directional derivative whose tangent is 1 at
+    /// `x[target]` and 0 at every other leaf.
     pub fn derivative(&mut self, e: NodeId, wrt: StateId, target: &Index) -> NodeId {
-        let mut memo: HashMap<NodeId, NodeId> = HashMap::new();
-        for id in self.topo_order(&[e]) {
-            let d = self.derivative_step(id, wrt, target, &memo);
-            memo.insert(id, d);
-        }
-        memo.get(&e).copied().unwrap_or_else(|| self.constant(0.0))
+        self.directional(e, &mut |arena: &mut Arena, s: StateId, ix: &Index| {
+            if s == wrt {
+                index_delta(arena, ix, target)
+            } else {
+                arena.constant(0.0)
+            }
+        })
     }
+}
 
-    fn derivative_step(
-        &mut self,
-        id: NodeId,
-        wrt: StateId,
-        target: &Index,
-        memo: &HashMap<NodeId, NodeId>,
-    ) -> NodeId {
-        let zero = self.constant(0.0);
-        if !self.info(id).state {
-            return zero;
-        }
-        let d = |n: NodeId| memo.get(&n).copied().unwrap_or(zero);
-        match self.node(id).clone() {
-            Node::State(s, ix) if s == wrt => self.index_delta(&ix, target),
-            Node::Reduce {
-                op,
-                var,
-                lo,
-                hi,
-                body,
-            } => {
-                let db = d(body);
-                let adj = self.constant(1.0);
-                let weight = self.reduce_body_adjoint(op, id, body, adj);
-                let term = self.mul(weight, db);
-                self.reduce(ReduceOp::Sum, var, lo, hi, term)
-            }
-            node => {
-                let parts = self.local_partials(&node, id);
-                let terms: Vec<NodeId> = parts
-                    .into_iter()
-                    .map(|(c, p)| {
-                        let dc = d(c);
-                        self.mul(p, dc)
-                    })
-                    .collect();
-                self.sum_all(terms)
-            }
-        }
-    }
-
-    /// 1 where `a == b` as integers, else 0 (decided symbolically when possible).
-    fn index_delta(&mut self, a: &Index, b: &Index) -> NodeId {
-        let diff = index_sub(a, b);
-        match diff.as_constant() {
-            Some(0) => self.constant(1.0),
-            Some(_) => self.constant(0.0),
-            None => {
-                let va = self.intern(Node::IndexValue(a.clone()));
-                let vb = self.intern(Node::IndexValue(b.clone()));
-                let eq = self.compare(CmpOp::Eq, va, vb);
-                let one = self.constant(1.0);
-                let zero = self.constant(0.0);
-                self.select(eq, one, zero)
-            }
+/// 1 where `a == b` as integers, else 0 (decided symbolically when possible).
+pub fn index_delta(arena: &mut Arena, a: &Index, b: &Index) -> NodeId {
+    match index_sub(a, b).as_constant() {
+        Some(0) => arena.constant(1.0),
+        Some(_) => arena.constant(0.0),
+        None => {
+            let va = arena.intern(Node::IndexValue(a.clone()));
+            let vb = arena.intern(Node::IndexValue(b.clone()));
+            let eq = arena.compare(CmpOp::Eq, va, vb);
+            let one = arena.constant(1.0);
+            let zero = arena.constant(0.0);
+            arena.select(eq, one, zero)
         }
     }
 }

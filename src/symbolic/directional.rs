@@ -98,21 +98,12 @@ impl Arena {
         avoid: &[IndexVar],
         memo: &HashMap<NodeId, NodeId>,
     ) -> NodeId {
-        let r = |k: NodeId| memo.get(&k).copied().unwrap_or(k);
+        // Only free occurrences change (a reduction binding `from` shadows it).
+        if !self.info(n).free.contains(&from) {
+            return n;
+        }
         let sub = |ix: &Index| substitute_index(ix, from, to);
         let node = match self.node(n).clone() {
-            Node::Param(p, ix) => Node::Param(p, sub(&ix)),
-            Node::State(s, ix) => Node::State(s, sub(&ix)),
-            Node::Table(t, ix) => Node::Table(t, sub(&ix)),
-            Node::IndexValue(ix) => Node::IndexValue(sub(&ix)),
-            Node::Unary(f, a) => Node::Unary(f, r(a)),
-            Node::Binary(f, a, b) => Node::Binary(f, r(a), r(b)),
-            Node::Compare(op, a, b) => Node::Compare(op, r(a), r(b)),
-            Node::And(a, b) => Node::And(r(a), r(b)),
-            Node::Or(a, b) => Node::Or(r(a), r(b)),
-            Node::Not(a) => Node::Not(r(a)),
-            Node::Select(c, a, b) => Node::Select(r(c), r(a), r(b)),
-            Node::NoGrad(a) => Node::NoGrad(r(a)),
             Node::Reduce {
                 op,
                 var,
@@ -131,20 +122,7 @@ impl Arena {
                     body,
                 }
             }
-            Node::Reduce {
-                op,
-                var,
-                lo,
-                hi,
-                body,
-            } => Node::Reduce {
-                op,
-                var,
-                lo: sub(&lo),
-                hi: sub(&hi),
-                body: r(body),
-            },
-            leaf => leaf,
+            node => node.map(|k| memo.get(&k).copied().unwrap_or(k), sub),
         };
         self.intern(node)
     }

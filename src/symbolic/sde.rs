@@ -213,28 +213,11 @@ fn entry(a: &mut super::Arena, wiring: &[Wiring], s: StateId, ix: &Index, col: O
         (NoiseKind::Declared, None) => at_row,
         (NoiseKind::DeclaredDiagonal, Some(col)) => {
             // Row ix is driven by column ix only.
-            let delta = index_delta(a, ix, col);
+            let delta = super::diff::index_delta(a, ix, col);
             a.mul(delta, at_row)
         }
         (NoiseKind::DeclaredSum(j), Some(col)) => a.substitute(at_row, *j, col),
         _ => a.constant(0.0),
-    }
-}
-
-/// 1 where the two indices are equal, else 0.
-fn index_delta(a: &mut super::Arena, x: &Index, y: &Index) -> NodeId {
-    let d = super::diff::index_sub(x, y);
-    match d.as_constant() {
-        Some(0) => a.constant(1.0),
-        Some(_) => a.constant(0.0),
-        None => {
-            let vx = a.intern(super::Node::IndexValue(x.clone()));
-            let vy = a.intern(super::Node::IndexValue(y.clone()));
-            let eq = a.compare(crate::model::CmpOp::Eq, vx, vy);
-            let one = a.constant(1.0);
-            let zero = a.constant(0.0);
-            a.select(eq, one, zero)
-        }
     }
 }
 
