@@ -127,7 +127,7 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
 }
 
 /// Why a chain ended early.
-enum Failure {
+pub(crate) enum Failure {
     Error(RunError),
     /// Another chain's failure stopped this one, so its result cannot be the reported one.
     Cancelled,
@@ -201,6 +201,15 @@ where
             result
         })
         .collect();
+    collect(results, start)
+}
+
+/// The run's output from per-chain results in chain order: the first chain's
+/// error in chain order wins (cancelled chains only stopped because of it).
+pub(crate) fn collect<R>(
+    results: Vec<Result<(ChainReport, R), Failure>>,
+    start: Instant,
+) -> Result<RunOutput<R>, RunError> {
     let mut reports = Vec::with_capacity(results.len());
     let mut recorders = Vec::with_capacity(results.len());
     for result in results {

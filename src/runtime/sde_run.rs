@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::chain::{collect, Failure};
 use super::config::{AdaptiveBase, Method, MethodKind, RunConfig};
 use super::error::{NonFiniteWhat, RunError};
 use super::integrators::noise::draw_increments;
@@ -244,13 +245,6 @@ impl<B: SdeScheme> PathStepper for Adaptive<B> {
     }
 }
 
-/// Why a path ended early.
-enum Failure {
-    Error(RunError),
-    /// A lower-numbered path failed, so this path's result cannot be the reported one.
-    Cancelled,
-}
-
 /// Everything a run shares across paths.
 struct Job<'a, S: ?Sized, F> {
     system: &'a S,
@@ -330,23 +324,7 @@ where
                 result
             })
             .collect();
-        let mut reports = Vec::with_capacity(results.len());
-        let mut recorders = Vec::with_capacity(results.len());
-        for result in results {
-            match result {
-                Ok((report, recorder)) => {
-                    reports.push(report);
-                    recorders.push(recorder);
-                }
-                Err(Failure::Error(e)) => return Err(e),
-                Err(Failure::Cancelled) => {}
-            }
-        }
-        Ok(RunOutput {
-            reports,
-            recorders,
-            wall_time: start.elapsed(),
-        })
+        collect(results, start)
     }
 
     fn path<P: PathStepper>(
