@@ -47,6 +47,16 @@ fn runtime_archive() -> Result<(), String> {
     let var = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set"));
     let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
     let out = PathBuf::from(var("OUT_DIR")?);
+    // A development shortcut: skip the nested build (a fat-LTO link on every
+    // change) and embed an empty archive; `sde build` then reports that it is
+    // unavailable. Never set for releases or the test suite.
+    println!("cargo:rerun-if-env-changed=SDELANG_NO_RUNTIME_ARCHIVE");
+    if std::env::var_os("SDELANG_NO_RUNTIME_ARCHIVE").is_some() {
+        let empty = out.join("empty-runtime.a");
+        std::fs::write(&empty, b"").map_err(|e| format!("cannot write {}: {e}", empty.display()))?;
+        println!("cargo:rustc-env=SDELANG_RT_ARCHIVE={}", empty.display());
+        return Ok(());
+    }
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out; one directory per
     // checkout, so checkouts sharing a target directory never swap archives.
     let checkout = {

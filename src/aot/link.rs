@@ -17,6 +17,8 @@ pub enum LinkError {
     Io(PathBuf, std::io::Error),
     /// The linker ran and failed: the command and what it printed.
     Failed(String, String),
+    /// This `sde` was built without the runtime library (`SDELANG_NO_RUNTIME_ARCHIVE`).
+    NoRuntime,
 }
 
 impl std::fmt::Display for LinkError {
@@ -31,6 +33,11 @@ impl std::fmt::Display for LinkError {
             ),
             LinkError::Io(path, e) => write!(f, "cannot write `{}`: {e}", path.display()),
             LinkError::Failed(cmd, out) => write!(f, "linking failed: `{cmd}`\n{out}"),
+            LinkError::NoRuntime => write!(
+                f,
+                "this `sde` was built without the standalone runtime library \
+                 (SDELANG_NO_RUNTIME_ARCHIVE was set); rebuild it without that variable"
+            ),
         }
     }
 }
@@ -96,6 +103,9 @@ pub fn link(cc: &[String], object: &[u8], dir: &Path, output: &Path) -> Result<(
         Ok::<PathBuf, LinkError>(path)
     };
     let obj = write("model.o", object)?;
+    if RUNTIME.is_empty() {
+        return Err(LinkError::NoRuntime);
+    }
     let lib = write("libsdelang_rt.a", RUNTIME)?;
     let Some((prog, pre)) = cc.split_first() else {
         return Err(LinkError::NoLinker(Vec::new()));

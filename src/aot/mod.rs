@@ -132,8 +132,8 @@ pub fn describe(l: &Lowering, origin: &str) -> ModelDesc {
                 name: name.clone(),
                 offset: layout.param_offsets.get(k).copied()?,
                 len: match &p.value {
-                    ParamValue::Vector(v) => Some(v.len()),
                     ParamValue::Real(_) | ParamValue::Int(_) => None,
+                    other => Some(other.flat().len()),
                 },
                 int: matches!(p.value, ParamValue::Int(_)),
                 fixed: l.facts.compile_time.get(k).copied().unwrap_or(true),

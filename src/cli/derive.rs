@@ -162,10 +162,17 @@ fn negate(arena: &mut sdelang::symbolic::Arena, stmts: &[Stmt]) -> Vec<Stmt> {
                 index: index.clone(),
                 value: arena.neg(*value),
             },
-            Stmt::Loop { var, lo, hi, body } => Stmt::Loop {
+            Stmt::Loop {
+                var,
+                lo,
+                hi,
+                over,
+                body,
+            } => Stmt::Loop {
                 var: *var,
                 lo: lo.clone(),
                 hi: hi.clone(),
+                over: over.clone(),
                 body: negate(arena, body),
             },
         })

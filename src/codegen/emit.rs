@@ -8,7 +8,7 @@
 //! and the reduction accumulators as block parameters.
 
 use crate::lower::{KStmt, Kernel, Layout};
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ReduceOp, UnaryFn};
 use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Arena, Node, NodeId};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -33,6 +33,7 @@ pub struct Emitter<'a, 'b, C: Callee> {
     state: Value,
     t: Value,
     out: Value,
+    ctx: Value,
     vars: Vec<(IndexVar, Value)>,
     scopes: Vec<HashMap<NodeId, Value>>,
     /// Set when a needed symbol could not be declared.
@@ -45,15 +46,15 @@ fn flags() -> MemFlagsData {
 }
 
 impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
-    /// A new emitter; `params` are the entry block's (env, state, t, out).
+    /// A new emitter; `params` are the entry block's (env, state, t, out, ctx).
     pub fn new(
         b: FunctionBuilder<'b>,
         arena: &'a Arena,
         layout: &'a Layout,
         callee: &'a mut C,
-        params: [Value; 4],
+        params: [Value; 5],
     ) -> Self {
-        let [env, state, t, out] = params;
+        let [env, state, t, out, ctx] = params;
         Emitter {
             b,
             arena,
@@ -63,6 +64,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             state,
             t,
             out,
+            ctx,
             vars: Vec::new(),
             scopes: vec![HashMap::new()],
             failed: None,
@@ -95,11 +97,17 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     self.b.ins().store(flags(), sum, base, off);
                 }
                 KStmt::Zero { start, len } => self.zero(*start, *len),
-                KStmt::Loop { var, lo, hi, body } => {
+                KStmt::Loop {
+                    var,
+                    lo,
+                    hi,
+                    over,
+                    body,
+                } => {
                     let mut roots = Vec::new();
                     crate::lower::hoist_values(body, &mut roots);
                     self.hoist_invariants(*var, &roots);
-                    self.emit_loop(*var, lo, hi, &[], |e, _| {
+                    self.emit_loop(*var, (lo, hi, over), &[], |e, _| {
                         e.stmts(body);
                         Vec::new()
                     });
@@ -150,19 +158,47 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         }
     }
 
-    /// A counted loop `for var in lo..hi` carrying f64 accumulators; `body` maps the
-    /// accumulators at the top of an iteration to those at its end. Returns the
-    /// final accumulators.
+    /// The counter range of a loop and, for a list loop, the address of its
+    /// entries: `var` is the counter itself, or the list entry it points at.
+    fn loop_bounds(&mut self, lo: &Index, hi: &Index, over: &Over) -> (Value, Value, Option<Value>) {
+        let lo_v = self.index(lo);
+        let hi_v = self.index(hi);
+        match over {
+            Over::Range | Over::Particles(_) => (lo_v, hi_v, None),
+            Over::Block(g) => {
+                // [max(lo, block lo), min(hi, block hi)): a block outside the range is empty.
+                let w = self.layout.ctx.group_word(*g) as i32;
+                let blo = self.b.ins().load(types::I64, flags(), self.ctx, 8 * w);
+                let bhi = self.b.ins().load(types::I64, flags(), self.ctx, 8 * (w + 1));
+                let start = self.b.ins().smax(lo_v, blo);
+                let end = self.b.ins().smin(hi_v, bhi);
+                (start, end, None)
+            }
+            Over::List { list, row } => {
+                let w = self.layout.ctx.list_word(list.0 as usize) as i32;
+                let starts = self.b.ins().load(types::I64, flags(), self.ctx, 8 * w);
+                let entries = self.b.ins().load(types::I64, flags(), self.ctx, 8 * (w + 1));
+                let r = self.index(row);
+                let at = self.b.ins().ishl_imm_u(r, 2);
+                let at = self.b.ins().iadd(starts, at);
+                let s = self.b.ins().uload32(flags(), at, 0);
+                let e = self.b.ins().uload32(flags(), at, 4);
+                (s, e, Some(entries))
+            }
+        }
+    }
+
+    /// A counted loop `for var in lo..hi` (or over the values `over` selects)
+    /// carrying f64 accumulators; `body` maps the accumulators at the top of an
+    /// iteration to those at its end. Returns the final accumulators.
     fn emit_loop(
         &mut self,
         var: IndexVar,
-        lo: &Index,
-        hi: &Index,
+        (lo, hi, over): (&Index, &Index, &Over),
         init: &[Value],
         body: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
     ) -> Vec<Value> {
-        let lo_v = self.index(lo);
-        let hi_v = self.index(hi);
+        let (lo_v, hi_v, entries) = self.loop_bounds(lo, hi, over);
         let header = self.b.create_block();
         let body_block = self.b.create_block();
         let exit = self.b.create_block();
@@ -184,7 +220,16 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         self.b.ins().brif(more, body_block, &[], exit, &exit_args);
 
         self.b.switch_to_block(body_block);
-        self.vars.push((var, i));
+        let value = match entries {
+            // var = entries[i] (u32, zero-extended)
+            Some(base) => {
+                let at = self.b.ins().ishl_imm_u(i, 2);
+                let at = self.b.ins().iadd(base, at);
+                self.b.ins().uload32(flags(), at, 0)
+            }
+            None => i,
+        };
+        self.vars.push((var, value));
         self.scopes.push(HashMap::new());
         let new_accs = body(self, &accs);
         self.scopes.pop();
@@ -315,17 +360,23 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 self.b.ins().select(c, a, d)
             }
             Node::NoGrad(a) => self.value(a),
+            // Placeholders are substituted before lowering.
+            Node::Arg(_) => {
+                self.failed = Some("a placeholder argument reached code generation".into());
+                self.b.ins().f64const(f64::NAN)
+            }
             Node::Reduce {
                 op,
                 var,
                 lo,
                 hi,
+                over,
                 body,
-            } => self.reduce(op, var, &lo, &hi, body),
+            } => self.reduce(op, var, (&lo, &hi, &over), body),
         }
     }
 
-    fn reduce(&mut self, op: ReduceOp, var: IndexVar, lo: &Index, hi: &Index, body: NodeId) -> Value {
+    fn reduce(&mut self, op: ReduceOp, var: IndexVar, range: (&Index, &Index, &Over), body: NodeId) -> Value {
         self.hoist_invariants(var, &[body]);
         let init = match op {
             ReduceOp::Sum => 0.0,
@@ -334,7 +385,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             ReduceOp::Min => f64::INFINITY,
         };
         let init = self.b.ins().f64const(init);
-        let out = self.emit_loop(var, lo, hi, &[init], |e, accs| {
+        let out = self.emit_loop(var, range, &[init], |e, accs| {
             let acc = accs.first().copied().unwrap_or(init);
             let v = e.value(body);
             let next = match op {
@@ -369,6 +420,8 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             UnaryFn::Neg => self.b.ins().fneg(a),
             UnaryFn::Sqrt => self.b.ins().sqrt(a),
             UnaryFn::Abs => self.b.ins().fabs(a),
+            UnaryFn::Round => self.b.ins().nearest(a),
+            UnaryFn::Floor => self.b.ins().floor(a),
             _ => match crate::codegen::libm::unary_symbol(f) {
                 Some(name) => self.call(name, &[a]),
                 None => a,

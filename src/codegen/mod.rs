@@ -129,13 +129,16 @@ pub fn compile(lowered: &Lowered, only: &[KernelKind]) -> Result<CompiledModel, 
     let defined = define_kernels(&mut module, lowered, only, Linkage::Local, &mut stats)?;
     module.finalize_definitions().map_err(err)?;
     let layout = &lowered.layout;
+    let shape = std::sync::Arc::new(layout.ctx.clone());
     let mut kernels = HashMap::new();
-    for (kind, out_len, id) in defined {
+    for (kind, out_len, id, reads_ctx) in defined {
         let p = module.get_finalized_function(id);
+        let ctx = reads_ctx.then(|| shape.clone());
         // SAFETY: `p` is finalized code with the kernel signature built above; it
-        // accesses only the buffer lengths given (module doc of `abi`), and the
-        // module that owns it is stored in the CompiledModel with the KernelFn.
-        let f = unsafe { KernelFn::new(p, layout.env_len, layout.state_len, out_len) };
+        // accesses only the buffer lengths given (module doc of `abi`), reads a
+        // context of the layout's shape exactly when `reads_ctx`, and the module
+        // that owns it is stored in the CompiledModel with the KernelFn.
+        let f = unsafe { KernelFn::new(p, layout.env_len, layout.state_len, out_len, ctx) };
         kernels.insert(kind, f);
     }
     stats.time = start.elapsed();
@@ -172,18 +175,18 @@ fn wanted<'l>(lowered: &'l Lowered, only: &[KernelKind]) -> Vec<&'l Kernel> {
 }
 
 /// Defines the prelude and the wanted kernels in `module`, each with the kernel
-/// signature, named `sdelang_kernel_<kind>`; returns (kind, out_len, id).
+/// signature, named `sdelang_kernel_<kind>`; returns (kind, out_len, id, reads ctx).
 fn define_kernels<M: Module>(
     module: &mut M,
     lowered: &Lowered,
     only: &[KernelKind],
     linkage: Linkage,
     stats: &mut CodegenStats,
-) -> Result<Vec<(KernelKind, usize, FuncId)>, CodegenError> {
+) -> Result<Vec<(KernelKind, usize, FuncId, bool)>, CodegenError> {
     let ids = declare_libm(module)?;
     let mut sig = module.make_signature();
     let ptr = module.target_config().pointer_type();
-    for ty in [ptr, ptr, types::F64, ptr] {
+    for ty in [ptr, ptr, types::F64, ptr, ptr] {
         sig.params.push(AbiParam::new(ty));
     }
     sig.returns.push(AbiParam::new(types::F64));
@@ -201,7 +204,7 @@ fn define_kernels<M: Module>(
             .define_function(id, &mut ctx)
             .map_err(|e| err(format!("{}: {e:?}", kernel.kind)))?;
         module.clear_context(&mut ctx);
-        defined.push((kernel.kind, kernel.out_len, id));
+        defined.push((kernel.kind, kernel.out_len, id, kernel.reads_ctx(&lowered.arena)));
     }
     Ok(defined)
 }
@@ -227,7 +230,7 @@ fn build_function<M: Module>(
     b.switch_to_block(entry);
     let p = b.block_params(entry).to_vec();
     let params = match p.as_slice() {
-        [a, s, t, o] => [*a, *s, *t, *o],
+        [a, s, t, o, c] => [*a, *s, *t, *o, *c],
         _ => return Err(err("kernel signature has the wrong number of parameters")),
     };
     let mut e = emit::Emitter::new(b, &lowered.arena, &lowered.layout, &mut callee, params);

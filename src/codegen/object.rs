@@ -43,6 +43,13 @@ pub fn emit_object(lowered: &Lowered, only: &[KernelKind], desc: &[u8]) -> Resul
     let mut module = ObjectModule::new(builder);
     let mut stats = CodegenStats::default();
     let kernels = define_kernels(&mut module, lowered, only, Linkage::Export, &mut stats)?;
+    if kernels.iter().any(|k| k.3) {
+        return Err(err(
+            "standalone binaries of particle models are not supported yet",
+        ));
+    }
+    let kernels: Vec<(KernelKind, usize, FuncId)> =
+        kernels.into_iter().map(|(k, n, id, _)| (k, n, id)).collect();
 
     let desc_id = module
         .declare_data("sdelang_model_desc", Linkage::Local, false, false)

@@ -9,7 +9,7 @@
 //! becomes multiplication by a tabled reciprocal.
 
 use super::{KStmt, Kernel, KernelKind};
-use crate::model::{BinaryFn, Index, IndexVar};
+use crate::model::{BinaryFn, Index, IndexVar, Over};
 use crate::symbolic::{Arena, Node, NodeId, TableId};
 use std::collections::HashMap;
 
@@ -90,6 +90,7 @@ fn prelude_fill(t: &Table) -> KStmt {
             var: *v,
             lo: Index::constant(*lo),
             hi: Index::constant(*hi),
+            over: Over::Range,
             body: vec![stmt],
         };
     }
@@ -98,7 +99,10 @@ fn prelude_fill(t: &Table) -> KStmt {
 
 fn collect_loop_ranges(stmts: &[KStmt], out: &mut HashMap<IndexVar, (Index, Index)>) {
     for s in stmts {
-        if let KStmt::Loop { var, lo, hi, body } = s {
+        if let KStmt::Loop {
+            var, lo, hi, body, ..
+        } = s
+        {
             out.insert(*var, (lo.clone(), hi.clone()));
             collect_loop_ranges(body, out);
         }

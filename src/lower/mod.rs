@@ -15,9 +15,10 @@ mod sde;
 
 pub use hoist::values as hoist_values;
 
-use crate::model::{Index, IndexVar, Model, ParamValue};
+use crate::model::{Index, IndexVar, Model, Over};
 use crate::symbolic::{Arena, NodeId, NoiseLayout, Stmt, System};
 
+pub use crate::native::abi::CtxShape;
 pub use crate::native::KernelKind;
 pub use hoist::Table;
 
@@ -53,6 +54,8 @@ pub enum KStmt {
         lo: Index,
         /// Exclusive upper bound.
         hi: Index,
+        /// Which values of the range are visited.
+        over: Over,
         /// Body.
         body: Vec<KStmt>,
     },
@@ -88,6 +91,8 @@ pub struct Layout {
     pub state_len: usize,
     /// The Wiener processes of an SDE model.
     pub noise: NoiseLayout,
+    /// What kernels read from their run-time context (blocks, lists).
+    pub ctx: CtxShape,
 }
 
 /// The lowered program of a model.
@@ -105,6 +110,36 @@ pub struct Lowered {
     pub kernels: Vec<Kernel>,
 }
 
+impl Kernel {
+    /// Whether the kernel reads its run-time context: a loop over a block or a list,
+    /// among its statements or inside the values it computes.
+    pub fn reads_ctx(&self, arena: &Arena) -> bool {
+        fn stmts_read(stmts: &[KStmt]) -> bool {
+            stmts.iter().any(|s| match s {
+                KStmt::Loop { over, body, .. } => {
+                    matches!(over, Over::Block(_) | Over::List { .. }) || stmts_read(body)
+                }
+                _ => false,
+            })
+        }
+        if stmts_read(&self.body) {
+            return true;
+        }
+        let mut roots = Vec::new();
+        hoist::values(&self.body, &mut roots);
+        roots.extend(self.result);
+        arena.topo_order(&roots).into_iter().any(|id| {
+            matches!(
+                arena.node(id),
+                crate::symbolic::Node::Reduce {
+                    over: Over::Block(_) | Over::List { .. },
+                    ..
+                }
+            )
+        })
+    }
+}
+
 impl Lowered {
     /// The kernel of a kind, if the system has it.
     pub fn kernel(&self, kind: KernelKind) -> Option<&Kernel> {
@@ -120,10 +155,17 @@ fn convert(stmts: &[Stmt]) -> Vec<KStmt> {
                 index: index.clone(),
                 value: *value,
             },
-            Stmt::Loop { var, lo, hi, body } => KStmt::Loop {
+            Stmt::Loop {
+                var,
+                lo,
+                hi,
+                over,
+                body,
+            } => KStmt::Loop {
                 var: *var,
                 lo: lo.clone(),
                 hi: hi.clone(),
+                over: over.clone(),
                 body: convert(body),
             },
         })
@@ -133,7 +175,14 @@ fn convert(stmts: &[Stmt]) -> Vec<KStmt> {
 /// A gradient that is one loop writing each component exactly once
 /// (`for i in 0..n: out[off + i] += v`) needs neither zeroing nor accumulation.
 fn as_stores(stmts: Vec<KStmt>, n: usize) -> Vec<KStmt> {
-    if let [KStmt::Loop { var, lo, hi, body }] = stmts.as_slice() {
+    if let [KStmt::Loop {
+        var,
+        lo,
+        hi,
+        over: Over::Range | Over::Particles(_),
+        body,
+    }] = stmts.as_slice()
+    {
         if let [KStmt::Accumulate { index, value }] = body.as_slice() {
             let covers = lo.as_constant() == Some(0)
                 && hi.as_constant() == Some(n as i64)
@@ -144,6 +193,7 @@ fn as_stores(stmts: Vec<KStmt>, n: usize) -> Vec<KStmt> {
                     var: *var,
                     lo: lo.clone(),
                     hi: hi.clone(),
+                    over: Over::Range,
                     body: vec![KStmt::Store {
                         index: index.clone(),
                         value: *value,
@@ -229,6 +279,7 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             state_offsets: system.state_offsets.clone(),
             state_len: n,
             noise: system.noise,
+            ctx: CtxShape::default(),
         },
         env_init: env,
         prelude,
@@ -243,11 +294,7 @@ pub fn param_layout(model: &Model) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
     let mut env = Vec::new();
     for p in &model.params {
         offsets.push(env.len());
-        match &p.value {
-            ParamValue::Real(v) => env.push(*v),
-            ParamValue::Int(v) => env.push(*v as f64),
-            ParamValue::Vector(v) => env.extend_from_slice(v),
-        }
+        env.extend(p.value.flat());
         lens.push(env.len() - offsets.last().copied().unwrap_or(0));
     }
     (offsets, lens, env)

@@ -6,7 +6,7 @@
 //! process, at `n + i·m + j`.
 
 use super::{convert, KStmt, Kernel, KernelKind};
-use crate::model::{Index, NoiseKind, SdeComponents};
+use crate::model::{Index, NoiseKind, Over, SdeComponents};
 use crate::symbolic::diff::{index_add, index_scale};
 use crate::symbolic::{NodeId, SdeEquation, System};
 
@@ -73,6 +73,7 @@ fn per_component(eq: &SdeEquation, body: impl FnOnce(&Index) -> KStmt) -> KStmt 
             var: *v,
             lo: Index::constant(0),
             hi: Index::constant(eq.len as i64),
+            over: Over::Range,
             body: vec![body(&Index::var(*v))],
         },
     }
@@ -107,6 +108,7 @@ fn matrix(system: &System) -> Vec<KStmt> {
                     var: *j,
                     lo: Index::constant(0),
                     hi: Index::constant(layout.declared_len as i64),
+                    over: Over::Range,
                     body: vec![store(&index_add(&declared, &Index::var(*j)))],
                 },
             }

@@ -23,6 +23,8 @@ pub fn eval_unary(f: UnaryFn, a: f64) -> f64 {
         UnaryFn::Sigmoid => sigmoid(a),
         UnaryFn::Softplus => softplus(a),
         UnaryFn::Erf => libm::erf(a),
+        UnaryFn::Round => a.round_ties_even(),
+        UnaryFn::Floor => a.floor(),
     }
 }
 

@@ -12,10 +12,12 @@
 
 pub mod math;
 mod method;
+pub mod particles;
 
 pub use method::{
     signature, ArgDefault, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
 };
+pub use particles::{Domain, List, ListKind, Observable, ObservableKind, PairTerm, ParticleSet};
 
 use crate::source::Span;
 use std::rc::Rc;
@@ -65,6 +67,47 @@ impl Index {
     }
 }
 
+/// A run-time list of indices, by position in [`Model::lists`]: the neighbour
+/// list of a pair term, the bonds of a bonded term, random batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListId(pub u32);
+
+/// Which values of its range `[lo, hi)` a loop visits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Over {
+    /// Every value.
+    #[default]
+    Range,
+    /// Every particle of a set (the range is `0..count`): a loop the lowering may
+    /// split into blocks for parallel evaluation.
+    Particles(u32),
+    /// The values in `[lo, hi)` that also lie in the run-time block of group `g`
+    /// (a particle set's index, or [`Over::UNIT`] for terms outside particle loops):
+    /// one piece of a kernel evaluated block by block.
+    Block(u32),
+    /// The entries of row `row` of run-time list `list` (all within `[lo, hi)`).
+    List {
+        /// The list.
+        list: ListId,
+        /// Its row (affine in the enclosing loops; proved in range by the checker).
+        row: Index,
+    },
+}
+
+impl Over {
+    /// The block group of the unit range `0..1`, for terms that are not sums over
+    /// particles: only the first block evaluates them.
+    pub const UNIT: u32 = u32::MAX;
+
+    /// The variables the row of a list loop depends on.
+    pub fn index(&self) -> Option<&Index> {
+        match self {
+            Over::List { row, .. } => Some(row),
+            _ => None,
+        }
+    }
+}
+
 /// Scalar functions of one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UnaryFn {
@@ -98,6 +141,10 @@ pub enum UnaryFn {
     Softplus,
     /// the error function
     Erf,
+    /// the nearest integer, ties to even (derivative 0)
+    Round,
+    /// the largest integer ≤ a (derivative 0)
+    Floor,
 }
 
 /// Scalar functions of two arguments.
@@ -192,12 +239,30 @@ pub enum Expr {
         lo: Index,
         /// Exclusive upper bound.
         hi: Index,
+        /// Which values of the range are visited.
+        over: Over,
         /// The reduced expression; `var` is free in it.
         body: Rc<Expr>,
     },
     /// The value of the inner expression with a zero derivative (used for the
     /// stabilising shift of `logsumexp`, whose derivative cancels exactly).
     NoGrad(Rc<Expr>),
+    /// A placeholder argument; it only occurs inside a [`Expr::Subst`].
+    Arg(u32),
+    /// ∂body/∂Arg(arg).
+    Deriv {
+        /// The differentiated expression.
+        body: Rc<Expr>,
+        /// The placeholder it is differentiated by.
+        arg: u32,
+    },
+    /// `body` with placeholders replaced by values.
+    Subst {
+        /// An expression with placeholders.
+        body: Rc<Expr>,
+        /// (placeholder, value) pairs.
+        args: Vec<(u32, Rc<Expr>)>,
+    },
 }
 
 /// The value of a parameter after defaults and `--set` overrides.
@@ -209,6 +274,48 @@ pub enum ParamValue {
     Int(i64),
     /// A real vector.
     Vector(Vec<f64>),
+    /// A real matrix, row-major.
+    Matrix {
+        /// Number of rows.
+        rows: usize,
+        /// Number of columns.
+        cols: usize,
+        /// The `rows · cols` elements, row by row.
+        data: Vec<f64>,
+    },
+    /// An integer array of one or two dimensions (`int[n]`, `int[n, k]`), row-major.
+    Ints {
+        /// The size of each dimension.
+        dims: Vec<usize>,
+        /// The elements.
+        data: Vec<i64>,
+    },
+}
+
+impl ParamValue {
+    /// The values as they are stored in the parameter buffer.
+    pub fn flat(&self) -> Vec<f64> {
+        match self {
+            ParamValue::Real(x) => vec![*x],
+            ParamValue::Int(i) => vec![*i as f64],
+            ParamValue::Vector(v) | ParamValue::Matrix { data: v, .. } => v.clone(),
+            ParamValue::Ints { data, .. } => data.iter().map(|i| *i as f64).collect(),
+        }
+    }
+
+    /// The shape as the language writes it: `real`, `int`, `real[3]`, `real[2, 2]`, `int[4]`.
+    pub fn shape(&self) -> String {
+        match self {
+            ParamValue::Real(_) => "real".into(),
+            ParamValue::Int(_) => "int".into(),
+            ParamValue::Vector(v) => format!("real[{}]", v.len()),
+            ParamValue::Matrix { rows, cols, .. } => format!("real[{rows}, {cols}]"),
+            ParamValue::Ints { dims, .. } => {
+                let d: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+                format!("int[{}]", d.join(", "))
+            }
+        }
+    }
 }
 
 /// A checked parameter.
@@ -227,8 +334,10 @@ pub struct Param {
 pub struct State {
     /// Its name.
     pub name: String,
-    /// `None` for a scalar, `Some(n)` for `real[n]`.
+    /// `None` for a scalar, `Some(n)` for `real[n]`, the flat size for a matrix.
     pub len: Option<usize>,
+    /// `Some(k)` for a matrix state `real[n, k]` (`len` is then `n·k`).
+    pub cols: Option<usize>,
     /// The declared initial value (flattened), if any.
     pub init: Option<Vec<f64>>,
     /// Where it was declared.
@@ -420,6 +529,16 @@ pub struct Model {
     pub index_vars: u32,
     /// Run settings from the `run` block.
     pub run: RunSettings,
+    /// Particle sets (each also a state).
+    pub particles: Vec<ParticleSet>,
+    /// The space the particles live in.
+    pub domain: Domain,
+    /// Run-time lists, by [`ListId`].
+    pub lists: Vec<List>,
+    /// Pair and bond terms (each also an energy term).
+    pub pairs: Vec<PairTerm>,
+    /// `observe` declarations.
+    pub observables: Vec<Observable>,
     /// Where the model was declared.
     pub span: Span,
 }
@@ -448,15 +567,24 @@ impl Model {
             .collect()
     }
 
-    /// Column names of the flat state: `x` for scalars, `x.1`, `x.2`, … (1-based) for vectors.
+    /// Column names of the flat state: `x` for scalars, `x.1`, `x.2`, … (1-based) for
+    /// vectors, `p.1.1`, `p.1.2`, … (row by row) for matrices.
     pub fn state_columns(&self) -> Vec<String> {
         let mut cols = Vec::new();
         for s in &self.states {
-            match s.len {
-                None => cols.push(s.name.clone()),
-                Some(n) => cols.extend((1..=n).map(|k| format!("{}.{k}", s.name))),
+            match (s.len, s.cols) {
+                (None, _) => cols.push(s.name.clone()),
+                (Some(n), Some(k)) if k > 0 => {
+                    cols.extend((0..n).map(|f| format!("{}.{}.{}", s.name, f / k + 1, f % k + 1)));
+                }
+                (Some(n), _) => cols.extend((1..=n).map(|k| format!("{}.{k}", s.name))),
             }
         }
         cols
+    }
+
+    /// The particle set whose positions are state `s`, if any.
+    pub fn particle_set(&self, s: StateId) -> Option<&ParticleSet> {
+        self.particles.iter().find(|p| p.state == s)
     }
 }

@@ -96,7 +96,7 @@ pub unsafe fn kernel_fns(
         let out_len = out_lens.iter().find(|(k, _)| k == kind)?.1;
         // SAFETY: the caller guarantees the buffer lengths; the code is part of
         // the executable, so it outlives every use.
-        let kf = unsafe { KernelFn::new(*f as *const u8, env_len, state_len, out_len) };
+        let kf = unsafe { KernelFn::new(*f as *const u8, env_len, state_len, out_len, None) };
         out.insert(*kind, kf);
     }
     Some(out)

@@ -69,7 +69,7 @@ pub fn unary_symbol(f: UnaryFn) -> Option<&'static str> {
         UnaryFn::Sigmoid => "sdelang_sigmoid",
         UnaryFn::Softplus => "sdelang_softplus",
         UnaryFn::Erf => "sdelang_erf",
-        UnaryFn::Neg | UnaryFn::Sqrt | UnaryFn::Abs => return None,
+        UnaryFn::Neg | UnaryFn::Sqrt | UnaryFn::Abs | UnaryFn::Round | UnaryFn::Floor => return None,
     })
 }
 

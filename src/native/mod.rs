@@ -131,7 +131,7 @@ impl NativeModel {
             state_len,
             noise,
         };
-        let prelude = m.kernels.get(&KernelKind::Prelude).copied()?;
+        let prelude = m.kernels.get(&KernelKind::Prelude).cloned()?;
         let dummy = vec![0.0; m.state_len];
         prelude.call_in_place(&mut m.env, &dummy)?;
         Some(m)

@@ -6,6 +6,7 @@
 //! beforehand (see `fns.rs`); nesting deeper than [`MAX_INLINE_DEPTH`] is an error.
 
 use super::cx::{Checker, Def, MAX_INLINE_DEPTH};
+use super::ensemble::Range;
 use super::scope::{with_suggestions, Found, BUILTINS};
 use super::val::{Val, VecExpr};
 use crate::diagnostic::Diagnostic;
@@ -30,6 +31,8 @@ fn unary_fn(name: &str) -> Option<UnaryFn> {
         "sigmoid" => UnaryFn::Sigmoid,
         "softplus" => UnaryFn::Softplus,
         "erf" => UnaryFn::Erf,
+        "round" => UnaryFn::Round,
+        "floor" => UnaryFn::Floor,
         _ => return None,
     })
 }
@@ -134,13 +137,8 @@ impl<'m> Checker<'m> {
 
     fn builtin(&mut self, func: &'m ast::Ident, args: &'m [CallArg], span: Span) -> Val {
         let name = func.name.as_str();
-        if let [CallArg::Binder { var, lo, hi, .. }, CallArg::Positional(body)] = args {
-            if let Some(op) = reduce_op(name) {
-                return self.reduction(op, var, (lo, hi), body);
-            }
-            if name == "logsumexp" {
-                return self.logsumexp_binder(var, (lo, hi), body);
-            }
+        if let Some(v) = self.binder_call(name, args, span) {
+            return v;
         }
         if let Some(f) = unary_fn(name) {
             let Some(a) = self
@@ -167,6 +165,38 @@ impl<'m> Checker<'m> {
                 self.aggregate(func, args, span)
             }
             "dot" => self.dot_call(func, args, span),
+            "matvec" | "outer" | "transpose" | "trace" => {
+                let Some(exprs) = self.only_positional(func, args) else {
+                    return Val::Error;
+                };
+                let vals = exprs.iter().map(|e| (self.expr(e), e.span)).collect();
+                self.matrix_builtin(name, vals, span)
+            }
+            "grad" => self.grad_call(func, args, span),
+            "len" => {
+                let Some(v) = self.positional(func, args, 1, span) else {
+                    return Val::Error;
+                };
+                match v.first().map(|e| self.expr(e)) {
+                    Some(Val::Vector(v)) => Val::Int(Index::constant(v.len() as i64)),
+                    Some(Val::Matrix(m)) => Val::Int(Index::constant(m.rows() as i64)),
+                    Some(Val::Error) | None => Val::Error,
+                    Some(other) => {
+                        self.report(
+                            Diagnostic::error("E0201", format!("`len` of {}", other.shape()))
+                                .with_label(span, "needs a vector or a matrix"),
+                        );
+                        Val::Error
+                    }
+                }
+            }
+            "wmean" | "softmax_mean" | "cov" => {
+                self.report(
+                    Diagnostic::error("E0804", format!("`{name}` needs a binder: `{name}(j in p, …)`"))
+                        .with_label(span, "no `j in …` as the first argument"),
+                );
+                Val::Error
+            }
             _ => self.constructor(func, args, span),
         }
     }
@@ -175,6 +205,7 @@ impl<'m> Checker<'m> {
     fn apply_unary(&mut self, f: UnaryFn, v: Val, span: Span) -> Val {
         match v {
             Val::Vector(v) => Val::Vector(Rc::new(VecExpr::Map(f, v))),
+            Val::Matrix(m) => Val::Matrix(Rc::new(super::val::MatExpr::Map(f, m))),
             Val::Error => Val::Error,
             other => match self.real(other, span) {
                 Some(e) => Val::Real(self.mk(Expr::Unary(f, e))),
@@ -280,58 +311,14 @@ impl<'m> Checker<'m> {
         }
     }
 
-    /// Binds `var` over `[lo, hi)` to a fresh index variable and checks `body` with it.
-    pub(super) fn with_binder<T>(
-        &mut self,
-        var: &'m ast::Ident,
-        (lo, hi): (&'m ast::Expr, &'m ast::Expr),
-        f: impl FnOnce(&mut Self, crate::model::IndexVar, Index, Index) -> Option<T>,
-    ) -> Option<T> {
-        let (vlo, vhi) = (self.expr(lo), self.expr(hi));
-        let (lo_i, hi_i) = (self.as_index(vlo, lo.span), self.as_index(vhi, hi.span));
-        let (lo_i, hi_i) = (lo_i?, hi_i?);
-        let v = self.fresh_var(&lo_i, &hi_i);
-        self.locals.push((&var.name, Val::Int(Index::var(v))));
-        let out = f(self, v, lo_i, hi_i);
-        self.locals.pop();
-        out
-    }
-
-    /// `op(i in lo..hi, body)`.
-    fn reduction(
-        &mut self,
-        op: ReduceOp,
-        var: &'m ast::Ident,
-        range: (&'m ast::Expr, &'m ast::Expr),
-        body: &'m ast::Expr,
-    ) -> Val {
-        let r = self.with_binder(var, range, |cx, v, lo, hi| {
-            let b = cx.expr(body);
-            let b = cx.real(b, body.span)?;
-            Some(cx.mk(Expr::Reduce {
-                op,
-                var: v,
-                lo,
-                hi,
-                body: b,
-            }))
-        });
-        r.map_or(Val::Error, Val::Real)
-    }
-
-    /// `logsumexp(i in lo..hi, body)`: the body is checked twice, once per loop.
-    fn logsumexp_binder(
-        &mut self,
-        var: &'m ast::Ident,
-        range: (&'m ast::Expr, &'m ast::Expr),
-        body: &'m ast::Expr,
-    ) -> Val {
+    /// `logsumexp(i in range, body)`: the body is checked twice, once per loop.
+    fn logsumexp_binder(&mut self, var: &'m ast::Ident, range: Range<'m>, body: &'m ast::Expr) -> Val {
         let Val::Real(max) = self.reduction(ReduceOp::Max, var, range, body) else {
             return Val::Error;
         };
         let m = self.mk(Expr::NoGrad(max));
         let mm = m.clone();
-        let sum = self.with_binder(var, range, |cx, v, lo, hi| {
+        let sum = self.with_range(var, range, |cx, v, lo, hi, over| {
             let b = cx.expr(body);
             let b = cx.real(b, body.span)?;
             let d = cx.mk(Expr::Binary(BinaryFn::Sub, b, mm));
@@ -341,6 +328,7 @@ impl<'m> Checker<'m> {
                 var: v,
                 lo,
                 hi,
+                over,
                 body: e,
             }))
         });
@@ -350,12 +338,35 @@ impl<'m> Checker<'m> {
         }
     }
 
+    /// A call whose first argument binds a variable (`sum(i in 0..n, …)`,
+    /// `mean(j in p, …)`, `wmean(j in p, w, x)`), if it is one.
+    fn binder_call(&mut self, name: &str, args: &'m [CallArg], span: Span) -> Option<Val> {
+        let (first, rest) = args.split_first()?;
+        let (var, range) = Self::binder_arg(first)?;
+        let pos: Vec<&'m ast::Expr> = rest
+            .iter()
+            .map(|a| match a {
+                CallArg::Positional(e) => Some(e),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(match (name, pos.as_slice()) {
+            ("mean", [body]) => self.mean_binder(var, range, body, span),
+            ("logsumexp", [body]) => self.logsumexp_binder(var, range, body),
+            ("cov", [body]) => self.cov_binder(var, range, body, span),
+            ("wmean", [w, x]) => self.wmean_binder(var, range, (w, x), span),
+            ("softmax_mean", [s, x]) => self.softmax_mean_binder(var, range, (s, x), span),
+            (_, [body]) => self.reduction(reduce_op(name)?, var, range, body),
+            _ => return None,
+        })
+    }
+
     /// Inlines a user function.
     fn inline_fn(&mut self, slot: usize, func: &'m ast::Ident, args: &'m [CallArg], span: Span) -> Val {
         let Some(f) = self.fns.get(slot) else {
             return Val::Error;
         };
-        let (decl, scope, recursive) = (f.decl, f.scope, f.recursive);
+        let decl = f.decl;
         let Some(exprs) = self.only_positional(func, args) else {
             return Val::Error;
         };
@@ -370,6 +381,15 @@ impl<'m> Checker<'m> {
             return Val::Error;
         }
         let vals: Vec<Val> = exprs.iter().map(|e| self.expr(e)).collect();
+        self.inline_vals(slot, vals, span)
+    }
+
+    /// Inlines user function `slot` with checked argument values.
+    fn inline_vals(&mut self, slot: usize, vals: Vec<Val>, span: Span) -> Val {
+        let Some(f) = self.fns.get(slot) else {
+            return Val::Error;
+        };
+        let (decl, scope, recursive) = (f.decl, f.scope, f.recursive);
         if recursive {
             return Val::Error;
         }
@@ -388,6 +408,85 @@ impl<'m> Checker<'m> {
         let out = self.in_scope(Some(scope), locals, |cx| cx.expr(&decl.body));
         self.inline_depth -= 1;
         out
+    }
+
+    /// `grad(f, v)`: the gradient of the user function `f` of one argument at `v`
+    /// (a scalar for a scalar argument), derived symbolically: `f` is inlined with
+    /// placeholders for the argument's components, differentiated with respect to
+    /// each, and `v` substituted.
+    fn grad_call(&mut self, func: &'m ast::Ident, args: &'m [CallArg], span: Span) -> Val {
+        let Some(v) = self.positional(func, args, 2, span) else {
+            return Val::Error;
+        };
+        let (Some(fe), Some(ve)) = (v.first(), v.get(1)) else {
+            return Val::Error;
+        };
+        let slot = match &fe.kind {
+            ast::ExprKind::Name(n) => match self.lookup(n) {
+                Found::Def(Def::Fn(slot)) => Some(slot),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(slot) = slot else {
+            self.report(
+                Diagnostic::error("E0104", "`grad` differentiates a function: `grad(f, x)`")
+                    .with_label(fe.span, "not the name of a function defined with `fn`"),
+            );
+            return Val::Error;
+        };
+        if self.fns.get(slot).map(|f| f.decl.params.len()) != Some(1) {
+            self.report(
+                Diagnostic::error("E0105", "`grad` needs a function of one argument")
+                    .with_label(fe.span, "this function takes another number of arguments"),
+            );
+            return Val::Error;
+        }
+        let point = self.expr(ve);
+        let vector = matches!(point, Val::Vector(_));
+        let values: Vec<Rc<Expr>> = match &point {
+            Val::Vector(vec) => (0..vec.len())
+                .map(|k| self.element(vec, &Index::constant(k as i64)))
+                .collect(),
+            Val::Error => return Val::Error,
+            other => match self.real(other.clone(), ve.span) {
+                Some(x) => vec![x],
+                None => return Val::Error,
+            },
+        };
+        let zs: Vec<u32> = values.iter().map(|_| self.fresh_arg()).collect();
+        let holders: Vec<Rc<Expr>> = zs.iter().map(|z| self.mk(Expr::Arg(*z))).collect();
+        let arg = match point {
+            Val::Vector(_) => Val::Vector(Rc::new(VecExpr::Literal(holders))),
+            _ => Val::Real(
+                holders
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| Rc::new(Expr::Const(0.0))),
+            ),
+        };
+        let body = self.inline_vals(slot, vec![arg], span);
+        let Some(body) = self.real(body, span) else {
+            return Val::Error;
+        };
+        let bind: Vec<(u32, Rc<Expr>)> = zs.iter().copied().zip(values).collect();
+        let parts: Vec<Rc<Expr>> = zs
+            .iter()
+            .map(|z| {
+                let d = self.mk(Expr::Deriv {
+                    body: body.clone(),
+                    arg: *z,
+                });
+                self.mk(Expr::Subst {
+                    body: d,
+                    args: bind.clone(),
+                })
+            })
+            .collect();
+        match (vector, parts.first()) {
+            (false, Some(p)) => Val::Real(p.clone()),
+            _ => Val::Vector(Rc::new(VecExpr::Literal(parts))),
+        }
     }
 
     /// zeros(n), ones(n), fill(n, v), linspace(a, b, n), logspace(a, b, n).

@@ -99,9 +99,35 @@ pub(super) struct ParamSlot<'m> {
 }
 
 pub(super) struct StateSlot<'m> {
-    pub(super) decl: &'m ast::StateDecl,
-    /// `None` scalar, `Some(n)` vector; `Some(0)` marks an invalid size (reported).
+    /// The state's name.
+    pub(super) name: &'m ast::Ident,
+    /// Its declared type (per particle, for a particle set).
+    pub(super) ty: &'m ast::TypeExpr,
+    /// Its declared initial value.
+    pub(super) init: Option<&'m ast::Expr>,
+    /// The whole declaration.
+    pub(super) span: Span,
+    /// The particle declaration, when the state is the positions of a particle set.
+    pub(super) particles: Option<&'m ast::ParticlesDecl>,
+    /// `None` scalar, `Some(n)` vector (the flat size of a matrix); `Some(0)` marks
+    /// an invalid size (reported).
     pub(super) len: Option<usize>,
+    /// `Some(k)` for a matrix `real[n, k]`.
+    pub(super) cols: Option<usize>,
+}
+
+/// The pair being summed over while a pair term's body is checked: inside it,
+/// `p[i] - p[j]` is the minimum-image displacement.
+#[derive(Clone)]
+pub(super) struct PairCx {
+    /// The particle positions.
+    pub(super) state: crate::model::StateId,
+    /// The two particle indices.
+    pub(super) i: IndexVar,
+    /// The second index.
+    pub(super) j: IndexVar,
+    /// The minimum-image displacement `p[i] - p[j]`.
+    pub(super) disp: Rc<super::val::VecExpr>,
 }
 
 /// The checker.
@@ -125,6 +151,16 @@ pub(super) struct Checker<'m> {
     pub(super) compile_time: std::collections::BTreeSet<usize>,
     /// What `--set name` refers to in the chosen model's scope: (name, slot).
     pub(super) settable: Vec<(String, usize)>,
+    /// The pair whose term is being checked.
+    pub(super) pair: Option<PairCx>,
+    /// The particle sets found so far (by state slot).
+    pub(super) sets: Vec<crate::model::ParticleSet>,
+    /// The model's domain.
+    pub(super) domain: crate::model::Domain,
+    /// Run-time lists created by pair terms.
+    pub(super) lists: Vec<crate::model::List>,
+    /// The last placeholder argument id handed out.
+    pub(super) next_arg: u32,
 }
 
 impl<'m> Checker<'m> {
@@ -145,6 +181,11 @@ impl<'m> Checker<'m> {
             diags: Vec::new(),
             compile_time: std::collections::BTreeSet::new(),
             settable: Vec::new(),
+            pair: None,
+            sets: Vec::new(),
+            domain: crate::model::Domain::Open,
+            lists: Vec::new(),
+            next_arg: 0,
         }
     }
 

@@ -5,7 +5,7 @@
 //! (the checker substitutes parameter values in constant mode). It is not on the
 //! sampling path; a step budget keeps pathological reductions from running forever.
 
-use crate::model::{math, BinaryFn, CmpOp, Expr, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::model::{math, BinaryFn, CmpOp, Expr, Index, IndexVar, Over, ReduceOp, UnaryFn};
 use std::rc::Rc;
 
 /// Why a constant could not be computed.
@@ -112,13 +112,17 @@ fn eval_in(e: &Expr, env: &mut Vec<(IndexVar, i64)>, budget: &mut u64) -> Result
             }
         }
         Expr::NoGrad(a) => eval_in(a, env, budget)?,
+        Expr::Arg(_) | Expr::Deriv { .. } | Expr::Subst { .. } => return Err(EvalError::NotConstant),
         Expr::Reduce {
             op,
             var,
             lo,
             hi,
+            over: Over::Range | Over::Particles(_),
             body,
         } => reduce(*op, *var, (lo, hi), body, env, budget)?,
+        // Run-time lists and blocks are not known now.
+        Expr::Reduce { .. } => return Err(EvalError::NotConstant),
     })
 }
 
@@ -196,6 +200,7 @@ mod tests {
             var: v,
             lo: Index::constant(0),
             hi: Index::constant(5),
+            over: Over::Range,
             body,
         };
         assert_eq!(eval(&e), Ok(10.0));

@@ -7,7 +7,7 @@
 use super::cx::{Checker, Def, Mode};
 use super::index;
 use super::scope::Found;
-use super::val::{index_value, Operand, Val, VecExpr};
+use super::val::{index_value, MatExpr, Operand, Val, VecExpr};
 use crate::diagnostic::Diagnostic;
 use crate::model::{BinaryFn, CmpOp, Expr, Index, UnaryFn};
 use crate::source::Span;
@@ -94,9 +94,10 @@ impl<'m> Checker<'m> {
             return self.not_constant(&format!("the state `{name}`"), span);
         }
         let id = crate::model::StateId(k as u32);
-        match self.states.get(k).map(|s| s.len) {
-            Some(None) => Val::Real(self.mk(Expr::State(id))),
-            Some(Some(n)) if n > 0 => Val::Vector(Rc::new(VecExpr::State(id, n))),
+        match self.states.get(k).map(|s| (s.len, s.cols)) {
+            Some((None, _)) => Val::Real(self.mk(Expr::State(id))),
+            Some((Some(n), Some(c))) if n > 0 && c > 0 => Val::Matrix(Rc::new(MatExpr::State(id, n / c, c))),
+            Some((Some(n), None)) if n > 0 => Val::Vector(Rc::new(VecExpr::State(id, n))),
             _ => Val::Error,
         }
     }
@@ -151,10 +152,15 @@ impl<'m> Checker<'m> {
                 self.report(bool_as_real(span));
                 None
             }
-            Val::Vector(ref vec) => {
-                let shape = format!("real[{}]", vec.len());
+            Val::Vector(_) | Val::Matrix(_) => {
+                let shape = v.shape();
+                let what = if matches!(v, Val::Vector(_)) {
+                    "a vector"
+                } else {
+                    "a matrix"
+                };
                 self.report(
-                    Diagnostic::error("E0201", format!("expected a scalar, found a vector ({shape})"))
+                    Diagnostic::error("E0201", format!("expected a scalar, found {what} ({shape})"))
                         .with_label(span, format!("this is {shape}")),
                 );
                 None
@@ -216,6 +222,7 @@ impl<'m> Checker<'m> {
             },
             (UnOp::Neg, Val::NonAffine(e)) => Val::NonAffine(self.mk(Expr::Unary(UnaryFn::Neg, e))),
             (UnOp::Neg, Val::Vector(v)) => Val::Vector(Rc::new(VecExpr::Map(UnaryFn::Neg, v))),
+            (UnOp::Neg, Val::Matrix(m)) => Val::Matrix(Rc::new(MatExpr::Map(UnaryFn::Neg, m))),
             (UnOp::Neg, v) => match self.real(v, span) {
                 Some(e) => Val::Real(self.mk(Expr::Unary(UnaryFn::Neg, e))),
                 None => Val::Error,
@@ -260,7 +267,8 @@ impl<'m> Checker<'m> {
     }
 
     fn compare(&mut self, op: CmpOp, (a, sa): (Val, Span), (b, sb): (Val, Span)) -> Val {
-        if matches!(a, Val::Vector(_)) || matches!(b, Val::Vector(_)) {
+        let array = |v: &Val| matches!(v, Val::Vector(_) | Val::Matrix(_));
+        if array(&a) || array(&b) {
             self.report(shape_mismatch(
                 "E0201",
                 "comparisons need two scalars",
@@ -286,6 +294,7 @@ impl<'m> Checker<'m> {
         match (&a, &b) {
             (Val::Error, _) | (_, Val::Error) => return Val::Error,
             (Val::Int(x), Val::Int(y)) => return self.int_arith(f, x, y, span),
+            (Val::Matrix(_), _) | (_, Val::Matrix(_)) => return self.mat_zip(f, (a, sa), (b, sb)),
             (Val::Vector(_), _) | (_, Val::Vector(_)) => return self.zip(f, (a, sa), (b, sb)),
             _ => {}
         }
@@ -353,6 +362,9 @@ impl<'m> Checker<'m> {
             }
         }
         let n = len_a.or(len_b).unwrap_or(0);
+        if let Some(disp) = self.pair_displacement(f, &a, &b) {
+            return Val::Vector(disp);
+        }
         match (self.operand(a, sa), self.operand(b, sb)) {
             (Some(x), Some(y)) => Val::Vector(Rc::new(VecExpr::Zip(f, x, y, n))),
             _ => Val::Error,
@@ -371,6 +383,12 @@ impl<'m> Checker<'m> {
         let idx = self.as_index(iv, i.span);
         let vec = match vv {
             Val::Vector(vec) => vec,
+            Val::Matrix(m) => {
+                return match idx {
+                    Some(idx) => self.matrix_row(m, idx, (v.span, i.span)),
+                    None => Val::Error,
+                };
+            }
             Val::Error => return Val::Error,
             other => {
                 self.report(
@@ -390,7 +408,7 @@ impl<'m> Checker<'m> {
     }
 
     /// E0203 unless every value `idx` can take lies in `[0, len)`.
-    fn check_bounds(&mut self, idx: &Index, len: usize, vspan: Span, ispan: Span) -> bool {
+    pub(super) fn check_bounds(&mut self, idx: &Index, len: usize, vspan: Span, ispan: Span) -> bool {
         let Some((lo, hi)) = self.ranges.interval(idx) else {
             return true; // inside a loop that never runs
         };
@@ -425,10 +443,13 @@ impl<'m> Checker<'m> {
             );
             return Val::Error;
         }
+        let vals: Vec<(Val, Span)> = items.iter().map(|item| (self.expr(item), item.span)).collect();
+        if vals.iter().any(|(v, _)| matches!(v, Val::Vector(_))) {
+            return self.matrix_literal(vals, span);
+        }
         let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let v = self.expr(item);
-            out.push(self.real(v, item.span));
+        for (v, s) in vals {
+            out.push(self.real(v, s));
         }
         match out.into_iter().collect::<Option<Vec<_>>>() {
             Some(v) => Val::Vector(Rc::new(VecExpr::Literal(v))),
@@ -453,6 +474,18 @@ impl<'m> Checker<'m> {
             }
             (Val::Vector(x), Val::Vector(y)) if x.len() == y.len() => {
                 Val::Vector(Rc::new(VecExpr::Select(cond, x, y)))
+            }
+            (Val::Matrix(x), Val::Matrix(y)) if x.rows() == y.rows() && x.cols() == y.cols() => {
+                Val::Matrix(Rc::new(MatExpr::Select(cond, x, y)))
+            }
+            (va @ Val::Matrix(_), vb) | (va, vb @ Val::Matrix(_)) => {
+                self.report(shape_mismatch(
+                    "E0202",
+                    "the branches of `if` have different shapes",
+                    (&va, a.span),
+                    (&vb, b.span),
+                ));
+                Val::Error
             }
             (va @ Val::Vector(_), vb) | (va, vb @ Val::Vector(_)) => {
                 let msg = "the branches of `if` have different shapes";

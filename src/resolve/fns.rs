@@ -21,14 +21,8 @@ fn calls<'a>(e: &'a ast::Expr, out: &mut Vec<(&'a str, Span)>) {
         }
         ExprKind::Call { func, args } => {
             out.push((&func.name, func.span));
-            for a in args {
-                match a {
-                    CallArg::Positional(x) | CallArg::Named(_, x) => calls(x, out),
-                    CallArg::Binder { lo, hi, .. } => {
-                        calls(lo, out);
-                        calls(hi, out);
-                    }
-                }
+            for x in args.iter().flat_map(CallArg::exprs) {
+                calls(x, out);
             }
         }
         ExprKind::Vector(items) => items.iter().for_each(|x| calls(x, out)),

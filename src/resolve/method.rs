@@ -189,7 +189,7 @@ impl<'m> Checker<'m> {
                     None
                 }
             },
-            CallArg::Binder { span, .. } => {
+            CallArg::Binder { span, .. } | CallArg::Each { span, .. } => {
                 self.report(bad_value(
                     method,
                     "an index range is not a method argument",
@@ -239,8 +239,8 @@ impl<'m> Checker<'m> {
         match self.constant(value)? {
             Const::Int(i) => Some(i as f64),
             Const::Real(x) => Some(x),
-            Const::Vector(v) => {
-                let need = format!("expected a number, found real[{}]", v.len());
+            other => {
+                let need = format!("expected a number, found {}", other.shape());
                 self.report(bad_value(key, &need, value.span));
                 None
             }
@@ -254,7 +254,7 @@ impl<'m> Checker<'m> {
                 let found = match other {
                     Const::Int(i) => i.to_string(),
                     Const::Real(x) => format!("the real number {x}"),
-                    Const::Vector(v) => format!("real[{}]", v.len()),
+                    other => other.shape(),
                 };
                 let need = format!("must be a positive integer, found {found}");
                 self.report(bad_value(key, &need, value.span));
@@ -269,7 +269,7 @@ impl<'m> Checker<'m> {
         let (arg, ok) = match self.constant(value)? {
             Const::Int(i) => (MethodArg::Real(i as f64), i > 0),
             Const::Real(x) => (MethodArg::Real(x), x > 0.0),
-            Const::Vector(v) => {
+            Const::Vector(v) | Const::Matrix(_, _, v) => {
                 let ok = v.iter().all(|x| x.is_finite());
                 (MethodArg::Vector(v), ok)
             }

@@ -26,14 +26,17 @@
 
 mod calls;
 mod cx;
+mod ensemble;
 mod eval;
 mod expr;
 mod fns;
 mod imports;
 mod index;
+mod matrix;
 mod method;
 mod model;
 mod params;
+mod particles;
 mod run;
 mod run_sde;
 mod scope;
@@ -155,8 +158,8 @@ pub fn check_constant(expr: &ast::Expr, len: usize, what: &str) -> Result<Vec<f6
     let values = match value {
         Some(params::Const::Int(i)) => vec![i as f64; len],
         Some(params::Const::Real(x)) => vec![x; len],
-        Some(params::Const::Vector(v)) if v.len() == len => v,
-        Some(params::Const::Vector(v)) => {
+        Some(params::Const::Vector(v) | params::Const::Matrix(_, _, v)) if v.len() == len => v,
+        Some(params::Const::Vector(v) | params::Const::Matrix(_, _, v)) => {
             return Err(vec![Diagnostic::error(
                 "E0202",
                 format!(
@@ -217,12 +220,16 @@ fn check_modules<'m>(
     record_settable(cx);
     apply_overrides(cx, overrides);
     cx.size_states();
+    cx.particle_sets();
     let params = build_params(cx);
     let states = cx.build_states();
-    let energy = cx.energies(chosen.decl);
+    let mut energy = cx.energies(chosen.decl);
+    let (pair_energies, pairs) = cx.pair_terms(chosen.decl);
+    energy.extend(pair_energies);
     let noise = cx.noise_decl(chosen.decl);
     let sdes = cx.sdes(chosen.decl, noise.as_ref());
     cx.kind_rules(chosen.decl, &energy, &sdes);
+    let observables = cx.observables(chosen.decl, &energy, &pairs);
     let run_items = run_items(modules, main, chosen.module);
     let run = cx.run_settings(&run_items, &states, sdes.is_empty());
     Some(Model {
@@ -234,6 +241,11 @@ fn check_modules<'m>(
         noise,
         index_vars: cx.ranges.count(),
         run,
+        particles: std::mem::take(&mut cx.sets),
+        domain: std::mem::take(&mut cx.domain),
+        lists: std::mem::take(&mut cx.lists),
+        pairs,
+        observables,
         span: chosen.decl.span,
     })
 }

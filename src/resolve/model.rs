@@ -27,12 +27,14 @@ impl<'m> Checker<'m> {
                 ModelItem::Let(l) => self.declare_let(scope, l),
                 ModelItem::Fn(f) => self.declare_fn(scope, f),
                 ModelItem::State(s) => self.declare_state(scope, s),
-                ModelItem::Energy(e) => {
-                    if let Some(first) = energies.insert(&e.name.name, e.name.span) {
-                        self.report(duplicate(&e.name.name, "energy term", first, e.name.span));
+                ModelItem::Particles(p) => self.declare_particles(scope, p),
+                ModelItem::Energy(ast::EnergyDecl { name, .. })
+                | ModelItem::Pair(ast::PairDecl { name, .. }) => {
+                    if let Some(first) = energies.insert(&name.name, name.span) {
+                        self.report(duplicate(&name.name, "energy term", first, name.span));
                     }
                 }
-                ModelItem::Sde(_) | ModelItem::Noise(_) => {}
+                ModelItem::Sde(_) | ModelItem::Noise(_) | ModelItem::Observe(_) => {}
             }
         }
         scope
@@ -41,23 +43,42 @@ impl<'m> Checker<'m> {
     /// Computes state sizes (in the model scope).
     pub(super) fn size_states(&mut self) {
         for k in 0..self.states.len() {
-            let Some(decl) = self.states.get(k).map(|s| s.decl) else {
+            let Some((name, ty, particles)) = self.states.get(k).map(|s| (s.name, s.ty, s.particles)) else {
                 continue;
             };
-            let len = match &decl.ty {
-                TypeExpr::Real(_) => None,
-                TypeExpr::RealVector { len, .. } => Some(self.size(len).unwrap_or(0)),
-                TypeExpr::Int(span) => {
-                    self.report(
-                        Diagnostic::error("E0204", format!("state `{}` is declared int", decl.name.name))
-                            .with_label(*span, "states are real numbers")
-                            .with_help("declare it `real` or `real[n]`"),
-                    );
-                    Some(0)
-                }
+            let (len, cols) = match particles {
+                Some(p) => self.size_particles(name, ty, p),
+                None => self.size_state(name, ty),
             };
             if let Some(s) = self.states.get_mut(k) {
                 s.len = len;
+                s.cols = cols;
+            }
+        }
+    }
+
+    /// `(len, cols)` of a `state` declaration.
+    fn size_state(&mut self, name: &ast::Ident, ty: &'m TypeExpr) -> (Option<usize>, Option<usize>) {
+        match ty {
+            TypeExpr::Real(_) => (None, None),
+            TypeExpr::Array { int: false, dims, .. } => match dims.as_slice() {
+                [n] => (Some(self.size(n).unwrap_or(0)), None),
+                [n, c] => {
+                    let (n, c) = (self.size(n).unwrap_or(0), self.size(c).unwrap_or(0));
+                    (Some(n * c), Some(c))
+                }
+                _ => {
+                    self.report(too_many_dims(ty.span()));
+                    (Some(0), None)
+                }
+            },
+            TypeExpr::Int(span) | TypeExpr::Array { span, .. } => {
+                self.report(
+                    Diagnostic::error("E0204", format!("state `{}` is declared int", name.name))
+                        .with_label(*span, "states are real numbers")
+                        .with_help("declare it `real`, `real[n]` or `real[n, k]`"),
+                );
+                (Some(0), None)
             }
         }
     }
@@ -66,37 +87,51 @@ impl<'m> Checker<'m> {
     pub(super) fn build_states(&mut self) -> Vec<model::State> {
         let mut out = Vec::with_capacity(self.states.len());
         for k in 0..self.states.len() {
-            let Some((decl, len)) = self.states.get(k).map(|s| (s.decl, s.len)) else {
+            let Some((name, init, span, len, cols)) = self
+                .states
+                .get(k)
+                .map(|s| (s.name, s.init, s.span, s.len, s.cols))
+            else {
                 continue;
             };
-            let what = format!("the initial value of `{}`", decl.name.name);
-            let init = decl.init.as_ref().and_then(|e| self.state_value(&what, len, e));
+            let what = format!("the initial value of `{}`", name.name);
+            let init = init.and_then(|e| self.state_value(&what, (len, cols), e));
             out.push(model::State {
-                name: decl.name.name.clone(),
+                name: name.name.clone(),
                 len,
+                cols,
                 init,
-                span: decl.span,
+                span,
             });
         }
         out
     }
 
-    /// A constant with a state's shape (scalars fill vectors), flattened.
+    /// A constant with a state's shape `(len, cols)`, flattened: scalars fill
+    /// vectors and matrices, a vector of a matrix's row length fills every row.
     pub(super) fn state_value(
         &mut self,
         what: &str,
-        len: Option<usize>,
+        (len, cols): (Option<usize>, Option<usize>),
         e: &'m ast::Expr,
     ) -> Option<Vec<f64>> {
         let c = self.constant(e)?;
-        let (want, got) = match (len, c) {
-            (None, Const::Int(i)) => return Some(vec![i as f64]),
-            (None, Const::Real(x)) => return Some(vec![x]),
-            (Some(n), Const::Int(i)) => return Some(vec![i as f64; n]),
-            (Some(n), Const::Real(x)) => return Some(vec![x; n]),
-            (Some(n), Const::Vector(v)) if v.len() == n => return Some(v),
-            (None, Const::Vector(v)) => ("real".to_string(), format!("real[{}]", v.len())),
-            (Some(n), Const::Vector(v)) => (format!("real[{n}]"), format!("real[{}]", v.len())),
+        let shape = match (len, cols) {
+            (None, _) => "real".to_string(),
+            (Some(n), Some(k)) if k > 0 => format!("real[{}, {k}]", n / k),
+            (Some(n), _) => format!("real[{n}]"),
+        };
+        let (want, got) = match (len, cols, c) {
+            (None, _, Const::Int(i)) => return Some(vec![i as f64]),
+            (None, _, Const::Real(x)) => return Some(vec![x]),
+            (Some(n), _, Const::Int(i)) => return Some(vec![i as f64; n]),
+            (Some(n), _, Const::Real(x)) => return Some(vec![x; n]),
+            (Some(n), None, Const::Vector(v)) if v.len() == n => return Some(v),
+            (Some(n), Some(k), Const::Vector(v)) if v.len() == k && k > 0 => {
+                return Some(v.iter().copied().cycle().take(n).collect())
+            }
+            (Some(n), Some(k), Const::Matrix(r, c, v)) if c == k && r * c == n => return Some(v),
+            (_, _, other) => (shape, other.shape()),
         };
         let code = if len.is_some() { "E0202" } else { "E0201" };
         self.report(
@@ -174,13 +209,9 @@ impl<'m> Checker<'m> {
     /// The state `X` named by `dX`.
     fn sde_state(&mut self, lhs: &ast::Ident) -> Option<usize> {
         let target = lhs.name.strip_prefix('d').filter(|s| !s.is_empty());
-        let found = target.and_then(|t| self.states.iter().position(|s| s.decl.name.name == t));
+        let found = target.and_then(|t| self.states.iter().position(|s| s.name.name == t));
         if found.is_none() {
-            let cands: Vec<String> = self
-                .states
-                .iter()
-                .map(|s| format!("d{}", s.decl.name.name))
-                .collect();
+            let cands: Vec<String> = self.states.iter().map(|s| format!("d{}", s.name.name)).collect();
             let msg = match target {
                 Some(t) => format!(
                     "`{}` is not the differential of a declared state (no state `{t}`)",
@@ -209,7 +240,7 @@ impl<'m> Checker<'m> {
         }
         let written = |want: fn(&ModelItem) -> bool| decl.items.iter().filter(|i| want(i)).count();
         let n_sdes = written(|i| matches!(i, ModelItem::Sde(_)));
-        let n_energy = written(|i| matches!(i, ModelItem::Energy(_)));
+        let n_energy = written(|i| matches!(i, ModelItem::Energy(_) | ModelItem::Pair(_)));
         if (n_sdes > 0 && sdes.len() < n_sdes) || (n_sdes == 0 && energy.len() < n_energy) {
             return; // some term failed to check: do not guess what it would have used
         }
@@ -223,7 +254,7 @@ impl<'m> Checker<'m> {
             .iter()
             .enumerate()
             .filter(|(k, _)| !used.contains(&(*k as u32)))
-            .map(|(_, s)| (s.decl.name.name.clone(), s.decl.name.span))
+            .map(|(_, s)| (s.name.name.clone(), s.name.span))
             .collect();
         for (name, span) in missing {
             let d = Diagnostic::error("E0302", format!("state `{name}` has neither energy nor dynamics"))
@@ -237,6 +268,12 @@ impl<'m> Checker<'m> {
             self.report(d);
         }
     }
+}
+
+/// E0204: an array of more than two dimensions.
+fn too_many_dims(span: Span) -> Diagnostic {
+    Diagnostic::error("E0204", "arrays have one or two dimensions")
+        .with_label(span, "write `real[n]` or `real[n, k]`")
 }
 
 /// `x` for `dx`.
@@ -258,7 +295,12 @@ fn states_in<'e>(roots: impl Iterator<Item = &'e Rc<Expr>>) -> HashSet<u32> {
                 out.insert(s.0);
             }
             Expr::Const(_) | Expr::Param(_) | Expr::ParamElem(..) | Expr::Time | Expr::IndexValue(_) => {}
-            Expr::Unary(_, a) | Expr::Not(a) | Expr::NoGrad(a) => stack.push(a),
+            Expr::Unary(_, a) | Expr::Not(a) | Expr::NoGrad(a) | Expr::Deriv { body: a, .. } => stack.push(a),
+            Expr::Arg(_) => {}
+            Expr::Subst { body, args } => {
+                stack.push(body);
+                stack.extend(args.iter().map(|(_, v)| v));
+            }
             Expr::Binary(_, a, b) | Expr::Compare(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) => {
                 stack.push(a);
                 stack.push(b);

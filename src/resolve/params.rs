@@ -7,7 +7,7 @@
 
 use super::cx::{Checker, Mode, Slot};
 use super::eval::{eval, EvalError};
-use super::val::{Val, VecExpr};
+use super::val::{MatExpr, Val, VecExpr};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Expr, Index, ParamId, ParamValue};
 use crate::source::Span;
@@ -23,6 +23,20 @@ pub(super) enum Const {
     Int(i64),
     Real(f64),
     Vector(Vec<f64>),
+    /// Rows, columns, elements row by row.
+    Matrix(usize, usize, Vec<f64>),
+}
+
+impl Const {
+    /// The shape as the language writes it.
+    pub(super) fn shape(&self) -> String {
+        match self {
+            Const::Int(_) => "int".into(),
+            Const::Real(_) => "real".into(),
+            Const::Vector(v) => format!("real[{}]", v.len()),
+            Const::Matrix(r, c, _) => format!("real[{r}, {c}]"),
+        }
+    }
 }
 
 impl<'m> Checker<'m> {
@@ -73,6 +87,17 @@ impl<'m> Checker<'m> {
                 }
                 Some(Const::Vector(out))
             }
+            Val::Matrix(m) => {
+                let (rows, cols) = (m.rows(), m.cols());
+                let mut out = Vec::with_capacity(rows * cols);
+                for i in 0..rows {
+                    for j in 0..cols {
+                        let x = self.mat_element(&m, &Index::constant(i as i64), &Index::constant(j as i64));
+                        out.push(self.number(&x, span)?);
+                    }
+                }
+                Some(Const::Matrix(rows, cols, out))
+            }
             Val::Bool(_) => {
                 self.report(super::expr::bool_as_real(span));
                 None
@@ -122,6 +147,40 @@ impl<'m> Checker<'m> {
                 Val::Vector(Rc::new(VecExpr::Literal(items)))
             }
             (Some(ParamValue::Vector(xs)), Mode::Model) => Val::Vector(Rc::new(VecExpr::Param(id, xs.len()))),
+            (Some(ParamValue::Matrix { rows, cols, data }), Mode::Const) => {
+                let rows = (0..rows)
+                    .map(|r| {
+                        let items = data
+                            .get(r * cols..(r + 1) * cols)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|x| self.mk(Expr::Const(*x)))
+                            .collect();
+                        Rc::new(VecExpr::Literal(items))
+                    })
+                    .collect();
+                Val::Matrix(Rc::new(MatExpr::Rows(rows)))
+            }
+            (Some(ParamValue::Matrix { rows, cols, .. }), Mode::Model) => {
+                Val::Matrix(Rc::new(MatExpr::Param(id, rows, cols)))
+            }
+            (Some(ParamValue::Ints { dims, data }), Mode::Const) => {
+                let items: Vec<Rc<Expr>> = data.iter().map(|x| self.mk(Expr::Const(*x as f64))).collect();
+                match dims.as_slice() {
+                    [_, cols] if *cols > 0 => {
+                        let rows = items
+                            .chunks(*cols)
+                            .map(|c| Rc::new(VecExpr::Literal(c.to_vec())))
+                            .collect();
+                        Val::Matrix(Rc::new(MatExpr::Rows(rows)))
+                    }
+                    _ => Val::Vector(Rc::new(VecExpr::Literal(items))),
+                }
+            }
+            (Some(ParamValue::Ints { dims, data }), Mode::Model) => match dims.as_slice() {
+                [rows, cols] => Val::Matrix(Rc::new(MatExpr::Param(id, *rows, *cols))),
+                _ => Val::Vector(Rc::new(VecExpr::Param(id, data.len()))),
+            },
         }
     }
 
@@ -175,6 +234,7 @@ impl<'m> Checker<'m> {
                 Const::Int(i) => ParamValue::Int(i),
                 Const::Real(x) => ParamValue::Real(x),
                 Const::Vector(v) => ParamValue::Vector(v),
+                Const::Matrix(rows, cols, data) => ParamValue::Matrix { rows, cols, data },
             }),
             Some(ty) => self.conform(&what, value, ty, src.span),
         }
@@ -192,7 +252,7 @@ impl<'m> Checker<'m> {
         let default = self.constant(default);
         match (default, value) {
             (Some(Const::Real(_)), Const::Int(i)) => Some(Const::Real(i as f64)),
-            (Some(Const::Int(_)), Const::Real(_) | Const::Vector(_)) => {
+            (Some(Const::Int(_)), Const::Real(_) | Const::Vector(_) | Const::Matrix(..)) => {
                 self.report(
                     Diagnostic::error("E0502", format!("`{}` is an integer parameter", decl.name.name))
                         .with_label(span, "this value is not an integer")
@@ -212,30 +272,50 @@ impl<'m> Checker<'m> {
         ty: &'m TypeExpr,
         span: Span,
     ) -> Option<ParamValue> {
-        let found = match &value {
-            Const::Int(_) => "int".to_string(),
-            Const::Real(_) => "real".to_string(),
-            Const::Vector(v) => format!("real[{}]", v.len()),
-        };
+        let found = value.shape();
         let (expected, out) = match (ty, value) {
             (TypeExpr::Int(_), Const::Int(i)) => return Some(ParamValue::Int(i)),
             (TypeExpr::Int(_), _) => ("int".to_string(), None),
             (TypeExpr::Real(_), Const::Int(i)) => return Some(ParamValue::Real(i as f64)),
             (TypeExpr::Real(_), Const::Real(x)) => return Some(ParamValue::Real(x)),
-            (TypeExpr::Real(_), Const::Vector(_)) => ("real".to_string(), None),
-            (TypeExpr::RealVector { len, .. }, value) => {
-                let n = self.size(len)?;
-                let out = match value {
-                    Const::Int(i) => Some(vec![i as f64; n]),
-                    Const::Real(x) => Some(vec![x; n]),
-                    Const::Vector(v) if v.len() == n => Some(v),
-                    Const::Vector(_) => None,
+            (TypeExpr::Real(_), _) => ("real".to_string(), None),
+            (TypeExpr::Array { int, dims, .. }, value) => {
+                let sizes: Vec<usize> = dims.iter().map(|d| self.size(d)).collect::<Option<_>>()?;
+                let expected = array_shape(*int, &sizes);
+                let data = fill_array(value, &sizes);
+                let out = match (data, *int) {
+                    (Some(v), false) => Some(match sizes.as_slice() {
+                        [rows, cols] => ParamValue::Matrix {
+                            rows: *rows,
+                            cols: *cols,
+                            data: v,
+                        },
+                        _ => ParamValue::Vector(v),
+                    }),
+                    (Some(v), true) => {
+                        if let Some(bad) = v.iter().find(|x| x.fract() != 0.0 || x.abs() > 9.0e15) {
+                            self.report(
+                                Diagnostic::error(
+                                    "E0204",
+                                    format!("{what} is declared {expected} but holds {bad}"),
+                                )
+                                .with_label(span, "not an integer")
+                                .with_label(ty.span(), format!("declared {expected} here")),
+                            );
+                            return None;
+                        }
+                        Some(ParamValue::Ints {
+                            dims: sizes.clone(),
+                            data: v.iter().map(|x| *x as i64).collect(),
+                        })
+                    }
+                    (None, _) => None,
                 };
-                (format!("real[{n}]"), out.map(ParamValue::Vector))
+                (expected, out)
             }
         };
         if out.is_none() {
-            let code = if expected.starts_with("real[") && found.starts_with("real[") {
+            let code = if expected.contains('[') && found.contains('[') {
                 "E0202"
             } else if expected == "int" {
                 "E0204"
@@ -252,5 +332,24 @@ impl<'m> Checker<'m> {
             );
         }
         out
+    }
+}
+
+/// `real[3]`, `int[2, 2]`.
+fn array_shape(int: bool, sizes: &[usize]) -> String {
+    let d: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
+    format!("{}[{}]", if int { "int" } else { "real" }, d.join(", "))
+}
+
+/// The elements of an array of the given sizes: a scalar fills it, a vector or a
+/// matrix must have the same shape.
+fn fill_array(value: Const, sizes: &[usize]) -> Option<Vec<f64>> {
+    let n: usize = sizes.iter().product();
+    match (value, sizes) {
+        (Const::Int(i), _) => Some(vec![i as f64; n]),
+        (Const::Real(x), _) => Some(vec![x; n]),
+        (Const::Vector(v), [len]) if v.len() == *len => Some(v),
+        (Const::Matrix(r, c, v), [rows, cols]) if r == *rows && c == *cols => Some(v),
+        _ => None,
     }
 }

@@ -135,10 +135,10 @@ impl<'m> Checker<'m> {
         match self.constant(e)? {
             Const::Int(i) => Some(i as f64),
             Const::Real(x) => Some(x),
-            Const::Vector(v) => {
+            other => {
                 self.report(bad_value(
                     what,
-                    &format!("expected a number, found real[{}]", v.len()),
+                    &format!("expected a number, found {}", other.shape()),
                     e.span,
                 ));
                 None
@@ -166,10 +166,10 @@ impl<'m> Checker<'m> {
                 ));
                 None
             }
-            Const::Vector(v) => {
+            other => {
                 self.report(bad_value(
                     what,
-                    &format!("must be {need}, found real[{}]", v.len()),
+                    &format!("must be {need}, found {}", other.shape()),
                     e.span,
                 ));
                 None
@@ -196,8 +196,8 @@ impl<'m> Checker<'m> {
             );
             return;
         }
-        let len = states.get(k).and_then(|s| s.len);
-        if let Some(v) = self.state_value(&format!("the initial value of `{}`", name.name), len, value) {
+        let shape = states.get(k).map_or((None, None), |s| (s.len, s.cols));
+        if let Some(v) = self.state_value(&format!("the initial value of `{}`", name.name), shape, value) {
             run.init.push((id, v));
         }
     }

@@ -30,6 +30,16 @@ impl<'m> Checker<'m> {
             Const::Int(i) => vec![i as f64],
             Const::Real(x) => vec![x],
             Const::Vector(v) => v,
+            other => {
+                self.report(
+                    Diagnostic::error(
+                        "E0402",
+                        format!("bad value for `{what}`: expected times, found {}", other.shape()),
+                    )
+                    .with_label(e.span, "this value"),
+                );
+                return None;
+            }
         };
         if let Some(bad) = times.iter().find(|t| !t.is_finite()) {
             self.report(

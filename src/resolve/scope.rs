@@ -28,6 +28,8 @@ pub const BUILTINS: &[&str] = &[
     "sigmoid",
     "softplus",
     "erf",
+    "round",
+    "floor",
     "atan2",
     "min",
     "max",
@@ -37,6 +39,15 @@ pub const BUILTINS: &[&str] = &[
     "sum",
     "prod",
     "mean",
+    "cov",
+    "wmean",
+    "softmax_mean",
+    "matvec",
+    "outer",
+    "transpose",
+    "trace",
+    "grad",
+    "len",
     "zeros",
     "ones",
     "fill",
@@ -131,7 +142,29 @@ impl<'m> Checker<'m> {
 
     /// Declares a state (its size is computed later).
     pub(super) fn declare_state(&mut self, scope: ScopeId, decl: &'m ast::StateDecl) {
-        self.states.push(StateSlot { decl, len: None });
+        self.states.push(StateSlot {
+            name: &decl.name,
+            ty: &decl.ty,
+            init: decl.init.as_ref(),
+            span: decl.span,
+            particles: None,
+            len: None,
+            cols: None,
+        });
+        self.declare(scope, &decl.name, Def::State(self.states.len() - 1));
+    }
+
+    /// Declares a particle set: a state of shape [count, k] (sized later).
+    pub(super) fn declare_particles(&mut self, scope: ScopeId, decl: &'m ast::ParticlesDecl) {
+        self.states.push(StateSlot {
+            name: &decl.name,
+            ty: &decl.ty,
+            init: None,
+            span: decl.span,
+            particles: Some(decl),
+            len: None,
+            cols: None,
+        });
         self.declare(scope, &decl.name, Def::State(self.states.len() - 1));
     }
 

@@ -57,8 +57,17 @@ impl<'m> Checker<'m> {
             }
             let len = match &n.ty {
                 TypeExpr::Real(_) => None,
-                TypeExpr::RealVector { len, .. } => Some(self.size(len)?),
-                TypeExpr::Int(span) => {
+                TypeExpr::Array { int: false, dims, .. } if dims.len() == 1 => {
+                    Some(self.size(dims.first()?)?)
+                }
+                TypeExpr::Array { span, int: false, .. } => {
+                    self.report(
+                        Diagnostic::error("E0308", "the noise is a scalar or a vector")
+                            .with_label(*span, "write `real` or `real[m]`"),
+                    );
+                    continue;
+                }
+                TypeExpr::Int(span) | TypeExpr::Array { span, .. } => {
                     self.report(
                         Diagnostic::error("E0308", "a Wiener process is real")
                             .with_label(*span, "write `real` or `real[m]`"),
@@ -165,7 +174,7 @@ impl<'m> Checker<'m> {
         let a = match self.constant(e)? {
             Const::Int(i) => i as f64,
             Const::Real(x) => x,
-            Const::Vector(_) => f64::NAN,
+            Const::Vector(_) | Const::Matrix(..) => f64::NAN,
         };
         if (0.0..=1.0).contains(&a) {
             return Some(Convention::Alpha(a));

@@ -89,8 +89,9 @@ fn p(name: &str, default: ast::Expr) -> Item {
     Item::Param(param(name, None, Some(default)))
 }
 fn vty(len: ast::Expr) -> TypeExpr {
-    TypeExpr::RealVector {
-        len: Box::new(len),
+    TypeExpr::Array {
+        int: false,
+        dims: vec![len],
         span: sp(),
     }
 }

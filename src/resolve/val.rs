@@ -1,10 +1,11 @@
 //! Checked values: what an AST expression becomes during checking.
 //!
 //! Scalars are [`model::Expr`] nodes. A vector of length `n` stays symbolic as a
-//! [`VecExpr`], a recipe for "element k ↦ scalar expression"; it is never a
-//! model value, only a step towards one (`norm`, `dot`, indexing, SDE components).
+//! [`VecExpr`], a recipe for "element k ↦ scalar expression", and a matrix as a
+//! [`MatExpr`], "element (i, j) ↦ scalar"; they are never model values, only
+//! steps towards one (`norm`, `dot`, indexing, SDE components).
 
-use crate::model::{BinaryFn, Expr, Index, ParamId, StateId, UnaryFn};
+use crate::model::{BinaryFn, Expr, Index, Over, ParamId, ReduceOp, StateId, UnaryFn};
 use std::rc::Rc;
 
 /// The result of checking one expression.
@@ -20,6 +21,8 @@ pub(super) enum Val {
     Bool(Rc<Expr>),
     /// A real vector.
     Vector(Rc<VecExpr>),
+    /// A real matrix.
+    Matrix(Rc<MatExpr>),
     /// Something already reported; absorbs further errors.
     Error,
 }
@@ -32,6 +35,7 @@ impl Val {
             Val::Real(_) => "real".into(),
             Val::Bool(_) => "bool".into(),
             Val::Vector(v) => format!("real[{}]", v.len()),
+            Val::Matrix(m) => format!("real[{}, {}]", m.rows(), m.cols()),
             Val::Error => "?".into(),
         }
     }
@@ -74,6 +78,89 @@ pub(super) enum VecExpr {
     Zip(BinaryFn, Operand, Operand, usize),
     /// `if c then u else v` with a scalar condition.
     Select(Rc<Expr>, Rc<VecExpr>, Rc<VecExpr>),
+    /// Row `i` of a matrix.
+    Row(Rc<MatExpr>, Index),
+    /// `op(var in lo..hi, body)` elementwise: element k reduces element k of the body.
+    Reduce(Rc<VecReduce<VecExpr>>),
+    /// `A · v`.
+    MatVec(Rc<MatExpr>, Rc<VecExpr>),
+}
+
+/// A reduction whose body is a vector or a matrix (reduced elementwise).
+#[derive(Clone, Debug)]
+pub(super) struct VecReduce<T> {
+    /// Σ, Π, max, min.
+    pub(super) op: ReduceOp,
+    /// The bound variable.
+    pub(super) var: crate::model::IndexVar,
+    /// Inclusive lower bound.
+    pub(super) lo: Index,
+    /// Exclusive upper bound.
+    pub(super) hi: Index,
+    /// Which values of the range are visited.
+    pub(super) over: Over,
+    /// The reduced vector or matrix.
+    pub(super) body: Rc<T>,
+}
+
+/// A symbolic real matrix (row-major when flattened).
+#[derive(Clone, Debug)]
+pub(super) enum MatExpr {
+    /// A matrix state (rows, cols): element (i, j) is component `i·cols + j`.
+    State(StateId, usize, usize),
+    /// A matrix parameter (rows, cols).
+    Param(ParamId, usize, usize),
+    /// `[[…], […]]`: rows of equal length (never empty).
+    Rows(Vec<Rc<VecExpr>>),
+    /// `f(m)` elementwise.
+    Map(UnaryFn, Rc<MatExpr>),
+    /// `a op b` elementwise with scalar broadcasting; the shape is stored.
+    Zip(BinaryFn, MatOperand, MatOperand, usize, usize),
+    /// `u vᵀ`.
+    Outer(Rc<VecExpr>, Rc<VecExpr>),
+    /// `mᵀ`.
+    Transpose(Rc<MatExpr>),
+    /// `op(var in lo..hi, body)` elementwise.
+    Reduce(Rc<VecReduce<MatExpr>>),
+    /// `if c then a else b` with a scalar condition.
+    Select(Rc<Expr>, Rc<MatExpr>, Rc<MatExpr>),
+}
+
+/// One side of an elementwise matrix operation.
+#[derive(Clone, Debug)]
+pub(super) enum MatOperand {
+    /// Broadcast to every element.
+    Scalar(Rc<Expr>),
+    /// Taken element by element.
+    Matrix(Rc<MatExpr>),
+}
+
+impl MatExpr {
+    /// Number of rows.
+    pub(super) fn rows(&self) -> usize {
+        match self {
+            MatExpr::State(_, r, _) | MatExpr::Param(_, r, _) | MatExpr::Zip(_, _, _, r, _) => *r,
+            MatExpr::Rows(rows) => rows.len(),
+            MatExpr::Map(_, m) => m.rows(),
+            MatExpr::Outer(u, _) => u.len(),
+            MatExpr::Transpose(m) => m.cols(),
+            MatExpr::Reduce(r) => r.body.rows(),
+            MatExpr::Select(_, a, _) => a.rows(),
+        }
+    }
+
+    /// Number of columns.
+    pub(super) fn cols(&self) -> usize {
+        match self {
+            MatExpr::State(_, _, c) | MatExpr::Param(_, _, c) | MatExpr::Zip(_, _, _, _, c) => *c,
+            MatExpr::Rows(rows) => rows.first().map_or(0, |r| r.len()),
+            MatExpr::Map(_, m) => m.cols(),
+            MatExpr::Outer(_, v) => v.len(),
+            MatExpr::Transpose(m) => m.rows(),
+            MatExpr::Reduce(r) => r.body.cols(),
+            MatExpr::Select(_, a, _) => a.cols(),
+        }
+    }
 }
 
 impl VecExpr {
@@ -86,6 +173,9 @@ impl VecExpr {
             VecExpr::Map(_, v) => v.len(),
             VecExpr::Zip(_, _, _, n) => *n,
             VecExpr::Select(_, a, _) => a.len(),
+            VecExpr::Row(m, _) => m.cols(),
+            VecExpr::Reduce(r) => r.body.len(),
+            VecExpr::MatVec(m, _) => m.rows(),
         }
     }
 }

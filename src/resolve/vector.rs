@@ -4,7 +4,7 @@
 
 use super::cx::Checker;
 use super::val::{index_value, Operand, VecExpr};
-use crate::model::{BinaryFn, CmpOp, Expr, Index, ReduceOp, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Expr, Index, Over, ReduceOp, UnaryFn};
 use std::rc::Rc;
 
 impl<'m> Checker<'m> {
@@ -38,6 +38,33 @@ impl<'m> Checker<'m> {
                 let y = self.element(b, idx);
                 self.mk(Expr::Select(c.clone(), x, y))
             }
+            VecExpr::Row(m, row) => self.mat_element(m, row, idx),
+            VecExpr::Reduce(r) => {
+                let body = self.element(&r.body, idx);
+                self.mk(Expr::Reduce {
+                    op: r.op,
+                    var: r.var,
+                    lo: r.lo.clone(),
+                    hi: r.hi.clone(),
+                    over: r.over.clone(),
+                    body,
+                })
+            }
+            VecExpr::MatVec(m, v) => {
+                let (lo, hi) = (Index::constant(0), Index::constant(v.len() as i64));
+                let k = self.fresh_var(&lo, &hi);
+                let a = self.mat_element(m, idx, &Index::var(k));
+                let b = self.element(v, &Index::var(k));
+                let body = self.mk(Expr::Binary(BinaryFn::Mul, a, b));
+                self.mk(Expr::Reduce {
+                    op: ReduceOp::Sum,
+                    var: k,
+                    lo,
+                    hi,
+                    over: Over::Range,
+                    body,
+                })
+            }
         }
     }
 
@@ -49,7 +76,7 @@ impl<'m> Checker<'m> {
     }
 
     /// `[a0, a1, …][idx]`: the item itself for a constant index, else a chain of selects.
-    fn literal_element(&mut self, items: &[Rc<Expr>], idx: &Index) -> Rc<Expr> {
+    pub(super) fn literal_element(&mut self, items: &[Rc<Expr>], idx: &Index) -> Rc<Expr> {
         if let Some(c) = idx.as_constant() {
             if let Some(item) = usize::try_from(c).ok().and_then(|c| items.get(c)) {
                 return item.clone();
@@ -103,6 +130,7 @@ impl<'m> Checker<'m> {
             var,
             lo,
             hi,
+            over: Over::Range,
             body,
         })
     }

@@ -5,7 +5,7 @@
 //! trees, and common subexpressions are found for free. Each node caches facts
 //! the later stages need: its free index variables and what it depends on.
 
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ParamId, ReduceOp, StateId, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ParamId, ReduceOp, StateId, UnaryFn};
 use std::collections::HashMap;
 
 /// A node of the arena.
@@ -56,11 +56,15 @@ pub enum Node {
         lo: Index,
         /// Exclusive upper bound.
         hi: Index,
+        /// Which values of the range are visited.
+        over: Over,
         /// The reduced expression.
         body: NodeId,
     },
     /// The inner value, with a zero derivative.
     NoGrad(NodeId),
+    /// A placeholder argument, replaced before lowering (see `args.rs`).
+    Arg(u32),
 }
 
 impl Node {
@@ -89,16 +93,29 @@ impl Node {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } => Node::Reduce {
                 op: *op,
                 var: *var,
                 lo: index(lo),
                 hi: index(hi),
+                over: map_over(over, &mut index),
                 body: child(*body),
             },
-            leaf @ (Node::Const(_) | Node::Time) => leaf.clone(),
+            leaf @ (Node::Const(_) | Node::Time | Node::Arg(_)) => leaf.clone(),
         }
+    }
+}
+
+/// `over` with the row index of a list loop mapped by `index`.
+pub fn map_over(over: &Over, mut index: impl FnMut(&Index) -> Index) -> Over {
+    match over {
+        Over::List { list, row } => Over::List {
+            list: *list,
+            row: index(row),
+        },
+        other => other.clone(),
     }
 }
 
@@ -111,6 +128,8 @@ pub struct NodeInfo {
     pub state: bool,
     /// Depends on time.
     pub time: bool,
+    /// Contains a placeholder argument.
+    pub arg: bool,
     /// Number of nodes in the tree below (saturating), for printing decisions.
     pub size: u32,
 }
@@ -173,6 +192,7 @@ impl Arena {
             free: Vec::new(),
             state: false,
             time: false,
+            arg: false,
             size: 1,
         };
         self.info.get(id.0 as usize).unwrap_or(&EMPTY)
@@ -235,6 +255,7 @@ impl Arena {
             free,
             state,
             time,
+            arg: false,
             size: 1,
         };
         let combine = |ids: &[NodeId]| {
@@ -247,6 +268,7 @@ impl Arena {
                 info.free = union(&info.free, &c.free);
                 info.state |= c.state;
                 info.time |= c.time;
+                info.arg |= c.arg;
                 info.size = info.size.saturating_add(c.size);
             }
             info
@@ -258,17 +280,27 @@ impl Arena {
             }
             Node::State(_, ix) => leaf(union(&[], &index_vars(ix).collect::<Vec<_>>()), true, false),
             Node::Time => leaf(Vec::new(), false, true),
+            Node::Arg(_) => NodeInfo {
+                arg: true,
+                ..leaf(Vec::new(), false, false)
+            },
             Node::Unary(_, a) | Node::Not(a) | Node::NoGrad(a) => combine(&[*a]),
             Node::Binary(_, a, b) | Node::Compare(_, a, b) | Node::And(a, b) | Node::Or(a, b) => {
                 combine(&[*a, *b])
             }
             Node::Select(c, a, b) => combine(&[*c, *a, *b]),
             Node::Reduce {
-                var, lo, hi, body, ..
+                var,
+                lo,
+                hi,
+                over,
+                body,
+                ..
             } => {
                 let mut info = combine(&[*body]);
                 info.free.retain(|v| v != var);
-                let bounds: Vec<IndexVar> = index_vars(lo).chain(index_vars(hi)).collect();
+                let row = over.index().into_iter().flat_map(index_vars);
+                let bounds: Vec<IndexVar> = index_vars(lo).chain(index_vars(hi)).chain(row).collect();
                 info.free = union(&info.free, &bounds);
                 info
             }
@@ -283,6 +315,7 @@ impl Arena {
             | Node::State(..)
             | Node::Table(..)
             | Node::Time
+            | Node::Arg(_)
             | Node::IndexValue(_) => Vec::new(),
             Node::Unary(_, a) | Node::Not(a) | Node::NoGrad(a) => vec![*a],
             Node::Binary(_, a, b) | Node::Compare(_, a, b) | Node::And(a, b) | Node::Or(a, b) => {

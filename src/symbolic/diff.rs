@@ -103,6 +103,7 @@ impl Arena {
                     var: v,
                     lo,
                     hi,
+                    over,
                     body,
                 } => {
                     // A reduction whose variable is already bound by an enclosing loop
@@ -124,6 +125,7 @@ impl Arena {
                             var: v,
                             lo: lo.clone(),
                             hi: hi.clone(),
+                            over: over.clone(),
                             body: body_stmts,
                         });
                     }
@@ -136,7 +138,8 @@ impl Arena {
                         }
                     }
                     for (node, c) in grouped {
-                        let total = self.reduce(ReduceOp::Sum, v, lo.clone(), hi.clone(), c);
+                        let total =
+                            self.reduce_over(ReduceOp::Sum, v, lo.clone(), hi.clone(), over.clone(), c);
                         push(self, node, total);
                     }
                 }
@@ -202,6 +205,8 @@ impl Arena {
         let one = self.constant(1.0);
         match f {
             UnaryFn::Neg => self.constant(-1.0),
+            // Piecewise constant: zero almost everywhere.
+            UnaryFn::Round | UnaryFn::Floor => self.constant(0.0),
             UnaryFn::Exp => fx,
             UnaryFn::Log => self.div(one, x),
             UnaryFn::Log1p => {

@@ -56,13 +56,14 @@ impl Arena {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } => {
                 let db = d(body);
                 let one = self.constant(1.0);
                 let weight = self.reduce_body_adjoint(op, id, body, one);
                 let term = self.mul(weight, db);
-                self.reduce(ReduceOp::Sum, var, lo, hi, term)
+                self.reduce_over(ReduceOp::Sum, var, lo, hi, over, term)
             }
             node => {
                 let parts = self.local_partials(&node, id);
@@ -109,6 +110,7 @@ impl Arena {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } if avoid.contains(&var) => {
                 let fresh = self.fresh_var();
@@ -119,6 +121,7 @@ impl Arena {
                     var: fresh,
                     lo: sub(&lo),
                     hi: sub(&hi),
+                    over: super::arena::map_over(&over, sub),
                     body,
                 }
             }

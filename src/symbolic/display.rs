@@ -3,7 +3,7 @@
 
 use super::arena::{Arena, Node, NodeId};
 use super::program::Stmt;
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ReduceOp, UnaryFn};
 use std::fmt::Write;
 
 /// Names used when printing: parameters, states, index variables.
@@ -37,7 +37,10 @@ impl ModelNames {
                 .map(|p| {
                     (
                         p.name.clone(),
-                        matches!(p.value, crate::model::ParamValue::Vector(_)),
+                        !matches!(
+                            p.value,
+                            crate::model::ParamValue::Real(_) | crate::model::ParamValue::Int(_)
+                        ),
                     )
                 })
                 .collect(),
@@ -112,6 +115,8 @@ fn unary_name(f: UnaryFn) -> &'static str {
         UnaryFn::Sigmoid => "sigmoid",
         UnaryFn::Softplus => "softplus",
         UnaryFn::Erf => "erf",
+        UnaryFn::Round => "round",
+        UnaryFn::Floor => "floor",
     }
 }
 
@@ -177,6 +182,9 @@ impl Names<'_> {
         match node {
             Node::Const(bits) => {
                 let _ = write!(out, "{}", f64::from_bits(bits));
+            }
+            Node::Arg(a) => {
+                let _ = write!(out, "arg{a}");
             }
             Node::Param(pid, ix) => {
                 let (name, vector) = self
@@ -270,6 +278,7 @@ impl Names<'_> {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } => {
                 let name = match op {
@@ -280,10 +289,9 @@ impl Names<'_> {
                 };
                 let _ = write!(
                     out,
-                    "{name}({} in {}..{}, ",
+                    "{name}({} in {}, ",
                     var_name(var),
-                    index_str(&lo),
-                    index_str(&hi)
+                    range_str(&lo, &hi, &over)
                 );
                 self.write(arena, body, out);
                 out.push(')');
@@ -334,17 +342,27 @@ impl Names<'_> {
                 Stmt::Accumulate { index, value } => {
                     let _ = writeln!(out, "{pad}{} += {}", label(index), self.expr(arena, *value));
                 }
-                Stmt::Loop { var, lo, hi, body } => {
-                    let _ = writeln!(
-                        out,
-                        "{pad}for {} in {}..{}:",
-                        var_name(*var),
-                        index_str(lo),
-                        index_str(hi)
-                    );
+                Stmt::Loop {
+                    var,
+                    lo,
+                    hi,
+                    over,
+                    body,
+                } => {
+                    let _ = writeln!(out, "{pad}for {} in {}:", var_name(*var), range_str(lo, hi, over));
                     self.program_into(arena, body, label, depth + 1, out);
                 }
             }
         }
+    }
+}
+
+/// A loop's range as printed: `0..n`, `block(0..n)`, `list2[i]`.
+pub fn range_str(lo: &Index, hi: &Index, over: &Over) -> String {
+    let range = format!("{}..{}", index_str(lo), index_str(hi));
+    match over {
+        Over::Range | Over::Particles(_) => range,
+        Over::Block(_) => format!("block({range})"),
+        Over::List { list, row } => format!("list{}[{}]", list.0, index_str(row)),
     }
 }

@@ -6,7 +6,7 @@
 use super::arena::{Arena, Node, NodeId};
 use super::program::Stmt;
 use super::simplify::{eval_binary, eval_cmp, eval_unary};
-use crate::model::{Index, IndexVar, ReduceOp};
+use crate::model::{Index, IndexVar, Over, ReduceOp};
 use std::collections::HashMap;
 
 /// Values of everything a node can read.
@@ -22,6 +22,10 @@ pub struct EvalEnv<'a> {
     pub tables: &'a [Vec<f64>],
     /// Time.
     pub t: f64,
+    /// Run-time lists by `ListId`: (row starts, entries).
+    pub lists: &'a [(Vec<u32>, Vec<u32>)],
+    /// Run-time blocks: (group, lo, hi); a group not listed is not restricted.
+    pub blocks: &'a [(u32, i64, i64)],
 }
 
 struct Frame {
@@ -91,6 +95,7 @@ impl<'a> Evaluator<'a> {
         let b = |x: bool| if x { 1.0 } else { 0.0 };
         match self.arena.node(id).clone() {
             Node::Const(bits) => f64::from_bits(bits),
+            Node::Arg(_) => f64::NAN,
             Node::Param(p, ix) => {
                 let k = self.index(&ix);
                 self.env
@@ -144,16 +149,16 @@ impl<'a> Evaluator<'a> {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } => {
-                let (lo, hi) = (self.index(&lo), self.index(&hi));
                 let mut acc = match op {
                     ReduceOp::Sum => 0.0,
                     ReduceOp::Prod => 1.0,
                     ReduceOp::Max => f64::NEG_INFINITY,
                     ReduceOp::Min => f64::INFINITY,
                 };
-                for k in lo..hi {
+                for k in self.values(&lo, &hi, &over) {
                     self.push(var, k);
                     let v = self.eval(body);
                     self.frames.pop();
@@ -165,6 +170,34 @@ impl<'a> Evaluator<'a> {
                     };
                 }
                 acc
+            }
+        }
+    }
+
+    /// The values a loop visits.
+    fn values(&self, lo: &Index, hi: &Index, over: &Over) -> Vec<i64> {
+        let (lo, hi) = (self.index(lo), self.index(hi));
+        match over {
+            Over::Range | Over::Particles(_) => (lo..hi).collect(),
+            Over::Block(g) => match self.env.blocks.iter().find(|b| b.0 == *g) {
+                Some(&(_, blo, bhi)) => (lo.max(blo)..hi.min(bhi)).collect(),
+                None => (lo..hi).collect(),
+            },
+            Over::List { list, row } => {
+                let r = self.index(row) as usize;
+                let Some((start, idx)) = self.env.lists.get(list.0 as usize) else {
+                    return Vec::new();
+                };
+                let (s, e) = (start.get(r), start.get(r + 1));
+                let (Some(&s), Some(&e)) = (s, e) else {
+                    return Vec::new();
+                };
+                idx.get(s as usize..e as usize)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|j| i64::from(*j))
+                    .filter(|j| (lo..hi).contains(j))
+                    .collect()
             }
         }
     }
@@ -189,9 +222,14 @@ impl<'a> Evaluator<'a> {
                         *slot += v;
                     }
                 }
-                Stmt::Loop { var, lo, hi, body } => {
-                    let (lo, hi) = (self.index(lo), self.index(hi));
-                    for k in lo..hi {
+                Stmt::Loop {
+                    var,
+                    lo,
+                    hi,
+                    over,
+                    body,
+                } => {
+                    for k in self.values(lo, hi, over) {
                         self.push(*var, k);
                         self.run(body, out);
                         self.frames.pop();

@@ -15,6 +15,7 @@
 //! Jacobian (on request).
 
 pub mod arena;
+mod args;
 pub mod diff;
 pub mod directional;
 pub mod display;
@@ -30,7 +31,7 @@ pub use program::Stmt;
 pub use sde::{NoiseLayout, SdeEquation};
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{Expr, Index, IndexVar, Model, SdeComponents, StateId};
+use crate::model::{Expr, Index, IndexVar, Model, Over, SdeComponents, StateId};
 use diff::{index_add, index_scale};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -55,6 +56,11 @@ pub struct System {
     pub energy_terms: Vec<(String, NodeId)>,
     /// ∇U as a derivative program over the flat state.
     pub gradient: Vec<Stmt>,
+    /// For particle models: U restricted to one block of each particle loop (see
+    /// [`crate::model::Over::Block`]), whose values over all blocks sum to U.
+    pub blocked_energy: Option<NodeId>,
+    /// The gradient of [`System::blocked_energy`].
+    pub blocked_gradient: Vec<Stmt>,
     /// The dense Hessian (row-major, n×n), if requested.
     pub hessian: Option<Vec<Stmt>>,
     /// SDE equations (empty for a Gibbs model).
@@ -106,6 +112,8 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         energy: None,
         energy_terms,
         gradient: Vec::new(),
+        blocked_energy: None,
+        blocked_gradient: Vec::new(),
         hessian: None,
         sdes: Vec::new(),
         noise: NoiseLayout::default(),
@@ -119,6 +127,13 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         let u = system.arena.sum_all(terms);
         system.energy = Some(u);
         system.gradient = system.scatter_derivative(u, &[], &Index::constant(0), 0);
+        if !model.particles.is_empty() {
+            let terms: Vec<NodeId> = system.energy_terms.iter().map(|(_, n)| *n).collect();
+            let blocked: Vec<NodeId> = terms.into_iter().map(|t| system.arena.blocked(t)).collect();
+            let ub = system.arena.sum_all(blocked);
+            system.blocked_energy = Some(ub);
+            system.blocked_gradient = system.scatter_derivative(ub, &[], &Index::constant(0), 0);
+        }
         if options.hessian {
             let grad = system.gradient.clone();
             system.hessian = Some(system.second_derivative(&grad, &mut Vec::new()));
@@ -170,7 +185,13 @@ impl System {
                 Stmt::Accumulate { index, value } => {
                     out.extend(self.scatter_derivative(*value, bound, index, n));
                 }
-                Stmt::Loop { var, lo, hi, body } => {
+                Stmt::Loop {
+                    var,
+                    lo,
+                    hi,
+                    over,
+                    body,
+                } => {
                     bound.push(*var);
                     let inner = self.second_derivative(body, bound);
                     bound.pop();
@@ -179,6 +200,7 @@ impl System {
                             var: *var,
                             lo: lo.clone(),
                             hi: hi.clone(),
+                            over: over.clone(),
                             body: inner,
                         });
                     }
@@ -205,6 +227,7 @@ impl System {
                             var: *v,
                             lo: Index::constant(0),
                             hi: Index::constant(eq.len as i64),
+                            over: Over::Range,
                             body,
                         });
                     }
@@ -284,10 +307,12 @@ impl Converter<'_> {
                 var,
                 lo,
                 hi,
+                over,
                 body,
             } => {
                 let body = self.convert(body);
-                self.arena.reduce(*op, *var, lo.clone(), hi.clone(), body)
+                self.arena
+                    .reduce_over(*op, *var, lo.clone(), hi.clone(), over.clone(), body)
             }
             Expr::NoGrad(a) => {
                 let a = self.convert(a);
@@ -296,6 +321,16 @@ impl Converter<'_> {
                 } else {
                     a
                 }
+            }
+            Expr::Arg(a) => self.arena.intern(Node::Arg(*a)),
+            Expr::Deriv { body, arg } => {
+                let body = self.convert(body);
+                self.arena.arg_derivative(body, *arg)
+            }
+            Expr::Subst { body, args } => {
+                let body = self.convert(body);
+                let values = args.iter().map(|(a, v)| (*a, self.convert(v))).collect();
+                self.arena.substitute_args(body, &values)
             }
         }
     }

@@ -6,7 +6,7 @@
 //! structure of the energy, so the gradient costs a constant times the energy.
 
 use super::arena::NodeId;
-use crate::model::{Index, IndexVar};
+use crate::model::{Index, IndexVar, Over};
 
 /// One statement of a derivative program.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +26,8 @@ pub enum Stmt {
         lo: Index,
         /// Exclusive upper bound.
         hi: Index,
+        /// Which values of the range are visited.
+        over: Over,
         /// The statements repeated.
         body: Vec<Stmt>,
     },

@@ -11,7 +11,7 @@
 //! bases are merged across the chain and operands are put in a canonical order.
 
 use super::arena::{Arena, Node, NodeId};
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, ReduceOp, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ReduceOp, UnaryFn};
 
 pub use crate::model::math::{eval_binary, eval_cmp, eval_unary, pow, powi, sigmoid, small_int, softplus};
 
@@ -408,11 +408,26 @@ impl Arena {
         self.intern(Node::Select(c, a, b))
     }
 
-    /// A loop reduction; a sum of zeros is zero, and a body that does not depend
-    /// on the variable over constant bounds becomes a product with the count.
+    /// A loop reduction over every value of its range.
     pub fn reduce(&mut self, op: ReduceOp, var: IndexVar, lo: Index, hi: Index, body: NodeId) -> NodeId {
+        self.reduce_over(op, var, lo, hi, Over::Range, body)
+    }
+
+    /// A loop reduction; a sum of zeros is zero, and a body that does not depend
+    /// on the variable over constant bounds becomes a product with the count
+    /// (only when every value of the range is visited).
+    pub fn reduce_over(
+        &mut self,
+        op: ReduceOp,
+        var: IndexVar,
+        lo: Index,
+        hi: Index,
+        over: Over,
+        body: NodeId,
+    ) -> NodeId {
         let invariant = !self.info(body).free.contains(&var);
-        if let (Some(l), Some(h)) = (lo.as_constant(), hi.as_constant()) {
+        let whole = matches!(over, Over::Range | Over::Particles(_));
+        if let (Some(l), Some(h), true) = (lo.as_constant(), hi.as_constant(), whole) {
             let count = (h - l).max(0);
             if count == 0 {
                 let empty = match op {
@@ -440,6 +455,7 @@ impl Arena {
             var,
             lo,
             hi,
+            over,
             body,
         })
     }

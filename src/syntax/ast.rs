@@ -63,10 +63,13 @@ pub enum TypeExpr {
     Real(Span),
     /// `int`.
     Int(Span),
-    /// `real[len]`; `len` is an integer expression of int params and literals.
-    RealVector {
-        /// The length expression.
-        len: Box<Expr>,
+    /// `real[n]`, `real[n, k]`, `int[n]`, `int[n, k]`: an array of one or two
+    /// dimensions; each size is an integer expression of int params and literals.
+    Array {
+        /// Integer elements (`int[…]`) rather than real ones.
+        int: bool,
+        /// The size of each dimension (one or two).
+        dims: Vec<Expr>,
         /// The whole annotation.
         span: Span,
     },
@@ -77,7 +80,23 @@ impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Real(s) | TypeExpr::Int(s) => *s,
-            TypeExpr::RealVector { span, .. } => *span,
+            TypeExpr::Array { span, .. } => *span,
+        }
+    }
+
+    /// The size expressions of an array type (none for scalars).
+    pub fn dims(&self) -> &[Expr] {
+        match self {
+            TypeExpr::Array { dims, .. } => dims,
+            _ => &[],
+        }
+    }
+
+    /// Moves the size expressions out of an array type.
+    pub fn into_dims(self) -> Vec<Expr> {
+        match self {
+            TypeExpr::Array { dims, .. } => dims,
+            _ => Vec::new(),
         }
     }
 }
@@ -149,6 +168,79 @@ pub enum ModelItem {
     Sde(SdeEquation),
     /// `noise W: real[m]`.
     Noise(NoiseDecl),
+    /// `particles p[N]: real[3] in periodic(L), mass = m`.
+    Particles(ParticlesDecl),
+    /// `pair lj(r) = …, cutoff = 2.5` or `bond spring(r) = …, pairs = b`.
+    Pair(PairDecl),
+    /// `observe name = expression`.
+    Observe(ObserveDecl),
+}
+
+/// `particles name[count]: real[k] (in domain)? (, option = value)*`: a set of
+/// `count` particles, each with a position in R^k (a state of shape [count, k]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticlesDecl {
+    /// The set's name (also the name of its position state).
+    pub name: Ident,
+    /// The number of particles.
+    pub count: Expr,
+    /// `real` (one coordinate) or `real[k]`.
+    pub ty: TypeExpr,
+    /// `periodic(L)` or `periodic([Lx, Ly, Lz])`; open space when absent.
+    pub domain: Option<Expr>,
+    /// `mass = …` and other named options.
+    pub options: Vec<(Ident, Expr)>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// Which kind of pair term a [`PairDecl`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairKind {
+    /// `pair`: every unordered pair of particles (within the cutoff, if any).
+    Pair,
+    /// `bond`: the pairs listed by the `pairs` option.
+    Bond,
+}
+
+/// One name bound by a pair term: the distance `r`, or a particle index
+/// `i` (optionally `i in p`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairBinder {
+    /// The bound name.
+    pub name: Ident,
+    /// `p` in `i in p`: the particle set the index runs over.
+    pub set: Option<Ident>,
+}
+
+/// `pair name(binders) = body (, option = value)*`: an energy term summed over
+/// pairs of particles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairDecl {
+    /// `pair` or `bond`.
+    pub kind: PairKind,
+    /// The term's name.
+    pub name: Ident,
+    /// `(r)`, `(i, j)` or `(r, i, j)`.
+    pub binders: Vec<PairBinder>,
+    /// The pair energy.
+    pub body: Expr,
+    /// `cutoff = …`, `shift = …`, `skin = …`, `pairs = …`.
+    pub options: Vec<(Ident, Expr)>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `observe name = value`: a quantity recorded with every draw, or a special
+/// observable such as `rdf(p, r_max = 4)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObserveDecl {
+    /// The observable's name (its column).
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `state name: type (= init)?`.
@@ -373,6 +465,16 @@ pub enum CallArg {
     Positional(Expr),
     /// `f(name = e)`.
     Named(Ident, Expr),
+    /// `sum(j in p, …)`: binds `var` over the particles of set `p` (or, for any
+    /// other value, its first dimension).
+    Each {
+        /// The bound index variable.
+        var: Ident,
+        /// What it runs over.
+        over: Expr,
+        /// The whole binder.
+        span: Span,
+    },
     /// `sum(i in lo..hi, …)`: binds `var` over the half-open range `[lo, hi)`.
     Binder {
         /// The bound index variable.
@@ -387,12 +489,30 @@ pub enum CallArg {
 }
 
 impl CallArg {
+    /// The expressions inside the argument.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            CallArg::Positional(e) | CallArg::Named(_, e) => vec![e],
+            CallArg::Each { over, .. } => vec![over],
+            CallArg::Binder { lo, hi, .. } => vec![lo, hi],
+        }
+    }
+
+    /// Moves the expressions out of the argument.
+    pub fn into_exprs(self) -> Vec<Expr> {
+        match self {
+            CallArg::Positional(e) | CallArg::Named(_, e) => vec![e],
+            CallArg::Each { over, .. } => vec![over],
+            CallArg::Binder { lo, hi, .. } => vec![lo, hi],
+        }
+    }
+
     /// The argument's span.
     pub fn span(&self) -> Span {
         match self {
             CallArg::Positional(e) => e.span,
             CallArg::Named(n, e) => n.span.to(e.span),
-            CallArg::Binder { span, .. } => *span,
+            CallArg::Binder { span, .. } | CallArg::Each { span, .. } => *span,
         }
     }
 }

@@ -64,6 +64,19 @@ impl Arg {
         self.arg
     }
 
+    /// `f(j in p)`.
+    pub fn each(var: Ident, over: Node, span: Span) -> Arg {
+        Arg {
+            depth: over.depth,
+            poisoned: over.poisoned,
+            arg: CallArg::Each {
+                var,
+                over: over.expr,
+                span,
+            },
+        }
+    }
+
     /// `f(i in lo..hi)`.
     pub fn binder(var: Ident, lo: Node, hi: Node, span: Span) -> Arg {
         Arg {

@@ -15,13 +15,7 @@ fn children(e: &Expr) -> Vec<&Expr> {
         ExprKind::If(a, b, c) => vec![a, b, c],
         ExprKind::Let { value, body, .. } => vec![value, body],
         ExprKind::Vector(items) => items.iter().collect(),
-        ExprKind::Call { args, .. } => args
-            .iter()
-            .flat_map(|a| match a {
-                CallArg::Positional(e) | CallArg::Named(_, e) => vec![e],
-                CallArg::Binder { lo, hi, .. } => vec![lo, hi],
-            })
-            .collect(),
+        ExprKind::Call { args, .. } => args.iter().flat_map(CallArg::exprs).collect(),
         ExprKind::Int(_) | ExprKind::Real(_) | ExprKind::Bool(_) | ExprKind::Name(_) | ExprKind::Error => {
             Vec::new()
         }
@@ -68,9 +62,7 @@ fn program_exprs(program: &Program) -> Vec<&Expr> {
 
 fn param_exprs<'a>(ps: &'a [crate::syntax::ast::ParamDecl], out: &mut Vec<&'a Expr>) {
     for p in ps {
-        if let Some(TypeExpr::RealVector { len, .. }) = &p.ty {
-            out.push(len);
-        }
+        out.extend(p.ty.iter().flat_map(TypeExpr::dims));
         out.extend(p.default.as_ref());
     }
 }
@@ -81,9 +73,7 @@ fn model_item_exprs<'a>(mi: &'a ModelItem, out: &mut Vec<&'a Expr>) {
         ModelItem::Let(l) => out.push(&l.value),
         ModelItem::Fn(f) => out.push(&f.body),
         ModelItem::State(s) => {
-            if let TypeExpr::RealVector { len, .. } = &s.ty {
-                out.push(len);
-            }
+            out.extend(s.ty.dims());
             out.extend(s.init.as_ref());
         }
         ModelItem::Energy(e) => out.push(&e.value),
@@ -95,21 +85,20 @@ fn model_item_exprs<'a>(mi: &'a ModelItem, out: &mut Vec<&'a Expr>) {
                 _ => &[],
             };
             let lang_args = s.langevin.as_ref().map_or(&[][..], |l| l.args.as_slice());
-            for a in conv_args.iter().chain(lang_args) {
-                match a {
-                    CallArg::Positional(e) | CallArg::Named(_, e) => out.push(e),
-                    CallArg::Binder { lo, hi, .. } => {
-                        out.push(lo);
-                        out.push(hi);
-                    }
-                }
-            }
+            out.extend(conv_args.iter().chain(lang_args).flat_map(CallArg::exprs));
         }
-        ModelItem::Noise(n) => {
-            if let TypeExpr::RealVector { len, .. } = &n.ty {
-                out.push(len);
-            }
+        ModelItem::Noise(n) => out.extend(n.ty.dims()),
+        ModelItem::Particles(p) => {
+            out.push(&p.count);
+            out.extend(p.ty.dims());
+            out.extend(p.domain.as_ref());
+            out.extend(p.options.iter().map(|(_, e)| e));
         }
+        ModelItem::Pair(p) => {
+            out.push(&p.body);
+            out.extend(p.options.iter().map(|(_, e)| e));
+        }
+        ModelItem::Observe(o) => out.push(&o.value),
     }
 }
 
@@ -148,13 +137,7 @@ pub fn dismantle(expr: Expr) {
             ExprKind::Vector(items) => stack.append(items),
             ExprKind::Call { args, .. } => {
                 for arg in std::mem::take(args) {
-                    match arg {
-                        CallArg::Positional(e) | CallArg::Named(_, e) => stack.push(e),
-                        CallArg::Binder { lo, hi, .. } => {
-                            stack.push(lo);
-                            stack.push(hi);
-                        }
-                    }
+                    stack.extend(arg.into_exprs());
                 }
             }
             ExprKind::Int(_)

@@ -124,11 +124,10 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
     use ast::{Item, ModelItem, RunItem, TypeExpr};
     let params = |ps: Vec<ast::ParamDecl>| {
         ps.into_iter().flat_map(|p| {
-            let len = match p.ty {
-                Some(TypeExpr::RealVector { len, .. }) => Some(*len),
-                _ => None,
-            };
-            len.into_iter().chain(p.default)
+            p.ty.map(TypeExpr::into_dims)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(p.default)
         })
     };
     match item {
@@ -151,10 +150,7 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
                     ModelItem::Param(ps) => params(ps).collect(),
                     ModelItem::Let(l) => vec![l.value],
                     ModelItem::Fn(f) => vec![f.body],
-                    ModelItem::State(s) => match s.ty {
-                        TypeExpr::RealVector { len, .. } => std::iter::once(*len).chain(s.init).collect(),
-                        _ => s.init.into_iter().collect(),
-                    },
+                    ModelItem::State(s) => s.ty.into_dims().into_iter().chain(s.init).collect(),
                     ModelItem::Energy(e) => vec![e.value],
                     ModelItem::Sde(s) => {
                         let conv_args = match s.convention {
@@ -165,23 +161,26 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
                         s.drift
                             .into_iter()
                             .chain(s.noise.map(|n| n.coeff))
-                            .chain(conv_args.into_iter().chain(lang_args).flat_map(arg_exprs))
+                            .chain(
+                                conv_args
+                                    .into_iter()
+                                    .chain(lang_args)
+                                    .flat_map(ast::CallArg::into_exprs),
+                            )
                             .collect()
                     }
-                    ModelItem::Noise(n) => match n.ty {
-                        TypeExpr::RealVector { len, .. } => vec![*len],
-                        _ => Vec::new(),
-                    },
+                    ModelItem::Noise(n) => n.ty.into_dims(),
+                    ModelItem::Particles(p) => std::iter::once(p.count)
+                        .chain(p.ty.into_dims())
+                        .chain(p.domain)
+                        .chain(p.options.into_iter().map(|(_, e)| e))
+                        .collect(),
+                    ModelItem::Pair(p) => std::iter::once(p.body)
+                        .chain(p.options.into_iter().map(|(_, e)| e))
+                        .collect(),
+                    ModelItem::Observe(o) => vec![o.value],
                 }
             })
             .collect(),
-    }
-}
-
-/// Moves the expressions out of a call argument.
-fn arg_exprs(arg: ast::CallArg) -> Vec<ast::Expr> {
-    match arg {
-        ast::CallArg::Positional(e) | ast::CallArg::Named(_, e) => vec![e],
-        ast::CallArg::Binder { lo, hi, .. } => vec![lo, hi],
     }
 }

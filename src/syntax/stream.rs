@@ -136,6 +136,10 @@ fn starts_item(token: &Token<'_>) -> bool {
             | Token::Ito
             | Token::Stratonovich
             | Token::Noise
+            | Token::Particles
+            | Token::Pair
+            | Token::Bond
+            | Token::Observe
             | Token::Init
     )
 }

@@ -68,6 +68,7 @@ fn shape(e: &Expr) -> String {
                     CallArg::Binder { var, lo, hi, .. } => {
                         format!("{} in {}..{}", var.name, shape(lo), shape(hi))
                     }
+                    CallArg::Each { var, over, .. } => format!("{} in {}", var.name, shape(over)),
                 })
                 .collect();
             format!("{}({})", func.name, args.join(", "))

@@ -102,6 +102,18 @@ pub enum Token<'s> {
     /// `noise`
     #[token("noise")]
     Noise,
+    /// `particles`
+    #[token("particles")]
+    Particles,
+    /// `pair`
+    #[token("pair")]
+    Pair,
+    /// `bond`
+    #[token("bond")]
+    Bond,
+    /// `observe`
+    #[token("observe")]
+    Observe,
 
     /// `(`
     #[token("(")]
@@ -296,6 +308,10 @@ impl Token<'_> {
             Token::Ito => "ito",
             Token::Stratonovich => "stratonovich",
             Token::Noise => "noise",
+            Token::Particles => "particles",
+            Token::Pair => "pair",
+            Token::Bond => "bond",
+            Token::Observe => "observe",
             _ => self.punctuation(),
         }
     }

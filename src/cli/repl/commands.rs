@@ -418,11 +418,7 @@ fn state_line(s: &mut Session, name: &str) -> Option<String> {
     let defs = s.defs.clone();
     let (_, m) = s.check(&defs, &Target::Model(current)).ok()?;
     if let Some(p) = m.params.iter().rev().find(|p| p.name == name) {
-        let ty = match &p.value {
-            sdelang::model::ParamValue::Int(_) => "int".to_string(),
-            sdelang::model::ParamValue::Real(_) => "real".to_string(),
-            sdelang::model::ParamValue::Vector(v) => format!("real[{}]", v.len()),
-        };
+        let ty = p.value.shape();
         let value = eval::format_param(&p.value);
         return Some(format!("{name}: param {ty} = {value} (in model {})", m.name));
     }

@@ -75,7 +75,7 @@ pub fn shape(s: &mut Session, typed: &[Def], expr: &ast::Expr) -> Result<(Shape,
     let shape = match &value {
         ParamValue::Int(_) => Shape::Int,
         ParamValue::Real(_) => Shape::Real,
-        ParamValue::Vector(v) => Shape::Vector(v.len()),
+        other => Shape::Vector(other.flat().len()),
     };
     Ok((shape, value))
 }
@@ -157,6 +157,22 @@ pub fn format_param(v: &ParamValue) -> String {
             shape: Shape::Vector(xs.len()),
             values: xs.clone(),
         }),
+        ParamValue::Matrix { rows, cols, data } => {
+            let rows: Vec<String> = (0..*rows)
+                .map(|r| {
+                    let row = data.get(r * cols..(r + 1) * cols).unwrap_or_default();
+                    format(&Value {
+                        shape: Shape::Vector(row.len()),
+                        values: row.to_vec(),
+                    })
+                })
+                .collect();
+            format!("[{}]", rows.join(", "))
+        }
+        ParamValue::Ints { data, .. } => {
+            let items: Vec<String> = data.iter().map(|i| i.to_string()).collect();
+            format!("[{}]", items.join(", "))
+        }
     }
 }
 
