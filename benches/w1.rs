@@ -153,7 +153,7 @@ fn run_case(compiled: &Compilation, d: usize, case: Case, s: &Settings) -> Table
         "rust-baseline",
         &["mean x_1", "var x_1", "mean x_d", "var x_d"],
     );
-    let note = format!("median of {} runs", ours.len());
+    let note = support::runs_note(&ours);
     table.row("sdelang", support::median(&ours), moments.columns(), &note);
     table.peer_row("rust-baseline", &base, "dim_steps_per_sec", &keys);
     table.peer_row("rust-baseline-simdrng", &simd, "dim_steps_per_sec", &keys);

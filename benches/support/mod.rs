@@ -352,6 +352,17 @@ pub fn median(values: &[f64]) -> Option<f64> {
     v.get(v.len() / 2).copied()
 }
 
+/// "median of N runs (range lo-hi)", the note of a row measured over repetitions.
+pub fn runs_note(values: &[f64]) -> String {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match values.len() {
+        0 => "no runs".into(),
+        1 => "1 run".into(),
+        n => format!("median of {n} runs (range {lo:.3e}-{hi:.3e})"),
+    }
+}
+
 /// The value after `--name` on the bench's command line (`cargo bench --bench X -- --name
 /// V`), or `default`.
 pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -475,9 +486,8 @@ impl Table {
             .iter()
             .map(|k| field(last, k).map_or("-".into(), num))
             .collect();
-        let n = runs.records.len();
-        let note = format!("median of {n} run{}", if n == 1 { "" } else { "s" });
-        self.row(name, median(&runs.rates(rate_key)), extra, &note);
+        let rates = runs.rates(rate_key);
+        self.row(name, median(&rates), extra, &runs_note(&rates));
     }
 
     fn reference_rate(&self) -> Option<f64> {
