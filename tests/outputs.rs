@@ -102,41 +102,82 @@ fn cmdstan_csv_has_the_full_layout_and_the_same_draws() {
     }
 }
 
-/// Finds a Python with cmdstanpy and ArviZ: $SDELANG_PYTHON, the peers' venv, or python3.
-fn python_with(modules: &str) -> Option<String> {
-    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/.venv/bin/python");
-    let candidates = std::env::var("SDELANG_PYTHON")
-        .ok()
-        .into_iter()
-        .chain([peers.to_string_lossy().into_owned(), "python3".to_string()]);
+/// The first of `candidates` that runs `code` successfully.
+fn first_python(candidates: Vec<String>, code: &str) -> Option<String> {
     candidates.into_iter().find(|py| {
         Command::new(py)
-            .args(["-c", &format!("import {modules}")])
+            .args(["-c", code])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     })
 }
 
-/// cmdstanpy.from_csv, arviz.from_cmdstanpy and arviz.from_cmdstan load the files unchanged
-/// and see our values; ArviZ's ESS, R-hat and MCSE agree with `sde summary`'s to 1e-6.
-#[test]
-fn cmdstanpy_and_arviz_read_cmdstan_csv() {
-    let Some(py) = python_with("cmdstanpy, arviz") else {
-        eprintln!("skipped: no Python with cmdstanpy and arviz (set SDELANG_PYTHON or run ../shared/peers/setup.sh)");
-        return;
-    };
+/// Finds a Python that imports `modules`: $SDELANG_PYTHON, the peers' venv
+/// (`benches/setup-peers.sh`: $SDE_PEERS_VENV, else target/peers-venv), ../shared/peers/.venv,
+/// or python3.
+fn python_with(modules: &str) -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var("SDE_PEERS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/peers-venv"));
+    let candidates = std::env::var("SDELANG_PYTHON").ok().into_iter().chain([
+        venv.join("bin/python").to_string_lossy().into_owned(),
+        root.join("../shared/peers/.venv/bin/python")
+            .to_string_lossy()
+            .into_owned(),
+        "python3".to_string(),
+    ]);
+    first_python(candidates.collect(), &format!("import {modules}"))
+}
+
+/// Finds a Python with cmdstanpy and ArviZ 1.x: $SDELANG_ARVIZ1_PYTHON, or the venv of
+/// `tests/python/setup-arviz1.sh` ($SDELANG_ARVIZ1_VENV, else target/arviz1-venv).
+fn python_with_arviz1() -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = std::env::var("SDELANG_ARVIZ1_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/arviz1-venv"));
+    let candidates = std::env::var("SDELANG_ARVIZ1_PYTHON")
+        .ok()
+        .into_iter()
+        .chain([venv.join("bin/python").to_string_lossy().into_owned()]);
+    let code = "import cmdstanpy, arviz; assert int(arviz.__version__.split('.')[0]) >= 1";
+    first_python(candidates.collect(), code)
+}
+
+/// Runs tests/python/check_cmdstan.py with `py` on the CmdStan files of three methods and
+/// checks that the readers loaded them and that ArviZ's mean, ESS, R-hat and MCSE agree with
+/// `sde summary`'s to 1e-6. `tag` keeps the output directories of concurrent callers apart.
+/// Returns ArviZ's major version.
+fn check_cmdstan_with(py: &str, tag: &str) -> u64 {
+    let mut major = None;
     for method in ["mala(step=0.05)", "ula(step=0.01)", "baoab(step=0.1)"] {
-        let dir = temp_dir(&format!("py-{}", &method[..4]));
+        let dir = temp_dir(&format!("{tag}-{}", &method[..4]));
         run_dw(&dir, &["--format", "cmdstan", "--method", method]);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_cmdstan.py");
-        let o = Command::new(&py)
+        let o = Command::new(py)
             .arg(script)
             .args([dir.to_str().unwrap(), "3", "400", "x.1", "x.2"])
             .output()
             .unwrap();
         ok(&o);
         let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let version = theirs["arviz"].as_str().unwrap();
+        let m: u64 = version.split('.').next().unwrap().parse().unwrap();
+        let readers: Vec<&str> = theirs["readers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(readers.contains(&"cmdstanpy.from_csv") && readers.contains(&"arviz.from_cmdstanpy"));
+        if m == 0 {
+            assert!(
+                readers.contains(&"arviz.from_cmdstan"),
+                "ArviZ {version}: {readers:?}"
+            );
+        }
         let table = summarise(&dir, None).unwrap();
         for row in &table.rows {
             let t = &theirs[&row.name];
@@ -151,12 +192,40 @@ fn cmdstanpy_and_arviz_read_cmdstan_csv() {
                 let v = t[key].as_f64().unwrap();
                 assert!(
                     (ours - v).abs() <= 1e-6 * v.abs().max(1.0),
-                    "{method} {} {key}: {ours} vs {v}",
+                    "ArviZ {version}, {method} {} {key}: {ours} vs {v}",
                     row.name
                 );
             }
         }
+        major = Some(m);
     }
+    major.unwrap()
+}
+
+/// cmdstanpy.from_csv, arviz.from_cmdstanpy and arviz.from_cmdstan load the files unchanged
+/// and see our values; ArviZ's ESS, R-hat and MCSE agree with `sde summary`'s to 1e-6.
+#[test]
+fn cmdstanpy_and_arviz_read_cmdstan_csv() {
+    let Some(py) = python_with("cmdstanpy, arviz") else {
+        eprintln!(
+            "skipped: no Python with cmdstanpy and arviz (set SDELANG_PYTHON or run benches/setup-peers.sh)"
+        );
+        return;
+    };
+    check_cmdstan_with(&py, "py");
+}
+
+/// The same with ArviZ 1.x (DataTree; no from_cmdstan there, so cmdstanpy.from_csv and
+/// arviz.from_cmdstanpy), which needs Python >= 3.12.
+#[test]
+fn arviz1_reads_cmdstan_csv() {
+    let Some(py) = python_with_arviz1() else {
+        eprintln!(
+            "skipped: no Python with cmdstanpy and ArviZ 1.x (set SDELANG_ARVIZ1_PYTHON or run tests/python/setup-arviz1.sh)"
+        );
+        return;
+    };
+    assert!(check_cmdstan_with(&py, "arviz1") >= 1);
 }
 
 /// `.npy` files hold the same values as the CSV files, with a header numpy accepts.
