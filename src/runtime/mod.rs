@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod integrators;
 mod method;
+pub mod particles;
 pub mod recorder;
 pub mod rng;
 pub mod sde_run;
