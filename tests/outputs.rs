@@ -276,38 +276,45 @@ fn wait_for(path: &Path, limit: Duration) -> bool {
 /// Interrupt a run with SIGINT after its first checkpoint (or kill it outright), resume it,
 /// and get files bitwise identical to an uninterrupted run with the same seed.
 fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
-    let full = temp_dir(&format!("full-{format}-{signal}"));
-    let cut = temp_dir(&format!("cut-{format}-{signal}"));
+    let args = [
+        "examples/gauss_1k.sde",
+        "-q",
+        "--chains",
+        "2",
+        "--steps",
+        "4000",
+        "--warmup",
+        "1000",
+        "--thin",
+        "3",
+    ];
+    interrupt_and_resume(&format!("{format}{signal}"), &args, format, signal);
+}
+
+/// Runs `sde run ARGS` uninterrupted and interrupted by `signal` after the first checkpoint,
+/// resumes the interrupted run, and compares the chain files. Returns the resumed run's output.
+fn interrupt_and_resume(name: &str, run_args: &[&str], format: &str, signal: &str) -> Output {
+    let full = temp_dir(&format!("full-{name}"));
+    let cut = temp_dir(&format!("cut-{name}"));
     let args = |d: &Path| -> Vec<String> {
-        [
-            "run",
-            "examples/gauss_1k.sde",
-            "-q",
-            "--chains",
-            "2",
-            "--steps",
-            "4000",
-            "--warmup",
-            "1000",
-            "--thin",
-            "3",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            "-o".into(),
-            d.to_str().unwrap().into(),
-            "--format".into(),
-            format.into(),
-        ])
-        .chain(["--checkpoint-every".into(), "500".into()])
-        .collect()
+        std::iter::once("run")
+            .chain(run_args.iter().copied())
+            .map(|s| s.to_string())
+            .chain([
+                "-o".into(),
+                d.to_str().unwrap().into(),
+                "--format".into(),
+                format.into(),
+            ])
+            .chain(["--checkpoint-every".into(), "500".into()])
+            .collect()
     };
     let full_args = args(&full);
     ok(&sde(&full_args.iter().map(String::as_str).collect::<Vec<_>>()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_sde"))
         .args(args(&cut))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -323,7 +330,8 @@ fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
     if signal == "-INT" && !finished {
         assert_eq!(status.code(), Some(130), "an interrupted run exits with 130");
     }
-    ok(&sde(&["run", "--resume", cut.to_str().unwrap()]));
+    let resumed = sde(&["run", "--resume", cut.to_str().unwrap()]);
+    ok(&resumed);
     for chain in 1..=2 {
         let name = format!("chain_{chain}.{ext}");
         let a = std::fs::read(full.join(&name)).unwrap();
@@ -346,6 +354,7 @@ fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
         !cut.join("checkpoint").exists(),
         "checkpoints are removed once the run completes"
     );
+    resumed
 }
 
 #[test]
@@ -361,6 +370,44 @@ fn sigterm_then_resume_is_bitwise_identical_cmdstan() {
 #[test]
 fn crash_then_resume_is_bitwise_identical_npy() {
     interrupted_run_resumes_bitwise("npy", "-KILL");
+}
+
+/// SDE paths stop at a signal with a checkpoint too, and the resumed run continues them
+/// (its summary says from which step) rather than integrating them again.
+#[test]
+fn sigint_then_resume_continues_sde_paths() {
+    let dir = temp_dir("sde-model");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("wide_ou.sde");
+    let text = "model wide {\n  state x: real[400]\n  dx[i] = -x[i] dt + dW[i]\n}\n\
+                run {\n  method = heun(dt = 0.001)\n  record = [x[0], x[399]]\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let args = [
+        model.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--steps",
+        "60000",
+        "--thin",
+        "50",
+    ];
+    let out = interrupt_and_resume("sde", &args, "csv", "-INT");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let resumed = stdout
+        .lines()
+        .find(|l| l.starts_with("resumed"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // "resumed     chain 1 at step N, chain 2 at step M": the stopped paths continued mid-way
+    let steps: Vec<u64> = resumed
+        .split("at step ")
+        .skip(1)
+        .map(|s| s.split(',').next().unwrap().trim().parse().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2, "{resumed}");
+    assert!(
+        steps.iter().all(|s| *s > 0) && steps.iter().any(|s| *s < 60000),
+        "{resumed}"
+    );
 }
 
 /// `sde plot` writes SVG and PNG files of sensible size; the PNGs have a white background and

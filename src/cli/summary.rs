@@ -22,6 +22,7 @@ pub fn summary(args: &SummaryArgs) -> i32 {
         draws: 0,
         acceptance: None,
         wall_time: 0.0,
+        resumed: Vec::new(),
         gibbs: true,
         columns: Vec::new(),
         temperature: 1.0,

@@ -122,6 +122,10 @@ pub struct RunFacts {
     /// Wall time in seconds (not saved, so that `run.json` is the same for the same run).
     #[serde(skip)]
     pub wall_time: f64,
+    /// Chains resumed from a checkpoint and the step each continued from (not saved: a
+    /// resumed run writes the same files as an uninterrupted one).
+    #[serde(skip)]
+    pub resumed: Vec<(usize, u64)>,
     /// Sampler (true) or SDE (false) run.
     pub gibbs: bool,
     /// State column names.
@@ -236,7 +240,6 @@ fn prepare(plan: &RunPlan) -> Result<FileSpec, DriverError> {
         cmdstan,
         every: plan.checkpoint_every,
         checkpoints: plan.checkpoints,
-        total_steps: plan.config.warmup.saturating_add(plan.config.steps),
         stop: plan.stop.clone(),
         progress: plan.progress.clone(),
     })
@@ -279,6 +282,11 @@ fn facts(plan: &RunPlan, out: &RunOutput<()>) -> RunFacts {
         draws: out.total_draws(),
         acceptance: out.acceptance_rate(),
         wall_time: out.wall_time.as_secs_f64(),
+        resumed: out
+            .reports
+            .iter()
+            .filter_map(|r| r.resumed_from.map(|s| (r.chain, s)))
+            .collect(),
         gibbs: plan.gibbs,
         columns: plan.columns.clone(),
         temperature: plan.config.temperature,
@@ -303,6 +311,14 @@ pub fn summary_text(dir: &Path, facts: &RunFacts) -> io::Result<(String, Vec<Str
     }
     if facts.wall_time > 0.0 {
         let _ = writeln!(text, "wall time   {:.3} s", facts.wall_time);
+    }
+    if !facts.resumed.is_empty() {
+        let at: Vec<String> = facts
+            .resumed
+            .iter()
+            .map(|(chain, step)| format!("chain {} at step {step}", chain + 1))
+            .collect();
+        let _ = writeln!(text, "resumed     {}", at.join(", "));
     }
     text.push_str(&facts.sampler);
     text.push('\n');
