@@ -10,6 +10,7 @@
 //!   has proved every access in bounds, so generated code needs no bound checks.
 //! - Reductions (`sum`, `prod`, `max`, `min`) over index ranges stay loops.
 
+pub mod exact;
 pub mod math;
 mod method;
 
@@ -66,7 +67,7 @@ impl Index {
 }
 
 /// Scalar functions of one argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum UnaryFn {
     /// −a
     Neg,
@@ -101,7 +102,7 @@ pub enum UnaryFn {
 }
 
 /// Scalar functions of two arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum BinaryFn {
     /// a + b
     Add,
@@ -122,7 +123,7 @@ pub enum BinaryFn {
 }
 
 /// Comparisons (yield a boolean).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum CmpOp {
     /// ==
     Eq,
@@ -420,6 +421,8 @@ pub struct Model {
     pub index_vars: u32,
     /// Run settings from the `run` block.
     pub run: RunSettings,
+    /// Exact marginal laws of state components (`exact` items; for plots only).
+    pub exact: Vec<exact::Exact>,
     /// Where the model was declared.
     pub span: Span,
 }

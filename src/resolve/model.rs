@@ -32,7 +32,7 @@ impl<'m> Checker<'m> {
                         self.report(duplicate(&e.name.name, "energy term", first, e.name.span));
                     }
                 }
-                ModelItem::Sde(_) | ModelItem::Noise(_) => {}
+                ModelItem::Sde(_) | ModelItem::Noise(_) | ModelItem::Exact(_) => {}
             }
         }
         scope

@@ -110,6 +110,23 @@ fn model_item_exprs<'a>(mi: &'a ModelItem, out: &mut Vec<&'a Expr>) {
                 out.push(len);
             }
         }
+        ModelItem::Exact(x) => {
+            out.extend(x.index.as_ref());
+            match &x.law {
+                super::ast::ExactLaw::Density(e) => out.push(e),
+                super::ast::ExactLaw::Family { args, .. } => {
+                    for a in args {
+                        match a {
+                            CallArg::Positional(e) | CallArg::Named(_, e) => out.push(e),
+                            CallArg::Binder { lo, hi, .. } => {
+                                out.push(lo);
+                                out.push(hi);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

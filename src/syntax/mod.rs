@@ -172,6 +172,15 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
                         TypeExpr::RealVector { len, .. } => vec![*len],
                         _ => Vec::new(),
                     },
+                    ModelItem::Exact(x) => {
+                        let law = match x.law {
+                            ast::ExactLaw::Density(e) => vec![e],
+                            ast::ExactLaw::Family { args, .. } => {
+                                args.into_iter().flat_map(arg_exprs).collect()
+                            }
+                        };
+                        x.index.into_iter().chain(law).collect()
+                    }
                 }
             })
             .collect(),

@@ -136,6 +136,7 @@ fn starts_item(token: &Token<'_>) -> bool {
             | Token::Ito
             | Token::Stratonovich
             | Token::Noise
+            | Token::Exact
             | Token::Init
     )
 }

@@ -102,6 +102,9 @@ pub enum Token<'s> {
     /// `noise`
     #[token("noise")]
     Noise,
+    /// `exact`
+    #[token("exact")]
+    Exact,
 
     /// `(`
     #[token("(")]
@@ -178,6 +181,9 @@ pub enum Token<'s> {
     /// `!`
     #[token("!")]
     Bang,
+    /// `~`
+    #[token("~")]
+    Tilde,
 
     /// A name: `[A-Za-z_][A-Za-z0-9_]*` that is not a keyword.
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
@@ -296,6 +302,7 @@ impl Token<'_> {
             Token::Ito => "ito",
             Token::Stratonovich => "stratonovich",
             Token::Noise => "noise",
+            Token::Exact => "exact",
             _ => self.punctuation(),
         }
     }
@@ -327,6 +334,7 @@ impl Token<'_> {
             Token::AndAnd => "&&",
             Token::OrOr => "||",
             Token::Bang => "!",
+            Token::Tilde => "~",
             _ => "",
         }
     }

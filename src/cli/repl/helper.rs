@@ -11,7 +11,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 /// Keywords.
-const KEYWORDS: [&str; 19] = [
+const KEYWORDS: [&str; 21] = [
     "use",
     "param",
     "fn",
@@ -31,6 +31,8 @@ const KEYWORDS: [&str; 19] = [
     "int",
     "ito",
     "stratonovich",
+    "noise",
+    "exact",
 ];
 
 /// Completion and validation for the REPL's editor.
