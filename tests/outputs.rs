@@ -438,8 +438,104 @@ fn plots_are_written_as_svg_and_png() {
                 .count();
             assert!(coloured > 500, "{name}.png has {coloured} coloured pixels");
         }
+        // no density is known for the two-dimensional double well's marginals
+        assert_eq!(exact_pixels(&dir.join("plots/hist.png"), 1), vec![0]);
         if font.is_some() {
             assert!(String::from_utf8_lossy(&o.stderr).contains("no font found"));
         }
     }
+}
+
+/// Pixels of `sde plot`'s exact-density colour in each of a PNG's `panels` horizontal bands.
+fn exact_pixels(png: &Path, panels: u32) -> Vec<usize> {
+    let img = image::open(png).unwrap().to_rgb8();
+    let band = img.height() / panels;
+    (0..panels)
+        .map(|k| {
+            (k * band..(k + 1) * band)
+                .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.get_pixel(x, y).0 == [214, 39, 40])
+                .count()
+        })
+        .collect()
+}
+
+fn plot(dir: &Path) -> Output {
+    let o = sde(&["plot", dir.to_str().unwrap()]);
+    ok(&o);
+    o
+}
+
+/// A scalar energy model's histogram gets exp(−U/T)/Z, computed from the model file that
+/// `run.json` names (with the run's `--set` and temperature); once the file no longer
+/// compiles the histogram is drawn without it and a note says why.
+#[test]
+fn scalar_energy_histogram_shows_the_gibbs_density() {
+    let dir = temp_dir("gibbs-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("well.sde");
+    let text = "param beta = 2.0\nmodel well {\n  state x: real\n  energy U = beta * (x^2 - 1)^2\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let out = dir.join("out");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "run",
+        m,
+        "-o",
+        o,
+        "-q",
+        "--set",
+        "beta=1.5",
+        "--temperature",
+        "0.8",
+    ];
+    ok(&sde(&[
+        &args[..],
+        &["--method", "mala(step = 0.2)", "--steps", "4000"],
+    ]
+    .concat()));
+    let facts = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(
+        facts.contains("beta=1.5") && facts.contains("well.sde"),
+        "{facts}"
+    );
+    plot(&out);
+    let hist = out.join("plots/hist.png");
+    let drawn = exact_pixels(&hist, 1)[0];
+    assert!(drawn > 300, "{drawn} pixels of the density curve");
+    std::fs::write(&model, "model well {\n  state x: real\n").unwrap();
+    let o = plot(&out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("no longer compiles"), "{stderr}");
+    assert_eq!(exact_pixels(&hist, 1), vec![0]);
+}
+
+/// `exact` items reach `sde plot` through `run.json`: a named law and an unnormalised
+/// density, each over its own histogram, for an SDE model (no model file needed at plot time).
+#[test]
+fn declared_exact_laws_are_drawn_over_sde_histograms() {
+    let dir = temp_dir("exact-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("ou.sde");
+    let text = "param s = 0.5\nmodel ou {\n  state x: real = 0\n  state y: real = 0\n  \
+                dx = -x dt + sqrt(2) * s dW\n  dy = -y^3 dt + dW\n  \
+                exact x ~ normal(0, s)\n  exact y = exp(-y^4 / 2)\n}\n\
+                run {\n  method = euler_maruyama(dt = 0.01)\n  chains = 2, steps = 4000, thin = 4\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let out = dir.join("out");
+    ok(&sde(&[
+        "run",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    std::fs::remove_file(&model).unwrap();
+    let o = plot(&out);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("gone"));
+    let drawn = exact_pixels(&out.join("plots/hist.png"), 2);
+    assert!(
+        drawn.iter().all(|n| *n > 300),
+        "{drawn:?} pixels of the density curves"
+    );
 }
