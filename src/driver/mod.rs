@@ -115,6 +115,16 @@ pub struct ExactColumn {
     pub law: Law,
 }
 
+/// What `run.json` records for `sde plot` besides the run itself (a standalone binary embeds
+/// it from its build).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlotFacts {
+    /// Where the model came from.
+    pub source: Option<ModelSource>,
+    /// Its exact laws, by column.
+    pub exact: Vec<ExactColumn>,
+}
+
 /// FNV-1a of a file's bytes (0 for an unreadable file): whether a model changed since a run.
 pub fn source_hash(path: &Path) -> u64 {
     let bytes = std::fs::read(path).unwrap_or_default();

@@ -6,13 +6,13 @@
 //! value and every reduction unrolled, so it can be stored (in `run.json`) and evaluated
 //! without the model. Neither affects the compiled kernels.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use super::math::{eval_binary, eval_cmp, eval_unary};
-use super::{BinaryFn, CmpOp, Expr, Index, IndexVar, Param, ParamValue, ReduceOp, StateId, UnaryFn};
+use super::{BinaryFn, CmpOp, Expr, Index, IndexVar, Param, ParamId, ParamValue, ReduceOp, StateId, UnaryFn};
 use crate::source::Span;
 
 /// The distribution families `exact … ~ family(args)` accepts.
@@ -209,23 +209,25 @@ pub struct Component {
 
 impl Formula {
     /// The formula computing `expr` as a function of `component`, with parameters from `params`
-    /// and `names` (the states' names, for messages).
+    /// and `names` (the states' names, for messages), and the parameters whose values it
+    /// took.
     pub fn from_expr(
         expr: &Rc<Expr>,
         component: Component,
         params: &[Param],
         names: &[String],
-    ) -> Result<Formula, FormulaError> {
+    ) -> Result<(Formula, Vec<ParamId>), FormulaError> {
         let mut b = Builder {
             ops: Vec::new(),
             memo: HashMap::new(),
             env: Vec::new(),
+            read: BTreeSet::new(),
             component,
             params,
             names,
         };
         b.node(expr)?;
-        Ok(Formula { ops: b.ops })
+        Ok((Formula { ops: b.ops }, b.read.into_iter().collect()))
     }
 
     /// The formula's value at `x` (NaN for a malformed program).
@@ -263,6 +265,8 @@ struct Builder<'p> {
     /// Node (by address) and the index variables' values → its instruction.
     memo: HashMap<(usize, Vec<(IndexVar, i64)>), u32>,
     env: Vec<(IndexVar, i64)>,
+    /// The parameters read.
+    read: BTreeSet<ParamId>,
     component: Component,
     params: &'p [Param],
     names: &'p [String],
@@ -289,7 +293,8 @@ impl Builder<'_> {
         })
     }
 
-    fn param(&self, id: super::ParamId, k: Option<i64>) -> f64 {
+    fn param(&mut self, id: ParamId, k: Option<i64>) -> f64 {
+        self.read.insert(id);
         let value = self.params.get(id.0 as usize).map(|p| &p.value);
         match (value, k) {
             (Some(ParamValue::Real(x)), None) => *x,
@@ -328,7 +333,10 @@ impl Builder<'_> {
         let op = match &**e {
             Expr::Const(c) => Op::Const(*c),
             Expr::Param(p) => Op::Const(self.param(*p, None)),
-            Expr::ParamElem(p, idx) => Op::Const(self.param(*p, Some(self.index(idx)))),
+            Expr::ParamElem(p, idx) => {
+                let k = self.index(idx);
+                Op::Const(self.param(*p, Some(k)))
+            }
             Expr::State(s) => return self.state(*s, None),
             Expr::StateElem(s, idx) => return self.state(*s, Some(self.index(idx))),
             Expr::Time => return Err(FormulaError::Time),
@@ -508,7 +516,8 @@ mod tests {
             state: x,
             index: Some(k),
         };
-        let f = Formula::from_expr(&sum, at(1), &[], &names).unwrap();
+        let (f, read) = Formula::from_expr(&sum, at(1), &[], &names).unwrap();
+        assert!(read.is_empty());
         assert_eq!(f.eval(2.0), 12.0);
         let back: Formula = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(back.eval(0.5), 3.0);

@@ -6,6 +6,8 @@
 //! `exact x[k] = expr`: an unnormalised density in the component, checked like an energy and
 //! then required to read no other state or component and not `t` (E0313). The target must be
 //! a scalar state or one element of a vector state (E0311, E0203), with one law each (E0102).
+//! The parameters a law reads are compile-time values (fixed in a standalone binary, whose
+//! embedded law holds them).
 
 use super::cx::{Checker, Mode};
 use super::params::Const;
@@ -21,9 +23,6 @@ use std::collections::HashMap;
 impl<'m> Checker<'m> {
     /// Checks the model's `exact` items; `params` are the checked parameter values.
     pub(super) fn exact_laws(&mut self, decl: &'m ast::ModelDecl, params: &[Param]) -> Vec<Exact> {
-        // an exact law reads parameters at compile time but changes no compiled code, so it
-        // does not make them compile-time constants of a standalone binary
-        let compile_time = self.compile_time.clone();
         let mut out = Vec::new();
         let mut seen: HashMap<usize, Span> = HashMap::new();
         for item in &decl.items {
@@ -55,7 +54,6 @@ impl<'m> Checker<'m> {
                 });
             }
         }
-        self.compile_time = compile_time;
         out
     }
 
@@ -239,7 +237,11 @@ impl<'m> Checker<'m> {
         let names: Vec<String> = self.states.iter().map(|s| s.decl.name.name.clone()).collect();
         let name = self.component_name(component);
         match Formula::from_expr(&expr, component, params, &names) {
-            Ok(f) => Some(Law::Density(f)),
+            Ok((f, read)) => {
+                // the law holds these values: a standalone binary must not change them
+                self.compile_time.extend(read.iter().map(|p| p.0 as usize));
+                Some(Law::Density(f))
+            }
             Err(FormulaError::TooLarge) => {
                 self.report(
                     Diagnostic::error("E0208", format!("the exact density of `{name}` is too large"))

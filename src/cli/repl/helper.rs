@@ -162,7 +162,7 @@ mod tests {
         h.columns = vec!["x.1".into(), "x.2".into()];
         assert_eq!(h.candidates(":gr", "gr", 1), vec!["grad"]);
         assert_eq!(h.candidates("2 * be", "be", 4), vec!["beta"]);
-        assert_eq!(h.candidates("ex", "ex", 0), vec!["exp", "expm1"]);
+        assert_eq!(h.candidates("ex", "ex", 0), vec!["exact", "exp", "expm1"]);
         assert_eq!(h.candidates(":plot x", "x", 6), vec!["x.1", "x.2"]);
         assert_eq!(h.candidates(":set st", "st", 5), vec!["steps"]);
     }
