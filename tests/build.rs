@@ -249,6 +249,36 @@ fn set_changes_free_params_and_rejects_compiled_ones() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A binary records the model file and its exact laws in `run.json` as `sde run` does (for
+/// `sde plot`); a parameter an exact law reads is fixed at build time.
+#[test]
+fn binary_records_exact_laws_like_sde_run() {
+    if !have_linker("binary_records_exact_laws_like_sde_run") {
+        return;
+    }
+    let dir = temp_dir("exact");
+    let model = dir.join("ou.sde");
+    let src = "param k = 1.0\nparam s = 0.5\nmodel ou {\n  state x: real = 0\n  dx = -k * x dt + s dW\n  \
+               exact x = exp(-x^2 / s^2)\n}\nrun { method = euler_maruyama(dt = 0.01), chains = 2, steps = 300 }\n";
+    std::fs::write(&model, src).expect("write model");
+    let model = path(&model);
+    let bin = build(model, &dir, "ou", &[]);
+    assert_same_as_sde_run(&bin, model, &dir, "exact", &["--set", "k=2"]);
+    let facts = std::fs::read_to_string(dir.join("exact-bin").join("run.json")).expect("run.json");
+    assert!(
+        facts.contains("\"exact\"") && facts.contains("exp(-x^2 / s^2)") && facts.contains("k=2"),
+        "{facts}"
+    );
+    let o = run(&bin, &["--set", "s=1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("used at compile time"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn missing_linker_is_a_clear_error() {
     let dir = temp_dir("nolinker");

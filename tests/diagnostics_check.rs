@@ -184,6 +184,37 @@ case!(
 );
 // E03xx models
 case!(
+    exact_unknown_distribution,
+    "model m {\n  state x: real\n  energy U = x^2\n  exact x ~ normla(0, 1)\n}\n"
+);
+case!(
+    exact_wrong_arity,
+    "model m {\n  state x: real[2]\n  energy U = sum(x * x)\n  exact x[0] ~ normal(0)\n  exact x[1] ~ gamma(2, rte = 1)\n}\n"
+);
+case!(
+    exact_not_constant,
+    "model m {\n  state x: real[2]\n  energy U = sum(x * x)\n  exact x[0] ~ normal(x[1], 1)\n}\n"
+);
+case!(
+    exact_not_a_state,
+    "param s = 1.0\nmodel m {\n  state x: real[2]\n  state y: real\n  energy U = sum(x * x) + y^2\n  \
+     exact s ~ normal(0, 1)\n  exact z ~ normal(0, 1)\n  exact x ~ normal(0, 1)\n  exact y[0] ~ normal(0, 1)\n  \
+     exact x[2] ~ normal(0, 1)\n}\n"
+);
+case!(
+    exact_bad_argument,
+    "model m {\n  state x: real[2]\n  energy U = sum(x * x)\n  exact x[0] ~ normal(0, -1)\n  exact x[1] ~ uniform(1, 1)\n}\n"
+);
+case!(
+    exact_density_reads_another_state,
+    "model m {\n  state x: real\n  state y: real\n  dx = -x dt + dW\n  dy = -y dt + dW\n  \
+     exact x = exp(-x^2 - y^2)\n  exact y = exp(-y^2 * t)\n}\n"
+);
+case!(
+    exact_twice,
+    "model m {\n  state x: real\n  energy U = x^2\n  exact x ~ normal(0, 0.7)\n  exact x = exp(-x^2)\n}\n"
+);
+case!(
     sde_for_undeclared_state,
     "model m {\n  state x: real\n  dy = -x dt + 1 dW\n}\n"
 );
@@ -386,4 +417,33 @@ fn stdlib_and_file_imports_check() {
         &["k=3"],
     );
     assert_eq!(m.params[0].value, ParamValue::Real(3.0));
+}
+
+/// `exact` items become closed forms in the model: the flat component, the family with its
+/// argument values (parameters after `--set`, named arguments in positional order), and a
+/// density program of the component alone.
+#[test]
+fn exact_laws_are_checked_into_the_model() {
+    use sdelang::model::exact::{Family, Law};
+    let src = "param s = 1.0\nmodel m {\n  state y: real\n  state x: real[3]\n  \
+               energy U = y^2 + sum(x * x)\n  let q = x[2] / s\n  \
+               exact x[1] ~ student_t(sigma = 2 * s, nu = 3, mu = 0)\n  exact x[2] = exp(-q^2 / 2)\n}\n";
+    let (_, result) = run_check("exact_model", src, &["s=0.5"]);
+    let model = result.unwrap_or_else(|d| panic!("{d:#?}"));
+    let [a, b] = model.exact.as_slice() else {
+        panic!("{:?}", model.exact)
+    };
+    assert_eq!(a.component, 2);
+    assert_eq!(
+        a.law,
+        Law::Family {
+            family: Family::StudentT,
+            args: vec![3.0, 0.0, 1.0]
+        }
+    );
+    assert_eq!(b.component, 3);
+    // ln exp(−(x/s)²/2) with s = 0.5: −0.5 at x = 0.5, −2 at x = 1
+    assert!((b.law.log_density(0.5) + 0.5).abs() < 1e-12);
+    assert!((b.law.log_density(1.0) + 2.0).abs() < 1e-12);
+    assert!(!b.law.is_normalised());
 }

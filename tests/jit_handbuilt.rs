@@ -52,6 +52,7 @@ fn gauss_model(d: usize) -> Model {
         noise: None,
         index_vars: 1,
         run: RunSettings::default(),
+        exact: Vec::new(),
         span: span(),
     }
 }

@@ -345,38 +345,45 @@ fn wait_for(path: &Path, limit: Duration) -> bool {
 /// Interrupt a run with SIGINT after its first checkpoint (or kill it outright), resume it,
 /// and get files bitwise identical to an uninterrupted run with the same seed.
 fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
-    let full = temp_dir(&format!("full-{format}-{signal}"));
-    let cut = temp_dir(&format!("cut-{format}-{signal}"));
+    let args = [
+        "examples/gauss_1k.sde",
+        "-q",
+        "--chains",
+        "2",
+        "--steps",
+        "4000",
+        "--warmup",
+        "1000",
+        "--thin",
+        "3",
+    ];
+    interrupt_and_resume(&format!("{format}{signal}"), &args, format, signal);
+}
+
+/// Runs `sde run ARGS` uninterrupted and interrupted by `signal` after the first checkpoint,
+/// resumes the interrupted run, and compares the chain files. Returns the resumed run's output.
+fn interrupt_and_resume(name: &str, run_args: &[&str], format: &str, signal: &str) -> Output {
+    let full = temp_dir(&format!("full-{name}"));
+    let cut = temp_dir(&format!("cut-{name}"));
     let args = |d: &Path| -> Vec<String> {
-        [
-            "run",
-            "examples/gauss_1k.sde",
-            "-q",
-            "--chains",
-            "2",
-            "--steps",
-            "4000",
-            "--warmup",
-            "1000",
-            "--thin",
-            "3",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            "-o".into(),
-            d.to_str().unwrap().into(),
-            "--format".into(),
-            format.into(),
-        ])
-        .chain(["--checkpoint-every".into(), "500".into()])
-        .collect()
+        std::iter::once("run")
+            .chain(run_args.iter().copied())
+            .map(|s| s.to_string())
+            .chain([
+                "-o".into(),
+                d.to_str().unwrap().into(),
+                "--format".into(),
+                format.into(),
+            ])
+            .chain(["--checkpoint-every".into(), "500".into()])
+            .collect()
     };
     let full_args = args(&full);
     ok(&sde(&full_args.iter().map(String::as_str).collect::<Vec<_>>()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_sde"))
         .args(args(&cut))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -392,7 +399,8 @@ fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
     if signal == "-INT" && !finished {
         assert_eq!(status.code(), Some(130), "an interrupted run exits with 130");
     }
-    ok(&sde(&["run", "--resume", cut.to_str().unwrap()]));
+    let resumed = sde(&["run", "--resume", cut.to_str().unwrap()]);
+    ok(&resumed);
     for chain in 1..=2 {
         let name = format!("chain_{chain}.{ext}");
         let a = std::fs::read(full.join(&name)).unwrap();
@@ -415,6 +423,7 @@ fn interrupted_run_resumes_bitwise(format: &str, signal: &str) {
         !cut.join("checkpoint").exists(),
         "checkpoints are removed once the run completes"
     );
+    resumed
 }
 
 #[test]
@@ -430,6 +439,44 @@ fn sigterm_then_resume_is_bitwise_identical_cmdstan() {
 #[test]
 fn crash_then_resume_is_bitwise_identical_npy() {
     interrupted_run_resumes_bitwise("npy", "-KILL");
+}
+
+/// SDE paths stop at a signal with a checkpoint too, and the resumed run continues them
+/// (its summary says from which step) rather than integrating them again.
+#[test]
+fn sigint_then_resume_continues_sde_paths() {
+    let dir = temp_dir("sde-model");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("wide_ou.sde");
+    let text = "model wide {\n  state x: real[400]\n  dx[i] = -x[i] dt + dW[i]\n}\n\
+                run {\n  method = heun(dt = 0.001)\n  record = [x[0], x[399]]\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let args = [
+        model.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--steps",
+        "60000",
+        "--thin",
+        "50",
+    ];
+    let out = interrupt_and_resume("sde", &args, "csv", "-INT");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let resumed = stdout
+        .lines()
+        .find(|l| l.starts_with("resumed"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // "resumed     chain 1 at step N, chain 2 at step M": the stopped paths continued mid-way
+    let steps: Vec<u64> = resumed
+        .split("at step ")
+        .skip(1)
+        .map(|s| s.split(',').next().unwrap().trim().parse().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2, "{resumed}");
+    assert!(
+        steps.iter().all(|s| *s > 0) && steps.iter().any(|s| *s < 60000),
+        "{resumed}"
+    );
 }
 
 /// `sde plot` writes SVG and PNG files of sensible size; the PNGs have a white background and
@@ -460,8 +507,104 @@ fn plots_are_written_as_svg_and_png() {
                 .count();
             assert!(coloured > 500, "{name}.png has {coloured} coloured pixels");
         }
+        // no density is known for the two-dimensional double well's marginals
+        assert_eq!(exact_pixels(&dir.join("plots/hist.png"), 1), vec![0]);
         if font.is_some() {
             assert!(String::from_utf8_lossy(&o.stderr).contains("no font found"));
         }
     }
+}
+
+/// Pixels of `sde plot`'s exact-density colour in each of a PNG's `panels` horizontal bands.
+fn exact_pixels(png: &Path, panels: u32) -> Vec<usize> {
+    let img = image::open(png).unwrap().to_rgb8();
+    let band = img.height() / panels;
+    (0..panels)
+        .map(|k| {
+            (k * band..(k + 1) * band)
+                .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.get_pixel(x, y).0 == [214, 39, 40])
+                .count()
+        })
+        .collect()
+}
+
+fn plot(dir: &Path) -> Output {
+    let o = sde(&["plot", dir.to_str().unwrap()]);
+    ok(&o);
+    o
+}
+
+/// A scalar energy model's histogram gets exp(−U/T)/Z, computed from the model file that
+/// `run.json` names (with the run's `--set` and temperature); once the file no longer
+/// compiles the histogram is drawn without it and a note says why.
+#[test]
+fn scalar_energy_histogram_shows_the_gibbs_density() {
+    let dir = temp_dir("gibbs-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("well.sde");
+    let text = "param beta = 2.0\nmodel well {\n  state x: real\n  energy U = beta * (x^2 - 1)^2\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let out = dir.join("out");
+    let (m, o) = (model.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "run",
+        m,
+        "-o",
+        o,
+        "-q",
+        "--set",
+        "beta=1.5",
+        "--temperature",
+        "0.8",
+    ];
+    ok(&sde(&[
+        &args[..],
+        &["--method", "mala(step = 0.2)", "--steps", "4000"],
+    ]
+    .concat()));
+    let facts = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(
+        facts.contains("beta=1.5") && facts.contains("well.sde"),
+        "{facts}"
+    );
+    plot(&out);
+    let hist = out.join("plots/hist.png");
+    let drawn = exact_pixels(&hist, 1)[0];
+    assert!(drawn > 300, "{drawn} pixels of the density curve");
+    std::fs::write(&model, "model well {\n  state x: real\n").unwrap();
+    let o = plot(&out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("no longer compiles"), "{stderr}");
+    assert_eq!(exact_pixels(&hist, 1), vec![0]);
+}
+
+/// `exact` items reach `sde plot` through `run.json`: a named law and an unnormalised
+/// density, each over its own histogram, for an SDE model (no model file needed at plot time).
+#[test]
+fn declared_exact_laws_are_drawn_over_sde_histograms() {
+    let dir = temp_dir("exact-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("ou.sde");
+    let text = "param s = 0.5\nmodel ou {\n  state x: real = 0\n  state y: real = 0\n  \
+                dx = -x dt + sqrt(2) * s dW\n  dy = -y^3 dt + dW\n  \
+                exact x ~ normal(0, s)\n  exact y = exp(-y^4 / 2)\n}\n\
+                run {\n  method = euler_maruyama(dt = 0.01)\n  chains = 2, steps = 4000, thin = 4\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let out = dir.join("out");
+    ok(&sde(&[
+        "run",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    std::fs::remove_file(&model).unwrap();
+    let o = plot(&out);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("gone"));
+    let drawn = exact_pixels(&out.join("plots/hist.png"), 2);
+    assert!(
+        drawn.iter().all(|n| *n > 300),
+        "{drawn:?} pixels of the density curves"
+    );
 }

@@ -59,7 +59,8 @@ pub fn build(file: &Path, options: &CompileOptions, output: &Path) -> Result<Bui
     let mut options = options.clone();
     options.kernels = KernelKind::RUN.to_vec();
     let lowering = pipeline::lower_file(file, &options).map_err(BuildError::Compile)?;
-    let desc = describe(&lowering, &origin(file, &options));
+    let mut desc = describe(&lowering, &origin(file, &options));
+    desc.plot = plot_facts(&lowering, file, &options);
     let start = Instant::now();
     let object = emit_object(&lowering.lowered, &options.kernels, &desc.encode())
         .map_err(|e| BuildError::Codegen(e.message))?;
@@ -94,6 +95,21 @@ fn origin(file: &Path, options: &CompileOptions) -> String {
         s.push_str(&format!(" --set {set}"));
     }
     s
+}
+
+/// The model's origin and exact laws as `sde run` records them in `run.json` (the binary adds
+/// its run-time `--set`s), as JSON.
+fn plot_facts(l: &Lowering, file: &Path, options: &CompileOptions) -> String {
+    let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let facts = crate::driver::PlotFacts {
+        source: Some(crate::driver::ModelSource {
+            hash: crate::driver::source_hash(&file),
+            file,
+            set: options.overrides.clone(),
+        }),
+        exact: crate::driver::exact_columns(&l.model, &l.model.state_columns(), &l.sources),
+    };
+    serde_json::to_string(&facts).unwrap_or_default()
 }
 
 fn scratch_dir() -> std::io::Result<PathBuf> {
@@ -170,6 +186,7 @@ pub fn describe(l: &Lowering, origin: &str) -> ModelDesc {
             .map(|(kind, args)| (kind, args.iter().map(|a| a.to_string()).collect()))
             .collect(),
         kernels,
+        plot: String::new(),
         noise: crate::runtime::NoiseShape {
             dim: layout.noise.dim,
             diagonal: layout.noise.diagonal,

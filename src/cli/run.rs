@@ -6,7 +6,9 @@
 use super::progress::Progress;
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
-use sdelang::driver::{execute, resolve, DriverError, RunOptions, RunPlan};
+use sdelang::driver::{
+    exact_columns, execute, resolve, source_hash, DriverError, ModelSource, RunOptions, RunPlan,
+};
 use sdelang::lower::KernelKind;
 use sdelang::pipeline::{compile_file, Compilation};
 use sdelang::runtime::RunError;
@@ -76,14 +78,6 @@ struct Saved {
     source_hash: u64,
 }
 
-/// FNV-1a of the model file (a changed model cannot continue a run).
-fn source_hash(path: &Path) -> u64 {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 fn resume(dir: &Path) -> i32 {
     let path = sdelang::driver::files::checkpoint_dir(dir).join("args.json");
     let saved: Saved = match std::fs::read_to_string(&path).map(|t| serde_json::from_str(&t)) {
@@ -143,6 +137,12 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
     plan.checkpoints = true;
     plan.checkpoint_every = args.run.checkpoint_every.unwrap_or(0);
     plan.resume = resuming;
+    plan.exact = exact_columns(&c.model, &plan.columns, &c.sources);
+    plan.source = Some(ModelSource {
+        file: model.file.clone(),
+        set: model.set.clone(),
+        hash: source_hash(&model.file),
+    });
     execute_plan(&c, plan, args)
 }
 

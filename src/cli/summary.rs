@@ -15,20 +15,7 @@ pub struct SummaryArgs {
 
 /// Runs `sde summary`; returns the exit code.
 pub fn summary(args: &SummaryArgs) -> i32 {
-    let facts = read_facts(&args.dir).unwrap_or_else(|| RunFacts {
-        model: String::new(),
-        method: String::from("unknown"),
-        chains: 0,
-        draws: 0,
-        acceptance: None,
-        wall_time: 0.0,
-        gibbs: true,
-        columns: Vec::new(),
-        temperature: 1.0,
-        sampler: String::new(),
-        divergences: None,
-        accept_stat: None,
-    });
+    let facts = read_facts(&args.dir).unwrap_or_else(RunFacts::unknown);
     match summary_text(&args.dir, &facts) {
         Ok((text, warnings)) => {
             print!("{text}");

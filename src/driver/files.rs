@@ -4,7 +4,8 @@
 //! A checkpoint of chain `c` is `DIR/checkpoint/chain_{c+1}.json`: the runtime's
 //! [`ChainState`] plus the length of the chain's `.partial` file at that step (flushed first).
 //! It is written to a temporary name and renamed, so a crash leaves the previous one intact. A
-//! chain also checkpoints after its last step, so a resumed run knows which chains finished.
+//! chain also checkpoints after its last step (marked done), so a resumed run knows which
+//! chains finished.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -73,8 +74,6 @@ pub struct FileSpec {
     pub every: u64,
     /// Whether to write checkpoints at all.
     pub checkpoints: bool,
-    /// Steps per chain (warmup included).
-    pub total_steps: u64,
     /// Set by a signal handler: checkpoint and stop.
     pub stop: Option<Arc<AtomicBool>>,
     /// Steps taken over all chains, for a progress display.
@@ -118,7 +117,7 @@ impl ChainFiles {
             _ => csv_path(dir, chain),
         };
         let len = saved.file_len;
-        let writer = if saved.state.step == spec.total_steps && final_path.exists() {
+        let writer = if saved.state.done && final_path.exists() {
             Writer::Done
         } else {
             match spec.format {
@@ -180,17 +179,12 @@ impl Recorder for ChainFiles {
         self.recorder().map_or(Ok(()), |r| r.finish())
     }
 
-    /// Counts progress. SDE paths are not checkpointed (their driver has its own loop): a
-    /// stop request ends them here, and a resumed run integrates them again from the start.
+    /// Counts progress.
     #[inline]
     fn poll(&mut self, step: u64) -> io::Result<()> {
         if step.is_multiple_of(PROGRESS_EVERY) {
             if let Some(p) = &self.spec.progress {
                 p.fetch_add(PROGRESS_EVERY, Ordering::Relaxed);
-            }
-            let stop = self.spec.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
-            if stop && self.spec.with_time {
-                return Err(io::Error::new(io::ErrorKind::Interrupted, "stopped by a signal"));
             }
         }
         Ok(())
@@ -204,15 +198,23 @@ impl Recorder for ChainFiles {
         if self.spec.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
             return Checkpoint::SaveAndStop;
         }
-        let every = self.spec.every > 0 && step.is_multiple_of(self.spec.every);
-        if every || step == self.spec.total_steps {
+        if self.spec.every > 0 && step.is_multiple_of(self.spec.every) {
             Checkpoint::Save
         } else {
             Checkpoint::No
         }
     }
 
+    fn checkpoint_at_end(&self) -> bool {
+        self.spec.checkpoints
+    }
+
+    /// Writes the checkpoint file (nothing for a chain that had finished before the run was
+    /// resumed: its checkpoint and file stay as they are).
     fn checkpoint(&mut self, state: &ChainState) -> io::Result<()> {
+        if matches!(self.writer, Writer::Done) {
+            return Ok(());
+        }
         let file_len = self.flush()?;
         let ck = ChainCheckpoint {
             state: state.clone(),

@@ -13,10 +13,13 @@ pub mod files;
 pub mod options;
 pub mod settings;
 
+use crate::model::exact::Law;
+use crate::model::Model;
 use crate::output::{render_table, summarise, warnings, CmdStanInfo, FileFormat, SamplerSummary};
 use crate::runtime::{
     run_gibbs, run_sde_with, GibbsTarget, Recorder, RunConfig, RunError, RunOutput, SdeOptions, SdeSystem,
 };
+use crate::source::SourceMap;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::io;
@@ -60,6 +63,10 @@ pub struct RunPlan {
     pub stop: Option<Arc<AtomicBool>>,
     /// Incremented with the steps taken, for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Where the model came from, for `run.json` (`sde plot` rebuilds it).
+    pub source: Option<ModelSource>,
+    /// The model's exact marginal laws of recorded columns, for `run.json`.
+    pub exact: Vec<ExactColumn>,
 }
 
 impl RunPlan {
@@ -79,8 +86,77 @@ impl RunPlan {
             resume: false,
             stop: None,
             progress: None,
+            source: None,
+            exact: Vec::new(),
         }
     }
+}
+
+/// Where a run's model came from: enough to compile it again (`sde plot` does, to evaluate
+/// the energy of a scalar model).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSource {
+    /// The model file (absolute).
+    pub file: PathBuf,
+    /// The `--set` overrides, as given.
+    pub set: Vec<String>,
+    /// [`source_hash`] of the file when the run started.
+    pub hash: u64,
+}
+
+/// A declared exact marginal law of one recorded column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExactColumn {
+    /// The column (`x.1`).
+    pub column: String,
+    /// The `exact` item as written, for captions.
+    pub text: String,
+    /// The law, in closed form.
+    pub law: Law,
+}
+
+/// What `run.json` records for `sde plot` besides the run itself (a standalone binary embeds
+/// it from its build).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlotFacts {
+    /// Where the model came from.
+    pub source: Option<ModelSource>,
+    /// Its exact laws, by column.
+    pub exact: Vec<ExactColumn>,
+}
+
+/// FNV-1a of a file's bytes (0 for an unreadable file): whether a model changed since a run.
+pub fn source_hash(path: &Path) -> u64 {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The exact laws `model` declares for components recorded as `columns`, with each item's
+/// text from `sources`.
+pub fn exact_columns(model: &Model, columns: &[String], sources: &SourceMap) -> Vec<ExactColumn> {
+    let all = model.state_columns();
+    model
+        .exact
+        .iter()
+        .filter_map(|x| {
+            let column = all.get(x.component)?;
+            if !columns.contains(column) {
+                return None;
+            }
+            let text = sources
+                .get(x.span.source)
+                .and_then(|f| f.text.get(x.span.start..x.span.end))
+                .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            Some(ExactColumn {
+                column: column.clone(),
+                text,
+                law: x.law.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Why a run failed.
@@ -122,6 +198,10 @@ pub struct RunFacts {
     /// Wall time in seconds (not saved, so that `run.json` is the same for the same run).
     #[serde(skip)]
     pub wall_time: f64,
+    /// Chains resumed from a checkpoint and the step each continued from (not saved: a
+    /// resumed run writes the same files as an uninterrupted one).
+    #[serde(skip)]
+    pub resumed: Vec<(usize, u64)>,
     /// Sampler (true) or SDE (false) run.
     pub gibbs: bool,
     /// State column names.
@@ -137,6 +217,35 @@ pub struct RunFacts {
     /// Mean acceptance statistic (NUTS).
     #[serde(default)]
     pub accept_stat: Option<f64>,
+    /// Where the model came from (absent for models typed into the REPL).
+    #[serde(default)]
+    pub source: Option<ModelSource>,
+    /// Exact marginal laws the model declares for recorded columns.
+    #[serde(default)]
+    pub exact: Vec<ExactColumn>,
+}
+
+impl RunFacts {
+    /// Facts of a directory without `run.json`: nothing known.
+    pub fn unknown() -> RunFacts {
+        RunFacts {
+            model: String::new(),
+            method: String::from("unknown"),
+            chains: 0,
+            draws: 0,
+            acceptance: None,
+            wall_time: 0.0,
+            resumed: Vec::new(),
+            gibbs: true,
+            columns: Vec::new(),
+            temperature: 1.0,
+            sampler: String::new(),
+            divergences: None,
+            accept_stat: None,
+            source: None,
+            exact: Vec::new(),
+        }
+    }
 }
 
 /// Reads `DIR/run.json`, if present and readable.
@@ -236,7 +345,6 @@ fn prepare(plan: &RunPlan) -> Result<FileSpec, DriverError> {
         cmdstan,
         every: plan.checkpoint_every,
         checkpoints: plan.checkpoints,
-        total_steps: plan.config.warmup.saturating_add(plan.config.steps),
         stop: plan.stop.clone(),
         progress: plan.progress.clone(),
     })
@@ -279,9 +387,16 @@ fn facts(plan: &RunPlan, out: &RunOutput<()>) -> RunFacts {
         draws: out.total_draws(),
         acceptance: out.acceptance_rate(),
         wall_time: out.wall_time.as_secs_f64(),
+        resumed: out
+            .reports
+            .iter()
+            .filter_map(|r| r.resumed_from.map(|s| (r.chain, s)))
+            .collect(),
         gibbs: plan.gibbs,
         columns: plan.columns.clone(),
         temperature: plan.config.temperature,
+        source: plan.source.clone(),
+        exact: plan.exact.clone(),
     }
 }
 
@@ -303,6 +418,14 @@ pub fn summary_text(dir: &Path, facts: &RunFacts) -> io::Result<(String, Vec<Str
     }
     if facts.wall_time > 0.0 {
         let _ = writeln!(text, "wall time   {:.3} s", facts.wall_time);
+    }
+    if !facts.resumed.is_empty() {
+        let at: Vec<String> = facts
+            .resumed
+            .iter()
+            .map(|(chain, step)| format!("chain {} at step {step}", chain + 1))
+            .collect();
+        let _ = writeln!(text, "resumed     {}", at.join(", "));
     }
     text.push_str(&facts.sampler);
     text.push('\n');

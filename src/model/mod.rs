@@ -10,6 +10,7 @@
 //!   has proved every access in bounds, so generated code needs no bound checks.
 //! - Reductions (`sum`, `prod`, `max`, `min`) over index ranges stay loops.
 
+pub mod exact;
 pub mod math;
 mod method;
 pub mod particles;
@@ -109,7 +110,7 @@ impl Over {
 }
 
 /// Scalar functions of one argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum UnaryFn {
     /// −a
     Neg,
@@ -148,7 +149,7 @@ pub enum UnaryFn {
 }
 
 /// Scalar functions of two arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum BinaryFn {
     /// a + b
     Add,
@@ -169,7 +170,7 @@ pub enum BinaryFn {
 }
 
 /// Comparisons (yield a boolean).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum CmpOp {
     /// ==
     Eq,
@@ -539,6 +540,8 @@ pub struct Model {
     pub pairs: Vec<PairTerm>,
     /// `observe` declarations.
     pub observables: Vec<Observable>,
+    /// Exact marginal laws of state components (`exact` items; for plots only).
+    pub exact: Vec<exact::Exact>,
     /// Where the model was declared.
     pub span: Span,
 }

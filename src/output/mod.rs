@@ -7,6 +7,7 @@
 
 pub mod cmdstan;
 pub mod csv;
+pub mod density;
 pub mod diagnostics;
 pub mod file;
 pub mod npy;

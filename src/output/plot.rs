@@ -1,5 +1,6 @@
 //! Plots of saved chains (plotters), each written as SVG and PNG: trace plots, marginal
-//! histograms, a pair plot of two quantities, and energy (`energy__`, else −`lp__`) per draw.
+//! histograms (with a known density drawn over them, [`Overlay`]), a pair plot of two
+//! quantities, and energy (`energy__`, else −`lp__`) per draw.
 //!
 //! Text needs a TrueType font: `$SDELANG_FONT` (alone, when set), else DejaVu Sans where
 //! Debian puts it. Without
@@ -8,11 +9,13 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::density::{curve, CURVE_POINTS};
 use super::read::{chain_files, columns, header, FileFormat};
 
 /// Points per chain drawn in traces and pair plots.
@@ -48,6 +51,35 @@ pub struct PlotOptions {
     pub pair: Option<(String, String)>,
     /// Image width and height in pixels.
     pub size: (u32, u32),
+    /// Known densities to draw over histograms.
+    pub overlays: Vec<Overlay>,
+}
+
+/// The colour of a known density drawn over a histogram.
+pub const EXACT_COLOR: RGBColor = RGBColor(214, 39, 40);
+
+/// A known density of one column, drawn over its histogram.
+#[derive(Clone)]
+pub struct Overlay {
+    /// The column.
+    pub column: String,
+    /// What it is, for the caption (`exact x ~ normal(0, 1)`).
+    pub label: String,
+    /// ln of the density; up to a constant unless `normalised` (then normalised by quadrature
+    /// over a range covering the draws, see [`super::density`]).
+    pub log_density: Rc<dyn Fn(f64) -> f64>,
+    /// Whether `log_density` is normalised already.
+    pub normalised: bool,
+}
+
+impl std::fmt::Debug for Overlay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overlay")
+            .field("column", &self.column)
+            .field("label", &self.label)
+            .field("normalised", &self.normalised)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One quantity's draws, per chain.
@@ -124,8 +156,9 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> io::Result<Vec<PathBuf>> {
         Ok(())
     };
     both("trace", size, &|r| traces(r, &series), &|r| traces(r, &series))?;
-    both("hist", size, &|r| histograms(r, &series), &|r| {
-        histograms(r, &series)
+    let overlays = &opts.overlays;
+    both("hist", size, &|r| histograms(r, &series, overlays), &|r| {
+        histograms(r, &series, overlays)
     })?;
     let (pa, pb) = opts.pair.clone().unwrap_or_else(|| {
         let a = state.first().map(|s| s.to_string()).unwrap_or_default();
@@ -204,8 +237,12 @@ where
     Ok(())
 }
 
-/// Marginal histograms of the pooled draws, as densities.
-fn histograms<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &[Series]) -> PlotResult
+/// Marginal histograms of the pooled draws, as densities, with any known density over them.
+fn histograms<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    series: &[Series],
+    overlays: &[Overlay],
+) -> PlotResult
 where
     DB::ErrorType: 'static,
 {
@@ -220,23 +257,23 @@ where
             .filter(|v| v.is_finite())
             .collect();
         let (lo, hi) = range(all.iter().copied());
-        let bins = 60usize;
-        let width = (hi - lo) / bins as f64;
-        let mut counts = vec![0usize; bins];
-        for v in &all {
-            let b = (((v - lo) / width) as usize).min(bins - 1);
-            if let Some(c) = counts.get_mut(b) {
-                *c += 1;
-            }
-        }
+        let (counts, width) = bin(&all, lo, hi, 60);
         let scale = 1.0 / (all.len().max(1) as f64 * width);
-        let top = counts.iter().max().copied().unwrap_or(1) as f64 * scale * 1.05;
+        let overlay = overlays.iter().find(|o| o.column == s.name);
+        let exact = overlay.and_then(|o| curve(&*o.log_density, o.normalised, (lo, hi), CURVE_POINTS));
+        let exact_top = exact.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+        let hist_top = counts.iter().max().copied().unwrap_or(1) as f64 * scale;
+        let top = hist_top.max(exact_top) * 1.05;
         let mut b = ChartBuilder::on(panel);
         b.margin(8)
             .x_label_area_size(if text { 24 } else { 0 })
             .y_label_area_size(if text { 60 } else { 0 });
         if text {
-            b.caption(format!("density of {}", s.name), ("sans-serif", 16));
+            let caption = match (overlay, &exact) {
+                (Some(o), Some(_)) => format!("density of {} and {}", s.name, o.label),
+                _ => format!("density of {}", s.name),
+            };
+            b.caption(caption, ("sans-serif", 16));
         }
         let mut chart = b.build_cartesian_2d(lo..hi, 0f64..top.max(1e-12))?;
         let mut mesh = chart.configure_mesh();
@@ -251,8 +288,24 @@ where
                 color(0).mix(0.6).filled(),
             )
         }))?;
+        if let Some(pts) = exact {
+            chart.draw_series(LineSeries::new(pts, EXACT_COLOR.stroke_width(2)))?;
+        }
     }
     Ok(())
+}
+
+/// Counts of `values` in `bins` equal bins over `[lo, hi]`, and the bins' width.
+fn bin(values: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<usize>, f64) {
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for v in values {
+        let b = (((v - lo) / width) as usize).min(bins - 1);
+        if let Some(c) = counts.get_mut(b) {
+            *c += 1;
+        }
+    }
+    (counts, width)
 }
 
 /// A scatter plot of two quantities, one colour per chain.

@@ -8,7 +8,8 @@
 //! 3. computes parameter values from defaults or overrides in dependency order
 //!    (`params.rs`), then state sizes and initial values;
 //! 4. checks energies and SDE equations (`model.rs`), turning every expression
-//!    into a scalar [`model::Expr`] (`expr.rs`, `calls.rs`, `vector.rs`);
+//!    into a scalar [`model::Expr`] (`expr.rs`, `calls.rs`, `vector.rs`), and the
+//!    exact marginal laws declared for plots (`exact.rs`);
 //! 5. checks the `run` block (`run.rs`).
 //!
 //! Vocabulary: a *slot* is a declared param/let/fn/state, referred to by a
@@ -28,6 +29,7 @@ mod calls;
 mod cx;
 mod ensemble;
 mod eval;
+mod exact;
 mod expr;
 mod fns;
 mod imports;
@@ -230,6 +232,7 @@ fn check_modules<'m>(
     let sdes = cx.sdes(chosen.decl, noise.as_ref());
     cx.kind_rules(chosen.decl, &energy, &sdes);
     let observables = cx.observables(chosen.decl, &energy, &pairs);
+    let exact = cx.exact_laws(chosen.decl, &params);
     let run_items = run_items(modules, main, chosen.module);
     let run = cx.run_settings(&run_items, &states, sdes.is_empty());
     Some(Model {
@@ -246,6 +249,7 @@ fn check_modules<'m>(
         lists: std::mem::take(&mut cx.lists),
         pairs,
         observables,
+        exact,
         span: chosen.decl.span,
     })
 }

@@ -34,7 +34,7 @@ impl<'m> Checker<'m> {
                         self.report(duplicate(&name.name, "energy term", first, name.span));
                     }
                 }
-                ModelItem::Sde(_) | ModelItem::Noise(_) | ModelItem::Observe(_) => {}
+                ModelItem::Sde(_) | ModelItem::Noise(_) | ModelItem::Observe(_) | ModelItem::Exact(_) => {}
             }
         }
         scope

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::checkpoint::{ChainState, Checkpoint, SamplerState};
+use super::checkpoint::{ChainState, Checkpoint, RestoreError, SamplerState, StateReader};
 use super::config::RunConfig;
 use super::error::{NonFiniteWhat, RunError};
 use super::integrators::{first_non_finite, Sampler, SamplerStats};
@@ -31,6 +31,9 @@ pub struct ChainReport {
     pub sampling_steps: u64,
     /// Wall time of the chain, recorder included.
     pub wall_time: Duration,
+    /// The step a resumed chain continued from (`None`: it started afresh); the chain took
+    /// `steps_done − resumed_from` steps in this run.
+    pub resumed_from: Option<u64>,
     /// What the sampler reports beyond acceptance (adapted step size and mass, divergences,
     /// tree depths); all `None` for SDE schemes.
     pub stats: SamplerStats,
@@ -83,10 +86,10 @@ pub(crate) trait Stepper: Send {
     fn has_stats(&self) -> bool;
     /// The sampler statistics of the step that led to `x`.
     fn draw_stats(&self, x: &[f64], out: &mut [f64; 7]);
-    /// The workspace a checkpoint keeps (`None`: cannot be checkpointed now).
-    fn save(&self) -> Option<SamplerState>;
-    /// Restarts at `x` from a checkpoint's workspace.
-    fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)>;
+    /// Writes the workspace a checkpoint keeps.
+    fn save(&self, out: &mut SamplerState);
+    /// Continues at `x` from a checkpoint's workspace.
+    fn restore(&mut self, x: &[f64], state: &mut StateReader<'_>) -> Result<(), RestoreError>;
 }
 
 /// A sampler and the target it samples.
@@ -118,10 +121,10 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     fn draw_stats(&self, x: &[f64], out: &mut [f64; 7]) {
         self.sampler.draw_stats(self.target, x, out);
     }
-    fn save(&self) -> Option<SamplerState> {
-        self.sampler.save()
+    fn save(&self, out: &mut SamplerState) {
+        self.sampler.save(out);
     }
-    fn restore(&mut self, x: &[f64], state: &SamplerState) -> Result<(), (NonFiniteWhat, f64)> {
+    fn restore(&mut self, x: &[f64], state: &mut StateReader<'_>) -> Result<(), RestoreError> {
         self.sampler.restore(self.target, x, state)
     }
 }
@@ -237,6 +240,8 @@ struct Position {
     /// Steps left until the next record; counts through warmup too (a countdown, not a division).
     until_record: u64,
     accepted_in_warmup: Option<u64>,
+    /// The checkpoint's step, when the chain was resumed.
+    resumed_from: Option<u64>,
 }
 
 /// A chain's state, stream and position, fresh or from the recorder's checkpoint.
@@ -256,6 +261,7 @@ fn start_chain<R: Recorder, St: Stepper>(
             draws: 0,
             until_record: config.warmup.saturating_add(config.thin.max(1)),
             accepted_in_warmup: stepper.accepted(),
+            resumed_from: None,
         };
         return Ok((init.to_vec(), stream(config.seed, chain as u64), pos));
     };
@@ -273,16 +279,34 @@ fn start_chain<R: Recorder, St: Stepper>(
         return Err(RunError::BadCheckpoint { chain, reason });
     }
     let x = saved.state();
-    stepper
-        .restore(&x, &saved.sampler)
-        .map_err(|e| non_finite(config, chain, saved.step, stepper.time(saved.step), e, &x))?;
+    let mut reader = saved.sampler.reader();
+    let restored = stepper
+        .restore(&x, &mut reader)
+        .and_then(|()| Ok(reader.finish()?));
+    match restored {
+        Ok(()) => {}
+        Err(RestoreError::Mismatch) => return Err(mismatch(chain, config.method.name())),
+        Err(RestoreError::NonFinite(what, v)) => {
+            let time = stepper.time(saved.step);
+            return Err(non_finite(config, chain, saved.step, time, (what, v), &x));
+        }
+    }
     let pos = Position {
         step: saved.step,
         draws: saved.draws,
         until_record: saved.until_record,
         accepted_in_warmup: saved.accepted_in_warmup,
+        resumed_from: Some(saved.step),
     };
     Ok((x, saved.rng, pos))
+}
+
+/// The error for a checkpoint whose workspace does not fit `method`.
+pub(crate) fn mismatch(chain: usize, method: &str) -> RunError {
+    RunError::BadCheckpoint {
+        chain,
+        reason: format!("its saved workspace does not fit the method `{method}`"),
+    }
 }
 
 fn non_finite(
@@ -324,7 +348,6 @@ where
     let (warmup, thin) = (config.warmup, config.thin.max(1));
     let total = warmup.saturating_add(config.steps);
     let with_stats = recorder.wants_stats() && stepper.has_stats();
-    let mut stats = [0.0; 7];
     while pos.step < total {
         let step = pos.step + 1;
         stepper.advance(&mut x, step, &mut rng);
@@ -337,64 +360,103 @@ where
         if step == warmup {
             pos.accepted_in_warmup = stepper.accepted();
         }
-        pos.until_record -= 1;
-        if pos.until_record == 0 {
-            pos.until_record = thin;
-            let t = stepper.time(step);
-            if with_stats {
-                stepper.draw_stats(&x, &mut stats);
-                recorder.record_stats(step, t, &x, &stats).map_err(io_err)?;
-            } else {
-                recorder.record(step, t, &x).map_err(io_err)?;
-            }
-            pos.draws += 1;
-        }
-        let due = recorder.checkpoint_due(step);
-        if due != Checkpoint::No {
-            // A scheme that cannot be checkpointed now (adapting) is not: a resumed run
-            // restarts it from an earlier checkpoint or from its beginning.
-            if let Some(state) = snapshot(chain, &pos, &x, &rng, &stepper) {
+        record_if_due(&mut recorder, &stepper, &mut pos, &x, thin, with_stats).map_err(io_err)?;
+        match recorder.checkpoint_due(step) {
+            Checkpoint::No => {}
+            due => {
+                let state = snapshot(chain, &pos, &x, &rng, &stepper, false);
                 recorder.checkpoint(&state).map_err(io_err)?;
-            }
-            if due == Checkpoint::SaveAndStop {
-                return Err(RunError::Interrupted { chain, step }.into());
+                if due == Checkpoint::SaveAndStop {
+                    return Err(RunError::Interrupted { chain, step }.into());
+                }
             }
         }
         if cancel.cancelled(chain) {
             return Err(Failure::Cancelled);
         }
     }
+    let report = finish_chain(config, chain, &mut recorder, &stepper, &pos, (&x, &rng), start)?;
+    Ok((report, recorder))
+}
+
+/// After a chain's last step: its final checkpoint (marking it finished, so a resumed run does
+/// not step it again), the recorder's finish, and the report.
+fn finish_chain<R: Recorder, St: Stepper>(
+    config: &RunConfig,
+    chain: usize,
+    recorder: &mut R,
+    stepper: &St,
+    pos: &Position,
+    (x, rng): (&[f64], &StreamRng),
+    start: Instant,
+) -> Result<ChainReport, RunError> {
+    let io_err = |source| RunError::Io { chain, source };
+    if recorder.checkpoint_at_end() {
+        let state = snapshot(chain, pos, x, rng, stepper, true);
+        recorder.checkpoint(&state).map_err(io_err)?;
+    }
     recorder.finish().map_err(io_err)?;
     let accepted = stepper
         .accepted()
         .map(|a| a.saturating_sub(pos.accepted_in_warmup.unwrap_or(0)));
-    let report = ChainReport {
+    Ok(ChainReport {
         chain,
-        steps_done: total,
+        steps_done: pos.step,
         draws: pos.draws,
         accepted,
         sampling_steps: config.steps,
         wall_time: start.elapsed(),
+        resumed_from: pos.resumed_from,
         stats: stepper.stats(),
-    };
-    Ok((report, recorder))
+    })
 }
 
+/// Counts step `pos.step` toward the next record and records the draw when it is due.
+fn record_if_due<R: Recorder, St: Stepper>(
+    recorder: &mut R,
+    stepper: &St,
+    pos: &mut Position,
+    x: &[f64],
+    thin: u64,
+    with_stats: bool,
+) -> io::Result<()> {
+    pos.until_record -= 1;
+    if pos.until_record != 0 {
+        return Ok(());
+    }
+    pos.until_record = thin;
+    pos.draws += 1;
+    let (step, t) = (pos.step, stepper.time(pos.step));
+    if with_stats {
+        let mut stats = [0.0; 7];
+        stepper.draw_stats(x, &mut stats);
+        recorder.record_stats(step, t, x, &stats)
+    } else {
+        recorder.record(step, t, x)
+    }
+}
+
+/// The chain's checkpoint after `pos.step` (`done`: after its last step).
 fn snapshot<St: Stepper>(
     chain: usize,
     pos: &Position,
     x: &[f64],
     rng: &StreamRng,
     st: &St,
-) -> Option<ChainState> {
-    Some(ChainState {
+    done: bool,
+) -> ChainState {
+    let mut sampler = SamplerState::default();
+    st.save(&mut sampler);
+    ChainState {
         chain,
         step: pos.step,
+        time: 0,
         x: x.iter().map(|v| v.to_bits()).collect(),
         rng: rng.clone(),
-        sampler: st.save()?,
+        sampler,
         draws: pos.draws,
         until_record: pos.until_record,
         accepted_in_warmup: pos.accepted_in_warmup,
-    })
+        done,
+    }
 }

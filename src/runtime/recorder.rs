@@ -62,6 +62,12 @@ pub trait Recorder: Send {
         Ok(())
     }
 
+    /// Whether to take a checkpoint after the chain's last step (marked
+    /// [`ChainState::done`], so a resumed run knows the chain finished). Default: no.
+    fn checkpoint_at_end(&self) -> bool {
+        false
+    }
+
     /// A state to continue the chain from instead of starting afresh (asked once, before the
     /// first step). Default: none.
     fn resume_from(&mut self) -> Option<ChainState> {
@@ -116,6 +122,10 @@ impl<A: Recorder, B: Recorder> Recorder for (A, B) {
         self.1.checkpoint(state)
     }
 
+    fn checkpoint_at_end(&self) -> bool {
+        self.0.checkpoint_at_end() || self.1.checkpoint_at_end()
+    }
+
     fn resume_from(&mut self) -> Option<ChainState> {
         let a = self.0.resume_from();
         let b = self.1.resume_from();
@@ -150,6 +160,10 @@ impl<R: Recorder + ?Sized> Recorder for Box<R> {
 
     fn checkpoint(&mut self, state: &ChainState) -> io::Result<()> {
         (**self).checkpoint(state)
+    }
+
+    fn checkpoint_at_end(&self) -> bool {
+        (**self).checkpoint_at_end()
     }
 
     fn resume_from(&mut self) -> Option<ChainState> {

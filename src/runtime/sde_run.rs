@@ -1,6 +1,12 @@
 //! The SDE driver: paths in parallel (one rayon task each, chain c on stream (seed, c)),
 //! each stepping on a fixed grid t₀ + k·dt or adaptively, and recording either after
 //! steps (`warmup`, `thin`) or exactly at save times, stepping onto each of them.
+//!
+//! Paths are checkpointed like sampler chains: after any step the recorder may ask for a
+//! [`ChainState`] holding the time, the state, the stream, the grid position (fixed steps) or
+//! the step proposal and pending Brownian increments (adaptive steps), the recording countdown,
+//! and the draws so far, which is also how many save times are behind. A path resumed from it
+//! continues bitwise as the uninterrupted one.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +14,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::chain::{collect, Failure};
+use super::chain::{collect, mismatch, Failure};
+use super::checkpoint::{ChainState, Checkpoint, Mismatch, SamplerState, StateReader};
 use super::config::{AdaptiveBase, Method, MethodKind, RunConfig};
 use super::error::{NonFiniteWhat, RunError};
 use super::integrators::noise::draw_increments;
@@ -183,6 +190,10 @@ trait PathStepper: Send {
     );
     /// (accepted steps, attempts) for adaptive stepping.
     fn acceptance(&self) -> Option<(u64, u64)>;
+    /// Writes what the next steps depend on besides time, state and stream.
+    fn save(&self, out: &mut SamplerState);
+    /// Reads what [`PathStepper::save`] wrote.
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch>;
 }
 
 /// A scheme on the grid t₀ + k·dt (a step ends early at a save time, then the grid resumes).
@@ -224,6 +235,16 @@ impl<Sch: SdeScheme> PathStepper for Fixed<Sch> {
     fn acceptance(&self) -> Option<(u64, u64)> {
         None
     }
+
+    /// The grid position (the schemes keep nothing between steps).
+    fn save(&self, out: &mut SamplerState) {
+        out.count(self.k);
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        self.k = r.count()?;
+        Ok(())
+    }
 }
 
 impl<B: SdeScheme> PathStepper for Adaptive<B> {
@@ -243,6 +264,14 @@ impl<B: SdeScheme> PathStepper for Adaptive<B> {
         let s = self.stats();
         Some((s.accepted, s.accepted + s.rejected))
     }
+
+    fn save(&self, out: &mut SamplerState) {
+        Adaptive::save(self, out);
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        Adaptive::restore(self, r)
+    }
 }
 
 /// Everything a run shares across paths.
@@ -261,7 +290,11 @@ struct PathState<'a> {
     t: f64,
     steps: u64,
     draws: u64,
+    /// Steps left until the next record (recording after steps).
+    until_record: u64,
     rng: StreamRng,
+    /// The checkpoint's step, when the path was resumed.
+    resumed_from: Option<u64>,
     first_failed: &'a AtomicUsize,
 }
 
@@ -318,8 +351,11 @@ where
             .into_par_iter()
             .map(|chain| {
                 let result = self.path(chain, make(), &first_failed);
-                if let Err(Failure::Error(_)) = result {
-                    first_failed.fetch_min(chain, Ordering::Relaxed);
+                // an interruption stops only its own path: each path checkpoints itself
+                if let Err(Failure::Error(e)) = &result {
+                    if !matches!(e, RunError::Interrupted { .. }) {
+                        first_failed.fetch_min(chain, Ordering::Relaxed);
+                    }
                 }
                 result
             })
@@ -336,36 +372,31 @@ where
         let start = Instant::now();
         let io_err = |source| Failure::Error(RunError::Io { chain, source });
         let mut recorder = (self.make_recorder)(chain).map_err(io_err)?;
-        let mut p = PathState {
-            chain,
-            x: self.init.to_vec(),
-            t: self.config.t0,
-            steps: 0,
-            draws: 0,
-            rng: stream(self.config.seed, chain as u64),
-            first_failed,
-        };
-        if let Some((i, v)) = first_non_finite(&p.x) {
-            return Err(self.non_finite(&p, i, v));
-        }
+        let mut p = self.start_path(chain, &mut recorder, &mut stepper, first_failed)?;
         let mut out = Projected {
             inner: &mut recorder,
             pick: self.options.record.as_deref(),
             buf: Vec::with_capacity(self.options.record.as_ref().map_or(0, Vec::len)),
         };
         let t_end = self.options.end_time(self.config);
+        // save times already recorded before a checkpoint are behind the path
+        let behind = usize::try_from(p.draws).unwrap_or(usize::MAX);
         match &self.options.save {
             Save::Steps => self.by_steps(&mut p, &mut stepper, &mut out, t_end)?,
             Save::Every(d) => {
                 let count = ((t_end - self.config.t0) / d * (1.0 + 1e-12)).floor() as u64;
                 let times = (0..=count).map(|k| self.config.t0 + k as f64 * d);
-                self.at_times(&mut p, &mut stepper, &mut out, times)?
+                self.at_times(&mut p, &mut stepper, &mut out, times.skip(behind))?
             }
             Save::At(times) => {
                 let mut sorted = times.clone();
                 sorted.sort_by(f64::total_cmp);
-                self.at_times(&mut p, &mut stepper, &mut out, sorted.into_iter())?
+                self.at_times(&mut p, &mut stepper, &mut out, sorted.into_iter().skip(behind))?
             }
+        }
+        if out.inner.checkpoint_at_end() {
+            let state = snapshot(&p, &stepper, true);
+            out.inner.checkpoint(&state).map_err(io_err)?;
         }
         out.inner.finish().map_err(io_err)?;
         let (accepted, sampling_steps) = match stepper.acceptance() {
@@ -379,9 +410,60 @@ where
             accepted,
             sampling_steps,
             wall_time: start.elapsed(),
+            resumed_from: p.resumed_from,
             stats: Default::default(),
         };
         Ok((report, recorder))
+    }
+
+    /// The path at t₀, or where the recorder's checkpoint left it.
+    fn start_path<'f, P: PathStepper>(
+        &self,
+        chain: usize,
+        recorder: &mut R,
+        stepper: &mut P,
+        first_failed: &'f AtomicUsize,
+    ) -> Result<PathState<'f>, Failure> {
+        let mut p = PathState {
+            chain,
+            x: self.init.to_vec(),
+            t: self.config.t0,
+            steps: 0,
+            draws: 0,
+            until_record: self.config.warmup.saturating_add(self.config.thin.max(1)),
+            rng: stream(self.config.seed, chain as u64),
+            resumed_from: None,
+            first_failed,
+        };
+        let Some(saved) = recorder.resume_from() else {
+            if let Some((i, v)) = first_non_finite(&p.x) {
+                return Err(self.non_finite(&p, i, v));
+            }
+            return Ok(p);
+        };
+        if saved.chain != chain || saved.x.len() != self.init.len() {
+            let reason = format!(
+                "the checkpoint is of path {} with {} state components; this run's path {} has {}",
+                saved.chain + 1,
+                saved.x.len(),
+                chain + 1,
+                self.init.len()
+            );
+            return Err(Failure::Error(RunError::BadCheckpoint { chain, reason }));
+        }
+        let mut reader = saved.sampler.reader();
+        let restored = stepper.restore(&mut reader).and_then(|()| reader.finish());
+        if restored.is_err() {
+            return Err(Failure::Error(mismatch(chain, self.config.method.name())));
+        }
+        p.x = saved.state();
+        p.t = saved.t();
+        p.steps = saved.step;
+        p.draws = saved.draws;
+        p.until_record = saved.until_record;
+        p.rng = saved.rng;
+        p.resumed_from = Some(saved.step);
+        Ok(p)
     }
 
     /// One step, checked for non-finite values and cancellation.
@@ -403,6 +485,29 @@ where
         Ok(())
     }
 
+    /// Takes a checkpoint when the recorder asks for one (and stops when it says so).
+    fn checkpoint_if_due<P: PathStepper>(
+        &self,
+        p: &PathState,
+        stepper: &P,
+        rec: &mut Projected<R>,
+    ) -> Result<(), Failure> {
+        let due = rec.inner.checkpoint_due(p.steps);
+        if due == Checkpoint::No {
+            return Ok(());
+        }
+        let chain = p.chain;
+        let state = snapshot(p, stepper, false);
+        rec.inner
+            .checkpoint(&state)
+            .map_err(|source| Failure::Error(RunError::Io { chain, source }))?;
+        if due == Checkpoint::SaveAndStop {
+            let step = p.steps;
+            return Err(Failure::Error(RunError::Interrupted { chain, step }));
+        }
+        Ok(())
+    }
+
     /// Records every `thin`-th step after `warmup` steps, until `t_end`.
     fn by_steps<P: PathStepper>(
         &self,
@@ -413,17 +518,17 @@ where
     ) -> Result<(), Failure> {
         let chain = p.chain;
         let io_err = move |source| Failure::Error(RunError::Io { chain, source });
-        let (warmup, thin) = (self.config.warmup, self.config.thin.max(1));
-        let mut until_record = warmup.saturating_add(thin);
+        let thin = self.config.thin.max(1);
         while p.t < t_end {
             self.advance(p, stepper, t_end)?;
             rec.poll(p.steps).map_err(io_err)?;
-            until_record -= 1;
-            if until_record == 0 {
-                until_record = thin;
+            p.until_record -= 1;
+            if p.until_record == 0 {
+                p.until_record = thin;
                 rec.record(p.steps, p.t, &p.x).map_err(io_err)?;
                 p.draws += 1;
             }
+            self.checkpoint_if_due(p, stepper, rec)?;
         }
         Ok(())
     }
@@ -436,22 +541,16 @@ where
         rec: &mut Projected<R>,
         times: impl Iterator<Item = f64>,
     ) -> Result<(), Failure> {
+        let chain = p.chain;
+        let io_err = move |source| Failure::Error(RunError::Io { chain, source });
         for s in times {
             while p.t < s {
                 self.advance(p, stepper, s)?;
-                rec.poll(p.steps).map_err(|source| {
-                    Failure::Error(RunError::Io {
-                        chain: p.chain,
-                        source,
-                    })
-                })?;
+                rec.poll(p.steps).map_err(io_err)?;
+                // before the record of `s`: a resumed path records it first
+                self.checkpoint_if_due(p, stepper, rec)?;
             }
-            rec.record(p.steps, s, &p.x).map_err(|source| {
-                Failure::Error(RunError::Io {
-                    chain: p.chain,
-                    source,
-                })
-            })?;
+            rec.record(p.steps, s, &p.x).map_err(io_err)?;
             p.draws += 1;
         }
         Ok(())
@@ -467,6 +566,24 @@ where
             time: p.t,
             state: p.x.clone(),
         })
+    }
+}
+
+/// The path's checkpoint after its latest step (`done`: after its last).
+fn snapshot<P: PathStepper>(p: &PathState, stepper: &P, done: bool) -> ChainState {
+    let mut sampler = SamplerState::default();
+    stepper.save(&mut sampler);
+    ChainState {
+        chain: p.chain,
+        step: p.steps,
+        time: p.t.to_bits(),
+        x: p.x.iter().map(|v| v.to_bits()).collect(),
+        rng: p.rng.clone(),
+        sampler,
+        draws: p.draws,
+        until_record: p.until_record,
+        accepted_in_warmup: None,
+        done,
     }
 }
 

@@ -72,6 +72,9 @@ pub struct ModelDesc {
     pub kernels: Vec<(KernelKind, usize)>,
     /// The Wiener processes of an SDE model.
     pub noise: NoiseShape,
+    /// What `run.json` records for `sde plot` (the model file and its exact laws), as the
+    /// JSON of [`crate::driver::PlotFacts`].
+    pub plot: String,
 }
 
 /// A span for values that come from the description rather than a source.
@@ -310,6 +313,7 @@ impl ModelDesc {
         w.usize(self.noise.dim);
         w.bool(self.noise.diagonal);
         w.bool(self.noise.additive);
+        w.str(&self.plot);
         w.0
     }
 
@@ -392,6 +396,7 @@ impl ModelDesc {
             diagonal: r.bool()?,
             additive: r.bool()?,
         };
+        let plot = r.str()?;
         if !r.0.is_empty() {
             return Err("trailing bytes after the model description".into());
         }
@@ -410,6 +415,7 @@ impl ModelDesc {
             methods,
             kernels,
             noise,
+            plot,
         })
     }
 }
@@ -477,6 +483,7 @@ mod tests {
                 additive: true,
             },
             kernels: vec![(KernelKind::Prelude, 4), (KernelKind::EnergyGrad, 3)],
+            plot: "{\"source\":null,\"exact\":[]}".into(),
         };
         let bytes = desc.encode();
         assert_eq!(ModelDesc::decode(&bytes), Ok(desc));

@@ -118,6 +118,16 @@ pub unsafe fn main(image: *const ModelImage, args: Vec<OsString>) -> Exit {
     plan.sde = crate::driver::settings::sde_options(&desc.run, &cli.run.overrides());
     plan.model = desc.name.clone();
     plan.format = cli.run.format.file_format();
+    let plot: crate::driver::PlotFacts = serde_json::from_str(&desc.plot).unwrap_or_default();
+    plan.exact = plot
+        .exact
+        .into_iter()
+        .filter(|x| plan.columns.contains(&x.column))
+        .collect();
+    plan.source = plot.source.map(|mut s| {
+        s.set.extend(cli.params.set.iter().cloned());
+        s
+    });
     match execute(&model, &plan) {
         Ok(done) => Exit {
             code: 0,

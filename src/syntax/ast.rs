@@ -174,6 +174,8 @@ pub enum ModelItem {
     Pair(PairDecl),
     /// `observe name = expression`.
     Observe(ObserveDecl),
+    /// `exact x[k] ~ family(args)` or `exact x[k] = density`.
+    Exact(ExactDecl),
 }
 
 /// `particles name[count]: real[k] (in domain)? (, option = value)*`: a set of
@@ -321,6 +323,36 @@ pub struct NoiseDecl {
     pub ty: TypeExpr,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `exact x[k] ~ family(args)` or `exact x[k] = density`: the exact marginal law of one
+/// state component (drawn over its histogram by `sde plot`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactDecl {
+    /// The state.
+    pub state: Ident,
+    /// `k` in `x[k]`, if written.
+    pub index: Option<Expr>,
+    /// The law.
+    pub law: ExactLaw,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// The right-hand side of an `exact` item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExactLaw {
+    /// `~ family(args)`: a named distribution.
+    Family {
+        /// The family's name as written.
+        name: Ident,
+        /// Its arguments.
+        args: Vec<CallArg>,
+        /// The call.
+        span: Span,
+    },
+    /// `= expr`: an unnormalised density written in terms of the component.
+    Density(Expr),
 }
 
 /// `coeff dW([i])?` (a leading `-` is folded into `coeff` as a negation).

@@ -99,6 +99,15 @@ fn model_item_exprs<'a>(mi: &'a ModelItem, out: &mut Vec<&'a Expr>) {
             out.extend(p.options.iter().map(|(_, e)| e));
         }
         ModelItem::Observe(o) => out.push(&o.value),
+        ModelItem::Exact(x) => {
+            out.extend(x.index.as_ref());
+            match &x.law {
+                super::ast::ExactLaw::Density(e) => out.push(e),
+                super::ast::ExactLaw::Family { args, .. } => {
+                    out.extend(args.iter().flat_map(CallArg::exprs));
+                }
+            }
+        }
     }
 }
 

@@ -237,6 +237,7 @@ const MODEL_ITEM: &[&str] = &[
     "\"ito\"",
     "\"stratonovich\"",
     "\"noise\"",
+    "\"exact\"",
     "\"IDENT\"",
 ];
 const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];

@@ -179,6 +179,15 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
                         .chain(p.options.into_iter().map(|(_, e)| e))
                         .collect(),
                     ModelItem::Observe(o) => vec![o.value],
+                    ModelItem::Exact(x) => {
+                        let law = match x.law {
+                            ast::ExactLaw::Density(e) => vec![e],
+                            ast::ExactLaw::Family { args, .. } => {
+                                args.into_iter().flat_map(ast::CallArg::into_exprs).collect()
+                            }
+                        };
+                        x.index.into_iter().chain(law).collect()
+                    }
                 }
             })
             .collect(),

@@ -140,6 +140,7 @@ fn starts_item(token: &Token<'_>) -> bool {
             | Token::Pair
             | Token::Bond
             | Token::Observe
+            | Token::Exact
             | Token::Init
     )
 }

@@ -339,3 +339,35 @@ fn large_valid_file_parses() {
         assert_eq!(p.items.len(), 10_000);
     });
 }
+
+#[test]
+fn exact_items_parse() {
+    use super::ast::ExactLaw;
+    let src = "model m {\n  state x: real[2]\n  energy U = x[0]^2\n  exact x[1 + 0] ~ normal(0, sd = 2)\n  \
+               exact x[0] = exp(-x[0]^4 / 4)\n}\n";
+    let p = parse_program(SourceId(0), src).unwrap();
+    let Some(Item::Model(m)) = p.items.first() else {
+        panic!("expected a model")
+    };
+    let Some(ModelItem::Exact(a)) = m.items.get(2) else {
+        panic!("expected an exact item")
+    };
+    assert_eq!(a.state.name, "x");
+    assert_eq!(shape(a.index.as_ref().unwrap()), "(Add 1 0)");
+    let ExactLaw::Family { name, args, span } = &a.law else {
+        panic!("expected a distribution")
+    };
+    assert_eq!((name.name.as_str(), args.len()), ("normal", 2));
+    assert!(matches!(&args[1], CallArg::Named(n, _) if n.name == "sd"));
+    assert_eq!(&src[span.start..span.end], "normal(0, sd = 2)");
+    let Some(ModelItem::Exact(b)) = m.items.get(3) else {
+        panic!("expected an exact item")
+    };
+    let ExactLaw::Density(e) = &b.law else {
+        panic!("expected a density")
+    };
+    assert_eq!(shape(e), "exp((Div (Neg (Pow x[0] 4)) 4))");
+    // `exact` is a keyword; a model item may not start with `~`
+    assert!(parse_program(SourceId(0), "param exact = 1\n").is_err());
+    assert!(parse_program(SourceId(0), "model m {\n  state x: real\n  ~ x\n}\n").is_err());
+}

@@ -114,6 +114,9 @@ pub enum Token<'s> {
     /// `observe`
     #[token("observe")]
     Observe,
+    /// `exact`
+    #[token("exact")]
+    Exact,
 
     /// `(`
     #[token("(")]
@@ -190,6 +193,9 @@ pub enum Token<'s> {
     /// `!`
     #[token("!")]
     Bang,
+    /// `~`
+    #[token("~")]
+    Tilde,
 
     /// A name: `[A-Za-z_][A-Za-z0-9_]*` that is not a keyword.
     #[regex("[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
@@ -312,6 +318,7 @@ impl Token<'_> {
             Token::Pair => "pair",
             Token::Bond => "bond",
             Token::Observe => "observe",
+            Token::Exact => "exact",
             _ => self.punctuation(),
         }
     }
@@ -343,6 +350,7 @@ impl Token<'_> {
             Token::AndAnd => "&&",
             Token::OrOr => "||",
             Token::Bang => "!",
+            Token::Tilde => "~",
             _ => "",
         }
     }

@@ -11,7 +11,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 /// Keywords.
-const KEYWORDS: [&str; 19] = [
+const KEYWORDS: [&str; 21] = [
     "use",
     "param",
     "fn",
@@ -31,6 +31,8 @@ const KEYWORDS: [&str; 19] = [
     "int",
     "ito",
     "stratonovich",
+    "noise",
+    "exact",
 ];
 
 /// Completion and validation for the REPL's editor.
@@ -160,7 +162,7 @@ mod tests {
         h.columns = vec!["x.1".into(), "x.2".into()];
         assert_eq!(h.candidates(":gr", "gr", 1), vec!["grad"]);
         assert_eq!(h.candidates("2 * be", "be", 4), vec!["beta"]);
-        assert_eq!(h.candidates("ex", "ex", 0), vec!["exp", "expm1"]);
+        assert_eq!(h.candidates("ex", "ex", 0), vec!["exact", "exp", "expm1"]);
         assert_eq!(h.candidates(":plot x", "x", 6), vec!["x.1", "x.2"]);
         assert_eq!(h.candidates(":set st", "st", 5), vec!["steps"]);
     }

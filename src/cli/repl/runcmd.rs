@@ -205,6 +205,7 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     );
     plan.model = c.model.name.clone();
     plan.sde = resolved_sde;
+    plan.exact = sdelang::driver::exact_columns(&c.model, &plan.columns, &c.sources);
     let per_chain = KEEP_MAX / (plan.config.chains.max(1) * columns.len().max(1));
     let flag = Arc::clone(&s.interrupt);
     flag.store(false, Ordering::Relaxed);

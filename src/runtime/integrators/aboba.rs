@@ -4,6 +4,7 @@
 
 use super::kinetic::{Phase, Thermostat};
 use super::{check_finite, Sampler};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Kinetic;
 use crate::runtime::rng::StreamRng;
@@ -40,5 +41,20 @@ impl Sampler for Aboba {
         self.phase.thermalize(self.o, rng);
         self.phase.kick(hh);
         self.phase.drift(x, hh);
+    }
+
+    /// The momenta (the force is recomputed from the state).
+    fn save(&self, out: &mut SamplerState) {
+        out.put_all(&self.phase.momentum);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.init(target, x)?;
+        Ok(state.floats_into(&mut self.phase.momentum)?)
     }
 }

@@ -9,6 +9,7 @@
 //!   each window the step-size averaging restarts.
 
 use super::metric::Metric;
+use crate::runtime::checkpoint::{Mismatch, SamplerState, StateReader};
 
 /// Dual averaging of log ε.
 #[derive(Debug, Clone)]
@@ -65,6 +66,19 @@ impl DualAveraging {
     /// The averaged step size ε̄ (used after warmup).
     pub(crate) fn final_step(&self) -> f64 {
         self.x_bar.exp()
+    }
+
+    /// The averaging's running state (the target is a setting).
+    fn save(&self, out: &mut SamplerState) {
+        out.put_all(&[self.mu, self.s_bar, self.x_bar, self.counter]);
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        self.mu = r.float()?;
+        self.s_bar = r.float()?;
+        self.x_bar = r.float()?;
+        self.counter = r.float()?;
+        Ok(())
     }
 }
 
@@ -139,6 +153,28 @@ impl MassWindows {
         self.mean.fill(0.0);
         self.m2.fill(0.0);
         true
+    }
+
+    /// The window schedule's position and the running moments of the open window (the
+    /// buffers are functions of the warmup length).
+    fn save(&self, out: &mut SamplerState) {
+        out.count(self.window_size);
+        out.count(self.next_window_end);
+        out.count(self.counter);
+        out.put(self.n);
+        out.put_all(&self.mean);
+        out.put_all(&self.m2);
+        out.put_all(&self.estimate);
+    }
+
+    fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        self.window_size = r.count()?;
+        self.next_window_end = r.count()?;
+        self.counter = r.count()?;
+        self.n = r.float()?;
+        r.floats_into(&mut self.mean)?;
+        r.floats_into(&mut self.m2)?;
+        r.floats_into(&mut self.estimate)
     }
 
     fn compute_next_window(&mut self, counter: u64) {
@@ -230,6 +266,38 @@ impl Warmup {
             eps = self.step.as_ref().map(DualAveraging::final_step);
         }
         eps.map_or(Adjust::Nothing, Adjust::Step)
+    }
+
+    /// Writes the adaptation's state for a checkpoint: the iteration count, the step-size
+    /// averaging and the mass windows (each preceded by whether it is on).
+    pub(crate) fn save(&self, out: &mut SamplerState) {
+        out.count(self.iteration);
+        out.flag(self.step.is_some());
+        if let Some(d) = &self.step {
+            d.save(out);
+        }
+        out.flag(self.mass.is_some());
+        if let Some(w) = &self.mass {
+            w.save(out);
+        }
+    }
+
+    /// Reads what [`Warmup::save`] wrote into an adaptation built from the same settings.
+    pub(crate) fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        self.iteration = r.count()?;
+        if r.flag()? != self.step.is_some() {
+            return Err(Mismatch);
+        }
+        if let Some(d) = self.step.as_mut() {
+            d.restore(r)?;
+        }
+        if r.flag()? != self.mass.is_some() {
+            return Err(Mismatch);
+        }
+        match self.mass.as_mut() {
+            Some(w) => w.restore(r),
+            None => Ok(()),
+        }
     }
 
     /// Restarts the step-size averaging around `eps` (after a metric change).

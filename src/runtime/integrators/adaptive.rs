@@ -17,6 +17,7 @@
 
 use super::noise::Increments;
 use super::SdeScheme;
+use crate::runtime::checkpoint::{Mismatch, SamplerState, StateReader};
 use crate::runtime::rng::{fill_normal, StreamRng};
 use crate::runtime::target::SdeSystem;
 
@@ -88,6 +89,29 @@ impl<B: SdeScheme> Adaptive<B> {
     /// The current step proposal.
     pub fn proposal(&self) -> f64 {
         self.h
+    }
+
+    /// Writes what the next steps depend on for a checkpoint: the step proposal, the counts,
+    /// and the stack of pending intervals with their Brownian increments (the path already
+    /// drawn over rejected steps), bitwise.
+    pub(crate) fn save(&self, out: &mut SamplerState) {
+        out.put(self.h);
+        out.count(self.stats.accepted);
+        out.count(self.stats.rejected);
+        out.count(self.lens.len() as u64);
+        out.put_all(&self.lens);
+        out.put_all(&self.incs);
+    }
+
+    /// Reads what [`Adaptive::save`] wrote.
+    pub(crate) fn restore(&mut self, r: &mut StateReader<'_>) -> Result<(), Mismatch> {
+        self.h = r.float()?;
+        self.stats.accepted = r.count()?;
+        self.stats.rejected = r.count()?;
+        let pending = usize::try_from(r.count()?).map_err(|_| Mismatch)?;
+        self.lens = r.floats(pending)?;
+        self.incs = r.floats(pending.checked_mul(self.m).ok_or(Mismatch)?)?;
+        Ok(())
     }
 
     /// Takes one accepted step from `*t`, not beyond `target`, and advances `*t`.

@@ -6,6 +6,7 @@
 
 use super::ula::Ula;
 use super::{check_finite, Sampler, SamplerStats};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Schedule;
 use crate::runtime::rng::StreamRng;
@@ -68,5 +69,22 @@ impl Sampler for AnnealedLangevin {
             temperature_factor: Some(self.factor),
             ..SamplerStats::default()
         }
+    }
+
+    /// The steps taken (which fix the stage) and the last step's temperature factor.
+    fn save(&self, out: &mut SamplerState) {
+        out.count(self.taken);
+        out.put(self.factor);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.taken = state.count()?;
+        self.factor = state.float()?;
+        Ok(self.init(target, x)?)
     }
 }

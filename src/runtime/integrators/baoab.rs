@@ -5,7 +5,7 @@
 
 use super::kinetic::{Phase, Thermostat};
 use super::{check_finite, half_norm2, Sampler};
-use crate::runtime::checkpoint::SamplerState;
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Kinetic;
 use crate::runtime::rng::StreamRng;
@@ -66,20 +66,17 @@ impl Sampler for Baoab {
     }
 
     /// The momenta (the force is recomputed from the state).
-    fn save(&self) -> Option<SamplerState> {
-        Some(SamplerState::new(&self.phase.momentum, Vec::new()))
+    fn save(&self, out: &mut SamplerState) {
+        out.put_all(&self.phase.momentum);
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
         &mut self,
         target: &T,
         x: &[f64],
-        state: &SamplerState,
-    ) -> Result<(), (NonFiniteWhat, f64)> {
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
         self.init(target, x)?;
-        for (p, v) in self.phase.momentum.iter_mut().zip(state.floats()) {
-            *p = v;
-        }
-        Ok(())
+        Ok(state.floats_into(&mut self.phase.momentum)?)
     }
 }

@@ -7,6 +7,7 @@ use super::adapt::{Adjust, Warmup};
 use super::hamiltonian::{Hamiltonian, Point, MAX_ENERGY_ERROR};
 use super::metric::Metric;
 use super::{check_finite, Sampler, SamplerStats};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Adaptation;
 use crate::runtime::rng::{uniform_open01, StreamRng};
@@ -132,5 +133,31 @@ impl Sampler for Hmc {
             leapfrog_steps: Some(self.leapfrog_steps),
             ..SamplerStats::default()
         }
+    }
+
+    /// The step size and metric in use, the adaptation's state and the counters; the current
+    /// point's potential and gradient are recomputed (its momenta are drawn afresh each step).
+    fn save(&self, out: &mut SamplerState) {
+        out.put(self.step);
+        self.ham.metric.save(out);
+        self.warmup.save(out);
+        out.count(self.accepted);
+        out.count(self.divergences);
+        out.count(self.leapfrog_steps);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.step = state.float()?;
+        self.ham.metric = Metric::restore(state, x.len())?;
+        self.warmup.restore(state)?;
+        self.accepted = state.count()?;
+        self.divergences = state.count()?;
+        self.leapfrog_steps = state.count()?;
+        Ok(self.init(target, x)?)
     }
 }

@@ -10,7 +10,7 @@
 use super::adapt::{Adjust, Warmup};
 use super::metric::Metric;
 use super::{check_finite, Sampler, SamplerStats};
-use crate::runtime::checkpoint::SamplerState;
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Adaptation;
 use crate::runtime::rng::{fill_normal, uniform_open01, StreamRng};
@@ -184,33 +184,25 @@ impl Sampler for Mala {
         *out = [lp, accept, eps, 0.0, 1.0, 0.0, self.last_hamiltonian];
     }
 
-    /// After warmup: the step, a diagonal metric and the acceptance count (None during
-    /// warmup adaptation or with a dense metric: the chain then restarts from the beginning).
-    fn save(&self) -> Option<SamplerState> {
-        if self.warmup.in_warmup() {
-            return None;
-        }
-        let parts = self.metric.diag_parts()?;
-        let floats: Vec<f64> = std::iter::once(self.step).chain(parts).collect();
-        Some(SamplerState::new(&floats, vec![self.accepted]))
+    /// The step size and metric in use (both adapted during warmup), the adaptation's state
+    /// and the acceptance count; the current point's energy, gradient and drift are recomputed.
+    fn save(&self, out: &mut SamplerState) {
+        out.put(self.step);
+        self.metric.save(out);
+        self.warmup.save(out);
+        out.count(self.accepted);
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
         &mut self,
         target: &T,
         x: &[f64],
-        state: &SamplerState,
-    ) -> Result<(), (NonFiniteWhat, f64)> {
-        let mut floats = state.floats();
-        if let Some(step) = floats.next() {
-            self.step = step;
-        }
-        let parts: Vec<f64> = floats.collect();
-        if let Some(metric) = Metric::from_diag_parts(&parts, x.len()) {
-            self.metric = metric;
-        }
-        self.warmup = Warmup::new(0, x.len(), self.step, &Adaptation::fixed(0.574));
-        self.accepted = state.counts.first().copied().unwrap_or(0);
-        self.init(target, x)
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.step = state.float()?;
+        self.metric = Metric::restore(state, x.len())?;
+        self.warmup.restore(state)?;
+        self.accepted = state.count()?;
+        Ok(self.init(target, x)?)
     }
 }

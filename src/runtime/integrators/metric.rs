@@ -4,6 +4,7 @@
 //! vectors; dense ones as their Cholesky factor M = LLᵀ. No method allocates.
 
 use super::linalg::{cholesky, dot, lower_mul, lower_t_norm2, solve_lower, solve_lower_t};
+use crate::runtime::checkpoint::{Mismatch, SamplerState, StateReader};
 use crate::runtime::error::RunError;
 use crate::runtime::method::Mass;
 
@@ -61,12 +62,12 @@ impl Metric {
         }
     }
 
-    /// diag(1/inverse) from the diagonal of M⁻¹ (what mass adaptation estimates).
     /// Whether this is the identity (M = I), so applying it can be skipped.
     pub(crate) fn is_identity(&self) -> bool {
         matches!(self, Metric::Diagonal { inv, .. } if inv.iter().all(|v| *v == 1.0))
     }
 
+    /// diag(1/inverse) from the diagonal of M⁻¹ (what mass adaptation estimates).
     pub(crate) fn from_inv_diag(inv: &[f64]) -> Metric {
         let m: Vec<f64> = inv.iter().map(|v| 1.0 / v).collect();
         Metric::diagonal(&m)
@@ -80,31 +81,37 @@ impl Metric {
         }
     }
 
-    /// A diagonal metric's stored entries (M⁻¹, M^{−1/2}, M^{1/2}) concatenated, bitwise, for
-    /// checkpoints; `None` for dense metrics.
-    pub(crate) fn diag_parts(&self) -> Option<Vec<f64>> {
+    /// Writes the metric for a checkpoint: its form and its stored entries, bitwise (adaptation
+    /// replaces the configured metric by a diagonal one, so it is not a function of the
+    /// settings).
+    pub(crate) fn save(&self, out: &mut SamplerState) {
         match self {
-            Metric::Diagonal { inv, inv_sqrt, sqrt } => Some(
-                inv.iter()
-                    .chain(inv_sqrt.iter())
-                    .chain(sqrt.iter())
-                    .copied()
-                    .collect(),
-            ),
-            Metric::Dense { .. } => None,
+            Metric::Diagonal { inv, inv_sqrt, sqrt } => {
+                out.flag(false);
+                out.put_all(inv);
+                out.put_all(inv_sqrt);
+                out.put_all(sqrt);
+            }
+            Metric::Dense { l, .. } => {
+                out.flag(true);
+                out.put_all(l);
+            }
         }
     }
 
-    /// The diagonal metric stored by [`Metric::diag_parts`] (three runs of `dim` values).
-    pub(crate) fn from_diag_parts(parts: &[f64], dim: usize) -> Option<Metric> {
-        if parts.len() != 3 * dim {
-            return None;
+    /// The metric written by [`Metric::save`] for a `dim`-dimensional state.
+    pub(crate) fn restore(r: &mut StateReader<'_>, dim: usize) -> Result<Metric, Mismatch> {
+        if r.flag()? {
+            return Ok(Metric::Dense {
+                l: r.floats(dim * dim)?,
+                n: dim,
+                scratch: vec![0.0; dim],
+            });
         }
-        let run = |k: usize| parts.iter().skip(k * dim).take(dim).copied().collect();
-        Some(Metric::Diagonal {
-            inv: run(0),
-            inv_sqrt: run(1),
-            sqrt: run(2),
+        Ok(Metric::Diagonal {
+            inv: r.floats(dim)?,
+            inv_sqrt: r.floats(dim)?,
+            sqrt: r.floats(dim)?,
         })
     }
 

@@ -58,7 +58,7 @@ pub use sriw1::Sriw1;
 pub use ubu::Ubu;
 pub use ula::Ula;
 
-use super::checkpoint::SamplerState;
+use super::checkpoint::{RestoreError, SamplerState, StateReader};
 use super::error::NonFiniteWhat;
 use super::rng::StreamRng;
 #[doc(inline)]
@@ -94,24 +94,20 @@ pub trait Sampler: Send {
         *out = [-u, 1.0, step, 0.0, 1.0, 0.0, u];
     }
 
-    /// The workspace a checkpoint must keep (what is not recomputed from the state), or `None`
-    /// when the scheme cannot be checkpointed now (the default; e.g. during adaptation): such a
-    /// chain is not checkpointed and a resumed run restarts it from its beginning, which gives
-    /// the same draws.
-    fn save(&self) -> Option<SamplerState> {
-        None
-    }
+    /// Writes the workspace a checkpoint must keep: everything the next steps read that is not
+    /// recomputed from the state (momenta, counters, warmup adaptation, the step size and
+    /// metric in use), reals bitwise.
+    fn save(&self, out: &mut SamplerState);
 
-    /// Restarts at `x` from a checkpoint's workspace; the default re-initialises at `x`.
+    /// Continues at `x` from a checkpoint's workspace, read in the order [`Sampler::save`]
+    /// wrote it; what is a function of the state (energies, gradients) is recomputed, which
+    /// gives the same bits as the uninterrupted chain held.
     fn restore<T: GibbsTarget + ?Sized>(
         &mut self,
         target: &T,
         x: &[f64],
-        state: &SamplerState,
-    ) -> Result<(), (NonFiniteWhat, f64)> {
-        let _ = state;
-        self.init(target, x)
-    }
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError>;
 }
 
 /// Per-chain facts a sampler reports beyond acceptance; `None` where they do not apply.

@@ -11,6 +11,7 @@
 use super::adapt::{Adjust, Warmup};
 use super::linalg::{cholesky, log_det_from_cholesky, lower_t_norm2, solve_lower, solve_lower_t};
 use super::{check_finite, Sampler, SamplerStats};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Adaptation;
 use crate::runtime::rng::{fill_normal, uniform_open01, StreamRng};
@@ -209,5 +210,30 @@ impl Sampler for NewtonLangevin {
             damping_increases: Some(self.damping_increases),
             ..SamplerStats::default()
         }
+    }
+
+    /// The step size, its adaptation and the counters; the local metric A(x) and its
+    /// factorization are recomputed from the state.
+    fn save(&self, out: &mut SamplerState) {
+        out.put(self.step);
+        self.warmup.save(out);
+        out.count(self.accepted);
+        out.count(self.damping_increases);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.step = state.float()?;
+        self.warmup.restore(state)?;
+        self.accepted = state.count()?;
+        let increases = state.count()?;
+        // evaluating A(x) again would count its damping increase a second time
+        self.init(target, x)?;
+        self.damping_increases = increases;
+        Ok(())
     }
 }

@@ -12,6 +12,7 @@ use super::adapt::{Adjust, Warmup};
 use super::hamiltonian::{no_u_turn, Hamiltonian, Point, MAX_ENERGY_ERROR};
 use super::metric::Metric;
 use super::{check_finite, Sampler, SamplerStats};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Adaptation;
 use crate::runtime::rng::{uniform_open01, StreamRng};
@@ -430,5 +431,36 @@ impl Sampler for Nuts {
             leapfrog_steps: Some(self.leapfrog_steps),
             ..SamplerStats::default()
         }
+    }
+
+    /// The step size and metric in use, the dual averaging and mass windows, and the sampling
+    /// counters; the current point's potential and gradient are recomputed (trajectories start
+    /// afresh each iteration).
+    fn save(&self, out: &mut SamplerState) {
+        out.put(self.step);
+        self.ham.metric.save(out);
+        self.warmup.save(out);
+        out.count(self.iterations);
+        out.put(self.accept_stat_sum);
+        out.count(self.divergences);
+        out.count(self.depth_sum);
+        out.count(self.leapfrog_steps);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.step = state.float()?;
+        self.ham.metric = Metric::restore(state, x.len())?;
+        self.warmup.restore(state)?;
+        self.iterations = state.count()?;
+        self.accept_stat_sum = state.float()?;
+        self.divergences = state.count()?;
+        self.depth_sum = state.count()?;
+        self.leapfrog_steps = state.count()?;
+        Ok(self.init(target, x)?)
     }
 }

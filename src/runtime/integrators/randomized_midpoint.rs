@@ -13,6 +13,7 @@
 
 use super::ou::OuStep;
 use super::{check_finite, Sampler};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Kinetic;
 use crate::runtime::rng::{fill_normal, uniform_open01, StreamRng};
@@ -93,5 +94,20 @@ impl Sampler for RandomizedMidpoint {
             *v = full.eta * *v - h * or.eta * gm * im + s * w3;
         }
         target.grad(x, &mut self.grad);
+    }
+
+    /// The velocities (the force is recomputed from the state).
+    fn save(&self, out: &mut SamplerState) {
+        out.put_all(&self.velocity);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.init(target, x)?;
+        Ok(state.floats_into(&mut self.velocity)?)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::ou::OuStep;
 use super::{check_finite, Sampler};
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Kinetic;
 use crate::runtime::rng::{fill_normal, StreamRng};
@@ -71,5 +72,20 @@ impl Sampler for Ubu {
             *v -= a * g;
         }
         self.ou_half(x, rng);
+    }
+
+    /// The velocities (the force is recomputed from the state).
+    fn save(&self, out: &mut SamplerState) {
+        out.put_all(&self.velocity);
+    }
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        self.init(target, x)?;
+        Ok(state.floats_into(&mut self.velocity)?)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::metric::Metric;
 use super::{check_finite, half_norm2, Sampler};
-use crate::runtime::checkpoint::SamplerState;
+use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::rng::{fill_normal, StreamRng};
 use crate::runtime::target::GibbsTarget;
@@ -95,7 +95,14 @@ impl Sampler for Ula {
     }
 
     /// Nothing but the state: the metric is constant.
-    fn save(&self) -> Option<SamplerState> {
-        Some(SamplerState::default())
+    fn save(&self, _out: &mut SamplerState) {}
+
+    fn restore<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        _state: &mut StateReader<'_>,
+    ) -> Result<(), RestoreError> {
+        Ok(self.init(target, x)?)
     }
 }
