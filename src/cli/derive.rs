@@ -112,6 +112,11 @@ pub(crate) fn formulas(c: &Compilation) -> String {
         let lhs = match &eq.components {
             SdeComponents::Scalar => format!("d{state}"),
             SdeComponents::Each(v) => format!("d{state}[{}]", index_str(&Index::var(*v))),
+            SdeComponents::Rows { row, col, .. } => format!(
+                "d{state}[{}, {}]",
+                index_str(&Index::var(*row)),
+                index_str(&Index::var(*col))
+            ),
         };
         let convention = eq.convention.describe();
         let _ = writeln!(out, "\nSDE {lhs} ({convention})");

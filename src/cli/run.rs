@@ -6,9 +6,7 @@
 use super::progress::Progress;
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
-use sdelang::driver::{
-    exact_columns, execute, resolve, source_hash, DriverError, ModelSource, RunOptions, RunPlan,
-};
+use sdelang::driver::{exact_columns, resolve, source_hash, DriverError, ModelSource, RunOptions, RunPlan};
 use sdelang::lower::KernelKind;
 use sdelang::pipeline::{compile_file, Compilation};
 use sdelang::runtime::RunError;
@@ -130,8 +128,22 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
         None => c.model.state_columns(),
     };
     let dir = args.run.output_dir(&c.model.name);
+    let observing = !c.model.particles.is_empty() || !c.model.observables.is_empty();
+    let observe = observing.then(|| {
+        let record = resolved.sde.record.as_deref().or(c.model.run.record.as_deref());
+        sdelang::driver::ObservePlan::for_model(&c.model, record, resolved.config.temperature)
+    });
+    let columns = match &observe {
+        Some(o) => o.columns(&c.model.state_columns()),
+        None => columns,
+    };
     let mut plan = RunPlan::new(resolved.config, resolved.init, dir, columns, c.model.is_gibbs());
     plan.sde = resolved.sde;
+    if let Some(o) = observe {
+        // The observer picks the recorded components; the SDE driver hands it the whole state.
+        plan.sde.record = None;
+        plan.observe = o;
+    }
     plan.model = c.model.name.clone();
     plan.format = args.run.format.file_format();
     plan.checkpoints = true;
@@ -161,7 +173,7 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
     let per_chain = plan.config.warmup.saturating_add(plan.config.steps);
     let total = per_chain.saturating_mul(plan.config.chains as u64);
     let bar = Progress::start(&counter, total, args.run.quiet);
-    let result = execute(c.compiled.native(), &plan);
+    let result = sdelang::driver::execute_native(c.compiled.native(), &c.model, &plan);
     bar.done();
     match result {
         Ok(done) => {

@@ -75,6 +75,12 @@ impl CompiledModel {
     }
 }
 
+impl crate::driver::Observer for CompiledModel {
+    fn observe(&self, x: &[f64], t: f64, out: &mut [f64]) -> bool {
+        crate::driver::Observer::observe(&self.native, x, t, out)
+    }
+}
+
 impl GibbsTarget for CompiledModel {
     fn dim(&self) -> usize {
         GibbsTarget::dim(&self.native)

@@ -107,10 +107,39 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     let mut roots = Vec::new();
                     crate::lower::hoist_values(body, &mut roots);
                     self.hoist_invariants(*var, &roots);
-                    self.emit_loop(*var, (lo, hi, over), &[], |e, _| {
-                        e.stmts(body);
-                        Vec::new()
+                    // Accumulations into a component that does not move with the loop
+                    // (out[i] += … inside a loop over j) are summed in a register and
+                    // added once after the loop; adding (not storing) keeps whatever
+                    // other statements added to the same component meanwhile.
+                    let (held, rest): (Vec<&KStmt>, Vec<&KStmt>) = body.iter().partition(|s| match s {
+                        KStmt::Accumulate { index, .. } => !index.terms.iter().any(|(v, _)| v == var),
+                        _ => false,
                     });
+                    let zero = self.b.ins().f64const(0.0);
+                    let init = vec![zero; held.len()];
+                    let sums = self.emit_loop(*var, (lo, hi, over), &init, |e, accs| {
+                        for s in &rest {
+                            e.stmts(std::slice::from_ref(*s));
+                        }
+                        held.iter()
+                            .zip(accs)
+                            .map(|(s, acc)| match s {
+                                KStmt::Accumulate { value, .. } => {
+                                    let v = e.value(*value);
+                                    e.b.ins().fadd(*acc, v)
+                                }
+                                _ => *acc,
+                            })
+                            .collect()
+                    });
+                    for (s, sum) in held.iter().zip(sums) {
+                        if let KStmt::Accumulate { index, .. } = s {
+                            let (base, off) = self.address(self.out, 0, index);
+                            let old = self.b.ins().load(types::F64, flags(), base, off);
+                            let total = self.b.ins().fadd(old, sum);
+                            self.b.ins().store(flags(), total, base, off);
+                        }
+                    }
                 }
             }
         }
@@ -467,7 +496,14 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
     /// xⁿ by binary exponentiation, in the same order as `simplify::powi`.
     fn powi(&mut self, x: Value, n: i32) -> Value {
         let mut result: Option<Value> = None;
-        let mut base = x;
+        // A negative power is a power of the reciprocal: x⁻⁶ and x⁻³ then share one
+        // division (the optimiser merges the identical 1/x).
+        let mut base = if n < 0 {
+            let one = self.b.ins().f64const(1.0);
+            self.b.ins().fdiv(one, x)
+        } else {
+            x
+        };
         let mut k = n.unsigned_abs();
         while k > 0 {
             if k & 1 == 1 {
@@ -481,15 +517,9 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 base = self.b.ins().fmul(base, base);
             }
         }
-        let r = match result {
+        match result {
             Some(r) => r,
             None => self.b.ins().f64const(1.0),
-        };
-        if n < 0 {
-            let one = self.b.ins().f64const(1.0);
-            self.b.ins().fdiv(one, r)
-        } else {
-            r
         }
     }
 }

@@ -161,6 +161,13 @@ impl ChainFiles {
     }
 }
 
+impl ChainFiles {
+    /// The number of draws a resumed chain had written at its checkpoint.
+    pub fn resumed_draws(&self) -> Option<u64> {
+        self.resume.as_ref().map(|s| s.draws)
+    }
+}
+
 impl Recorder for ChainFiles {
     fn record(&mut self, step: u64, t: f64, x: &[f64]) -> io::Result<()> {
         self.recorder().map_or(Ok(()), |r| r.record(step, t, x))

@@ -10,6 +10,7 @@
 //! ([`crate::output::table`]).
 
 pub mod files;
+pub mod observe;
 pub mod options;
 pub mod settings;
 
@@ -28,6 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
 pub use files::{ChainFiles, FileSpec};
+pub use observe::{ObservePlan, Observed, Observer};
 pub use options::RunOptions;
 #[cfg(feature = "compiler")]
 pub use settings::resolve;
@@ -67,6 +69,8 @@ pub struct RunPlan {
     pub source: Option<ModelSource>,
     /// The model's exact marginal laws of recorded columns, for `run.json`.
     pub exact: Vec<ExactColumn>,
+    /// Observables, trajectories and g(r), and the state components written.
+    pub observe: ObservePlan,
 }
 
 impl RunPlan {
@@ -88,6 +92,7 @@ impl RunPlan {
             progress: None,
             source: None,
             exact: Vec::new(),
+            observe: ObservePlan::default(),
         }
     }
 }
@@ -264,9 +269,37 @@ pub struct Finished {
     pub warnings: Vec<String>,
 }
 
+/// Number of blocks the kernels of a particle model are split into (fixed, so
+/// that results do not depend on the thread count).
+pub const PARTICLE_BLOCKS: usize = 8;
+
+/// Runs a compiled model as [`execute`] does; a model with particles runs through
+/// a [`ParticleModel`](crate::native::particles::ParticleModel) (neighbour lists,
+/// blocks).
+pub fn execute_native(
+    native: &crate::native::NativeModel,
+    model: &crate::model::Model,
+    plan: &RunPlan,
+) -> Result<Finished, DriverError> {
+    if model.particles.is_empty() {
+        return execute(native, plan);
+    }
+    let blocks = std::env::var("SDE_BLOCKS")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(PARTICLE_BLOCKS);
+    let spec = crate::native::particles::ParticleSpec::from_model(model, blocks);
+    let pm = crate::native::particles::ParticleModel::new(native.clone(), spec)
+        .map_err(|e| DriverError::Format(e.to_string()))?;
+    execute(&pm, plan)
+}
+
 /// Runs a compiled model (anything that is both a Gibbs target and an SDE
 /// system; the plan says which role) and writes its outputs.
-pub fn execute<M: GibbsTarget + SdeSystem>(model: &M, plan: &RunPlan) -> Result<Finished, DriverError> {
+pub fn execute<M: GibbsTarget + SdeSystem + Observer>(
+    model: &M,
+    plan: &RunPlan,
+) -> Result<Finished, DriverError> {
     execute_with(model, plan, |_| crate::runtime::NullRecorder).map(|(done, _)| done)
 }
 
@@ -275,7 +308,7 @@ pub fn execute<M: GibbsTarget + SdeSystem>(model: &M, plan: &RunPlan) -> Result<
 /// run on Ctrl-C through [`Recorder::poll`].
 pub fn execute_with<M, X, F>(model: &M, plan: &RunPlan, extra: F) -> Result<(Finished, Vec<X>), DriverError>
 where
-    M: GibbsTarget + SdeSystem,
+    M: GibbsTarget + SdeSystem + Observer,
     X: Recorder,
     F: Fn(usize) -> X + Sync,
 {
@@ -286,6 +319,8 @@ where
         } else {
             ChainFiles::create(&spec, chain)?
         };
+        let draws = own.resumed_draws();
+        let own = Observed::new(own, &plan.observe, model, &plan.dir, chain, draws)?;
         Ok((own, extra(chain)))
     };
     let both = if plan.gibbs {

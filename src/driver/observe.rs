@@ -99,7 +99,10 @@ impl ObservePlan {
                 dim: p.dim,
             })
             .collect();
-        let in_set = |c: usize| sets.iter().any(|s| (s.offset..s.offset + s.count * s.dim).contains(&c));
+        let in_set = |c: usize| {
+            sets.iter()
+                .any(|s| (s.offset..s.offset + s.count * s.dim).contains(&c))
+        };
         let n = model.state_size();
         let (pick, trajectories) = match record {
             Some(r) => {
@@ -108,7 +111,11 @@ impl ObservePlan {
                 let keep: Vec<usize> = r
                     .iter()
                     .copied()
-                    .filter(|c| !traj.iter().any(|s| (s.offset..s.offset + s.count * s.dim).contains(c)))
+                    .filter(|c| {
+                        !traj
+                            .iter()
+                            .any(|s| (s.offset..s.offset + s.count * s.dim).contains(c))
+                    })
                     .collect();
                 (Some(keep), traj)
             }
@@ -240,7 +247,9 @@ impl<'a, R: Recorder> Observed<'a, R> {
     fn observe(&mut self, t: f64, x: &[f64]) -> io::Result<()> {
         self.row.clear();
         match &self.plan.pick {
-            Some(p) => self.row.extend(p.iter().map(|c| x.get(*c).copied().unwrap_or(f64::NAN))),
+            Some(p) => self
+                .row
+                .extend(p.iter().map(|c| x.get(*c).copied().unwrap_or(f64::NAN))),
             None => self.row.extend_from_slice(x),
         }
         if !self.values.is_empty() {
@@ -261,7 +270,9 @@ impl<'a, R: Recorder> Observed<'a, R> {
             w.record(0, 0.0, pos)?;
         }
         for (g, r) in self.rdfs.iter_mut().zip(&self.plan.rdfs) {
-            let pos = x.get(r.set.offset..r.set.offset + r.set.count * r.set.dim).unwrap_or_default();
+            let pos = x
+                .get(r.set.offset..r.set.offset + r.set.count * r.set.dim)
+                .unwrap_or_default();
             g.add(pos).map_err(invalid)?;
         }
         self.draws += 1;

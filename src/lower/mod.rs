@@ -211,8 +211,16 @@ fn as_stores(stmts: Vec<KStmt>, n: usize) -> Vec<KStmt> {
 pub fn lower(model: &Model, system: &System) -> Lowered {
     let n = system.state_size;
     let mut kernels = Vec::new();
-    if let Some(u) = system.energy {
-        let grad = as_stores(convert(&system.gradient), n);
+    // Particle models evaluate their energy block by block.
+    let blocked = system.blocked_energy.map(|u| (u, &system.blocked_gradient));
+    if let Some((u, gradient)) = blocked.or(system.energy.map(|u| (u, &system.gradient))) {
+        let grad = if blocked.is_some() {
+            let mut body = vec![KStmt::Zero { start: 0, len: n }];
+            body.extend(convert(gradient));
+            body
+        } else {
+            as_stores(convert(gradient), n)
+        };
         kernels.push(Kernel {
             kind: KernelKind::Energy,
             out_len: 0,
@@ -243,11 +251,15 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
         }
     }
     if !system.energy_terms.is_empty() {
-        let body = system
-            .energy_terms
+        let terms: Vec<NodeId> = if system.blocked_terms.is_empty() {
+            system.energy_terms.iter().map(|(_, n)| *n).collect()
+        } else {
+            system.blocked_terms.clone()
+        };
+        let body = terms
             .iter()
             .enumerate()
-            .map(|(k, (_, node))| KStmt::Store {
+            .map(|(k, node)| KStmt::Store {
                 index: Index::constant(k as i64),
                 value: *node,
             })
@@ -259,12 +271,35 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             result: None,
         });
     }
+    if !system.observables.is_empty() {
+        let body = system
+            .observables
+            .iter()
+            .enumerate()
+            .map(|(k, node)| KStmt::Store {
+                index: Index::constant(k as i64),
+                value: *node,
+            })
+            .collect();
+        kernels.push(Kernel {
+            kind: KernelKind::Observables,
+            out_len: system.observables.len(),
+            body,
+            result: None,
+        });
+    }
+    let mut arena = system.arena.clone();
     if !system.sdes.is_empty() {
-        kernels.extend(sde::kernels(system));
+        let mut sde_kernels = sde::kernels(system);
+        if !model.particles.is_empty() {
+            for k in sde_kernels.iter_mut().filter(|k| k.kind != KernelKind::Jacobian) {
+                block_sde_kernel(model, &mut arena, k);
+            }
+        }
+        kernels.extend(sde_kernels);
     }
     let (param_offsets, param_lens, env_init) = param_layout(model);
     let params_len = env_init.len();
-    let mut arena = system.arena.clone();
     let (tables, prelude) = hoist::hoist(&mut arena, &mut kernels, params_len);
     let env_len = tables.last().map_or(params_len, |t| t.offset + t.len);
     let mut env = env_init;
@@ -279,12 +314,69 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             state_offsets: system.state_offsets.clone(),
             state_len: n,
             noise: system.noise,
-            ctx: CtxShape::default(),
+            ctx: CtxShape {
+                groups: model.particles.len(),
+                lists: model.lists.iter().map(|l| (l.rows, l.bound)).collect(),
+            },
         },
         env_init: env,
         prelude,
         kernels,
     }
+}
+
+/// Makes an SDE kernel of a particle model evaluate one block: the loop over the
+/// particles of each particle equation runs over its set's block, every other
+/// statement runs in the unit block, and the output starts zeroed (each block
+/// writes only its own rows; the runtime sums the blocks' outputs).
+fn block_sde_kernel(model: &Model, arena: &mut Arena, kernel: &mut Kernel) {
+    let particle_vars: Vec<(IndexVar, u32)> = model
+        .sdes
+        .iter()
+        .filter_map(|eq| {
+            let set = model.particles.iter().position(|p| p.state == eq.state)? as u32;
+            Some((eq.components.bound_var()?, set))
+        })
+        .collect();
+    let body = std::mem::take(&mut kernel.body);
+    let mut out = vec![KStmt::Zero {
+        start: 0,
+        len: kernel.out_len,
+    }];
+    for stmt in body {
+        match stmt {
+            KStmt::Loop {
+                var,
+                lo,
+                hi,
+                over: Over::Range,
+                body,
+            } if particle_vars.iter().any(|(v, _)| *v == var) => {
+                let set = particle_vars
+                    .iter()
+                    .find(|(v, _)| *v == var)
+                    .map_or(0, |(_, s)| *s);
+                out.push(KStmt::Loop {
+                    var,
+                    lo,
+                    hi,
+                    over: Over::Block(set),
+                    body,
+                });
+            }
+            KStmt::Zero { .. } => {}
+            other => {
+                out.push(KStmt::Loop {
+                    var: arena.fresh_var(),
+                    lo: Index::constant(0),
+                    hi: Index::constant(1),
+                    over: Over::Block(Over::UNIT),
+                    body: vec![other],
+                });
+            }
+        }
+    }
+    kernel.body = out;
 }
 
 /// Parameter offsets, lengths and initial values in `env`.

@@ -76,6 +76,22 @@ fn per_component(eq: &SdeEquation, body: impl FnOnce(&Index) -> KStmt) -> KStmt 
             over: Over::Range,
             body: vec![body(&Index::var(*v))],
         },
+        SdeComponents::Rows { row, col, cols } => {
+            let inner = KStmt::Loop {
+                var: *col,
+                lo: Index::constant(0),
+                hi: Index::constant(*cols as i64),
+                over: Over::Range,
+                body: vec![body(&eq.components.flat())],
+            };
+            KStmt::Loop {
+                var: *row,
+                lo: Index::constant(0),
+                hi: Index::constant((eq.len / (*cols).max(1)) as i64),
+                over: Over::Range,
+                body: vec![inner],
+            }
+        }
     }
 }
 

@@ -514,6 +514,7 @@ mod tests {
             var,
             lo: Index::constant(0),
             hi: Index::constant(3),
+            over: super::super::Over::Range,
             body,
         });
         let names = vec!["x".to_string()];

@@ -75,7 +75,7 @@ pub fn small_int(b: f64) -> Option<i32> {
 /// aⁿ by binary exponentiation (the same multiplication order as the generated code).
 pub fn powi(a: f64, n: i32) -> f64 {
     let mut result = 1.0;
-    let mut base = a;
+    let mut base = if n < 0 { 1.0 / a } else { a };
     let mut k = n.unsigned_abs();
     let mut first = true;
     while k > 0 {
@@ -88,11 +88,7 @@ pub fn powi(a: f64, n: i32) -> f64 {
             base *= base;
         }
     }
-    if n < 0 {
-        1.0 / result
-    } else {
-        result
-    }
+    result
 }
 
 /// Evaluates a comparison.

@@ -406,6 +406,40 @@ pub enum SdeComponents {
     Scalar,
     /// A vector state: `var` runs over every component, `0..len`.
     Each(IndexVar),
+    /// A matrix state (a particle set) written row by row, `dp[i] = …`: `row` runs
+    /// over the rows, `col` over the `cols` columns; the component is `row·cols + col`.
+    Rows {
+        /// The row (particle) variable, bound by the equation's index.
+        row: IndexVar,
+        /// The column (coordinate) variable.
+        col: IndexVar,
+        /// Number of columns.
+        cols: usize,
+    },
+}
+
+impl SdeComponents {
+    /// The flat component an equation defines, relative to its state's offset.
+    pub fn flat(&self) -> Index {
+        match self {
+            SdeComponents::Scalar => Index::constant(0),
+            SdeComponents::Each(v) => Index::var(*v),
+            SdeComponents::Rows { row, col, cols } => {
+                let mut terms = vec![(*row, *cols as i64), (*col, 1)];
+                terms.sort();
+                Index { constant: 0, terms }
+            }
+        }
+    }
+
+    /// The variable an equation's index (`i` in `dx[i]`) binds.
+    pub fn bound_var(&self) -> Option<IndexVar> {
+        match self {
+            SdeComponents::Scalar => None,
+            SdeComponents::Each(v) => Some(*v),
+            SdeComponents::Rows { row, .. } => Some(*row),
+        }
+    }
 }
 
 /// Which Wiener processes drive an equation's noise term.

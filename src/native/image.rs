@@ -17,7 +17,7 @@ pub const MAGIC: u64 = u64::from_ne_bytes(*b"SDEMODEL");
 /// Version of the image layout and of the description format; a binary and the
 /// runtime it was linked with always agree (they are built together), so a
 /// mismatch means a corrupted or foreign image.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// Number of kernel slots.
 pub const SLOTS: usize = KernelKind::ALL.len();

@@ -13,6 +13,7 @@
 pub mod abi;
 pub mod image;
 pub mod libm;
+pub mod particles;
 
 use crate::runtime::{GibbsTarget, NoiseShape, SdeSystem};
 use abi::KernelFn;
@@ -47,12 +48,14 @@ pub enum KernelKind {
     StratDriftNoise,
     /// Writes each energy term (one per term).
     EnergyTerms,
+    /// Writes each per-draw observable (one per observable).
+    Observables,
 }
 
 impl KernelKind {
     /// Every kind, in a fixed order: a kind's position here is its slot in a
     /// standalone binary's kernel table ([`image`]).
-    pub const ALL: [KernelKind; 12] = [
+    pub const ALL: [KernelKind; 13] = [
         KernelKind::Prelude,
         KernelKind::Energy,
         KernelKind::EnergyGrad,
@@ -65,10 +68,11 @@ impl KernelKind {
         KernelKind::StratDriftDiffusion,
         KernelKind::DriftNoise,
         KernelKind::StratDriftNoise,
+        KernelKind::Observables,
     ];
 
     /// The kernels a run calls (`sde run` compiles only these, and so does `sde build`).
-    pub const RUN: [KernelKind; 8] = [
+    pub const RUN: [KernelKind; 9] = [
         KernelKind::Energy,
         KernelKind::EnergyGrad,
         KernelKind::Grad,
@@ -77,6 +81,7 @@ impl KernelKind {
         KernelKind::StratDriftDiffusion,
         KernelKind::DriftNoise,
         KernelKind::StratDriftNoise,
+        KernelKind::Observables,
     ];
 
     /// Position in [`KernelKind::ALL`].
@@ -100,6 +105,7 @@ impl fmt::Display for KernelKind {
             KernelKind::DriftNoise => "drift_noise",
             KernelKind::StratDriftNoise => "strat_drift_noise",
             KernelKind::EnergyTerms => "energy_terms",
+            KernelKind::Observables => "observables",
         };
         f.write_str(name)
     }
@@ -113,6 +119,7 @@ pub struct NativeModel {
     env: Vec<f64>,
     state_len: usize,
     noise: NoiseShape,
+    ctx: abi::CtxShape,
 }
 
 impl NativeModel {
@@ -125,11 +132,16 @@ impl NativeModel {
         state_len: usize,
         noise: NoiseShape,
     ) -> Option<NativeModel> {
+        let ctx = kernels
+            .values()
+            .find_map(|k| k.ctx_shape().cloned())
+            .unwrap_or_default();
         let mut m = NativeModel {
             kernels,
             env,
             state_len,
             noise,
+            ctx,
         };
         let prelude = m.kernels.get(&KernelKind::Prelude).cloned()?;
         let dummy = vec![0.0; m.state_len];
@@ -161,6 +173,30 @@ impl NativeModel {
     /// Output length of a kernel.
     pub fn out_len(&self, kind: KernelKind) -> Option<usize> {
         self.kernels.get(&kind).map(KernelFn::out_len)
+    }
+
+    /// What the kernels read from their run-time context (nothing for models
+    /// without particles).
+    pub fn ctx_shape(&self) -> &abi::CtxShape {
+        &self.ctx
+    }
+
+    /// Calls a kernel with a run-time context (see [`abi::KernelCtx`]).
+    pub fn call_with(
+        &self,
+        kind: KernelKind,
+        state: &[f64],
+        t: f64,
+        out: &mut [f64],
+        ctx: &abi::KernelCtx,
+    ) -> Option<f64> {
+        self.kernels.get(&kind)?.call_with(&self.env, state, t, out, ctx)
+    }
+}
+
+impl crate::driver::Observer for NativeModel {
+    fn observe(&self, x: &[f64], t: f64, out: &mut [f64]) -> bool {
+        self.call(KernelKind::Observables, x, t, out).is_some()
     }
 }
 

@@ -58,7 +58,12 @@ pub struct NpyRecorder {
 impl NpyRecorder {
     /// Creates the file for draws of `shape` (e.g. `[n]`, or `[particles, k]`).
     pub fn create(dir: &Path, chain: usize, shape: &[usize]) -> io::Result<Self> {
-        let mut file = PartialFile::create(npy_path(dir, chain))?;
+        Self::create_at(npy_path(dir, chain), shape)
+    }
+
+    /// Creates the file `path` for draws of `shape`.
+    pub fn create_at(path: PathBuf, shape: &[usize]) -> io::Result<Self> {
+        let mut file = PartialFile::create(path)?;
         let size = header_size(shape);
         file.write(&header(0, shape, size))?;
         Ok(NpyRecorder {
@@ -72,11 +77,21 @@ impl NpyRecorder {
 
     /// Continues an interrupted chain's file, cut back to `len` bytes.
     pub fn resume(dir: &Path, chain: usize, shape: &[usize], len: u64) -> io::Result<Self> {
+        Self::resume_at(npy_path(dir, chain), shape, len)
+    }
+
+    /// The length in bytes of a file of `rows` draws of `shape`.
+    pub fn length_of(shape: &[usize], rows: u64) -> u64 {
+        header_size(shape) as u64 + rows * 8 * shape.iter().product::<usize>().max(1) as u64
+    }
+
+    /// Continues the interrupted file `path`, cut back to `len` bytes.
+    pub fn resume_at(path: PathBuf, shape: &[usize], len: u64) -> io::Result<Self> {
         let size = header_size(shape);
         let row_bytes = 8 * shape.iter().product::<usize>().max(1) as u64;
         let rows = len.saturating_sub(size as u64) / row_bytes;
         Ok(NpyRecorder {
-            file: PartialFile::resume(npy_path(dir, chain), len)?,
+            file: PartialFile::resume(path, len)?,
             shape: shape.to_vec(),
             rows,
             size,

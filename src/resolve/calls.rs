@@ -173,6 +173,12 @@ impl<'m> Checker<'m> {
                 self.matrix_builtin(name, vals, span)
             }
             "grad" => self.grad_call(func, args, span),
+            "fcc" | "lattice" => {
+                let Some(exprs) = self.only_positional(func, args) else {
+                    return Val::Error;
+                };
+                self.lattice_builtin(name, &exprs, span)
+            }
             "len" => {
                 let Some(v) = self.positional(func, args, 1, span) else {
                     return Val::Error;

@@ -48,6 +48,8 @@ pub const BUILTINS: &[&str] = &[
     "trace",
     "grad",
     "len",
+    "fcc",
+    "lattice",
     "zeros",
     "ones",
     "fill",

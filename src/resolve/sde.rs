@@ -106,10 +106,23 @@ impl<'m> Checker<'m> {
         if len == Some(0) {
             return None;
         }
-        let components = match len {
-            None => SdeComponents::Scalar,
-            Some(n) => SdeComponents::Each(self.fresh_var(&Index::constant(0), &Index::constant(n as i64))),
+        let cols = self.states.get(k).and_then(|s| s.cols).filter(|c| *c > 0);
+        let components = match (len, cols) {
+            (None, _) => SdeComponents::Scalar,
+            (Some(n), None) => {
+                SdeComponents::Each(self.fresh_var(&Index::constant(0), &Index::constant(n as i64)))
+            }
+            (Some(n), Some(c)) => SdeComponents::Rows {
+                row: self.fresh_var(&Index::constant(0), &Index::constant((n / c) as i64)),
+                col: self.fresh_var(&Index::constant(0), &Index::constant(c as i64)),
+                cols: c,
+            },
         };
+        if let (SdeComponents::Rows { .. }, Some(term)) = (&components, &eq.noise) {
+            if !self.row_noise_ok(eq, term, decl) {
+                return None;
+            }
+        }
         let (drift, diffusion, noise, langevin) = match &eq.langevin {
             Some(l) => self.langevin(eq, l, len, &components, has_energy)?,
             None => {
@@ -233,8 +246,8 @@ impl<'m> Checker<'m> {
         noise: &NoiseKind,
     ) -> Option<(Rc<Expr>, Rc<Expr>)> {
         let mut bound = 0;
-        if let (SdeComponents::Each(var), Some(i)) = (components, &eq.index) {
-            self.locals.push((&i.name, Val::Int(Index::var(*var))));
+        if let (Some(var), Some(i)) = (components.bound_var(), &eq.index) {
+            self.locals.push((&i.name, Val::Int(Index::var(var))));
             bound += 1;
         }
         let f = self.term(eq.drift.as_ref(), len, components, eq.index.is_some());
@@ -271,8 +284,68 @@ impl<'m> Checker<'m> {
         let v = self.in_mode(Mode::Model, |cx| cx.expr(e));
         match (components, len) {
             (SdeComponents::Each(var), Some(n)) if !indexed => self.component(v, n, *var, e.span),
+            (SdeComponents::Rows { row, col, cols }, _) => {
+                self.row_component(v, (*row, *col, *cols), indexed, e.span)
+            }
             _ => self.real(v, e.span),
         }
+    }
+
+    /// Component `(row, col)` of a term of a row equation `dp[i] = …` (a row
+    /// vector or a broadcast scalar) or of an unindexed one `dp = …` (a matrix).
+    fn row_component(
+        &mut self,
+        v: Val,
+        (row, col, cols): (IndexVar, IndexVar, usize),
+        indexed: bool,
+        span: Span,
+    ) -> Option<Rc<Expr>> {
+        match (v, indexed) {
+            (Val::Vector(vec), true) if vec.len() == cols => Some(self.element(&vec, &Index::var(col))),
+            (Val::Matrix(m), false) if m.cols() == cols => {
+                Some(self.mat_element(&m, &Index::var(row), &Index::var(col)))
+            }
+            (Val::Vector(_) | Val::Matrix(_), _) => {
+                let want = if indexed {
+                    format!("real[{cols}] (one row)")
+                } else {
+                    "the shape of the state".to_string()
+                };
+                self.report(
+                    Diagnostic::error("E0202", format!("this term must be {want}"))
+                        .with_label(span, "wrong shape for this equation"),
+                );
+                None
+            }
+            (other, _) => self.real(other, span),
+        }
+    }
+
+    /// Row equations take independent noise per component (`dW[i]`, or `dW` on an
+    /// unindexed equation); E0304 otherwise.
+    fn row_noise_ok(
+        &mut self,
+        eq: &'m ast::SdeEquation,
+        term: &'m ast::NoiseTerm,
+        decl: Option<&NoiseDecl>,
+    ) -> bool {
+        let own = decl.is_none()
+            && match (&term.index, &eq.index) {
+                (None, None) => true,
+                (Some(j), Some(i)) => i.name == j.name,
+                _ => false,
+            };
+        if !own {
+            self.report(
+                Diagnostic::error("E0304", "a particle equation takes noise of its own: `dW[i]`")
+                    .with_label(
+                        term.dw_span,
+                        "each coordinate of each particle needs its own Wiener process here",
+                    )
+                    .with_note("shared and declared noise are not supported for particle sets"),
+            );
+        }
+        own
     }
 
     /// Component `var` of a term of a vector equation (scalars broadcast).
@@ -332,8 +405,8 @@ impl<'m> Checker<'m> {
         };
         let consistent = self.consistent_arg(args.get(2).copied().flatten())?;
         let mut bound = false;
-        if let (SdeComponents::Each(var), Some(i)) = (components, &eq.index) {
-            self.locals.push((&i.name, Val::Int(Index::var(*var))));
+        if let (Some(var), Some(i)) = (components.bound_var(), &eq.index) {
+            self.locals.push((&i.name, Val::Int(Index::var(var))));
             bound = true;
         }
         let d = self.term(Some(d_expr), len, components, eq.index.is_some());

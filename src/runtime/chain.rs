@@ -105,6 +105,7 @@ impl<T: GibbsTarget + ?Sized, S: Sampler> Stepper for GibbsStepper<'_, T, S> {
     #[inline]
     fn advance(&mut self, x: &mut [f64], _step: u64, rng: &mut StreamRng) {
         self.sampler.step(self.target, x, rng);
+        self.target.canonicalize(x);
     }
     fn time(&self, _step: u64) -> f64 {
         0.0
@@ -342,6 +343,7 @@ where
     St: Stepper,
 {
     let start = Instant::now();
+    let _scope = super::target::ChainScope::enter(chain);
     let io_err = |source| RunError::Io { chain, source };
     let mut recorder = make_recorder(chain).map_err(io_err)?;
     let (mut x, mut rng, mut pos) = start_chain(config, init, chain, &mut recorder, &mut stepper)?;

@@ -42,7 +42,7 @@ pub use error::{NonFiniteWhat, RunError};
 pub use integrators::SamplerStats;
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder, SAMPLER_STATS};
 pub use sde_run::{run_sde_with, Save, SdeOptions};
-pub use target::{GibbsTarget, NoiseShape, SdeSystem};
+pub use target::{current_chain, ChainScope, GibbsTarget, NoiseShape, SdeSystem};
 
 use chain::{run_all, GibbsStepper};
 use integrators::metric::Metric;

@@ -370,6 +370,7 @@ where
         first_failed: &AtomicUsize,
     ) -> Result<(ChainReport, R), Failure> {
         let start = Instant::now();
+        let _scope = super::target::ChainScope::enter(chain);
         let io_err = |source| Failure::Error(RunError::Io { chain, source });
         let mut recorder = (self.make_recorder)(chain).map_err(io_err)?;
         let mut p = self.start_path(chain, &mut recorder, &mut stepper, first_failed)?;
@@ -475,6 +476,7 @@ where
         target: f64,
     ) -> Result<(), Failure> {
         stepper.step(self.system, &mut p.x, &mut p.t, target, &mut p.rng);
+        self.system.canonicalize(&mut p.x);
         p.steps += 1;
         if let Some((i, v)) = first_non_finite(&p.x) {
             return Err(self.non_finite(p, i, v));

@@ -25,6 +25,44 @@ pub trait GibbsTarget: Sync {
     fn hessian(&self, _x: &[f64], _out: &mut [f64]) -> bool {
         false
     }
+
+    /// Replaces a state by its canonical representative after every step (a particle
+    /// model wraps periodic positions into its box); the default keeps it.
+    fn canonicalize(&self, _x: &mut [f64]) {}
+}
+
+thread_local! {
+    /// The chain whose task this thread is running (see [`ChainScope`]).
+    static CHAIN: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the current thread as running chain `chain` until dropped, restoring
+/// the previous mark then. Targets that keep per-chain caches (the neighbour lists
+/// of particle models) find their chain's cache with [`current_chain`]: a rayon
+/// job runs on one thread from start to end, and a thread that runs another
+/// chain's job while it waits does so inside a scope of its own, so the mark is
+/// always the chain whose code is calling.
+pub struct ChainScope {
+    previous: Option<usize>,
+}
+
+impl ChainScope {
+    /// Enters chain `chain`.
+    pub fn enter(chain: usize) -> ChainScope {
+        let previous = CHAIN.with(|c| c.replace(Some(chain)));
+        ChainScope { previous }
+    }
+}
+
+impl Drop for ChainScope {
+    fn drop(&mut self) {
+        CHAIN.with(|c| c.set(self.previous));
+    }
+}
+
+/// The chain the current thread is running, if any.
+pub fn current_chain() -> Option<usize> {
+    CHAIN.with(|c| c.get())
 }
 
 /// How an SDE's Wiener processes drive its components.
@@ -80,6 +118,10 @@ pub trait SdeSystem: Sync {
             embed_diagonal(diag, g);
         });
     }
+
+    /// Replaces a state by its canonical representative after every step (a particle
+    /// model wraps periodic positions into its box); the default keeps it.
+    fn canonicalize(&self, _x: &mut [f64]) {}
 
     /// Writes the Stratonovich drift and G (row-major). The default embeds the
     /// diagonal form of [`SdeSystem::strat_drift_diffusion`].

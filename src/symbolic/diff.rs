@@ -74,6 +74,9 @@ impl Arena {
         adj.insert(root, seed);
         let mut stmts = Vec::new();
         let mut escapes: Escapes = Vec::new();
+        // State leaves outside the loop (x[i] inside a loop over j) take their
+        // contributions inside it: one loop instead of one more reduction per leaf.
+        let mut leaves: Vec<(NodeId, NodeId)> = Vec::new();
         for &id in nodes.iter().rev() {
             let Some(a) = adj.get(&id).copied() else {
                 continue;
@@ -92,6 +95,8 @@ impl Arena {
                         None => contrib,
                     };
                     adj.insert(child, sum);
+                } else if var.is_some() && matches!(arena.node(child), Node::State(..)) {
+                    leaves.push((child, contrib));
                 } else {
                     escapes.push((child, contrib));
                 }
@@ -148,6 +153,11 @@ impl Arena {
                         let contrib = self.mul(a, partial);
                         push(self, child, contrib);
                     }
+                }
+            }
+            for (leaf, contrib) in leaves.drain(..) {
+                if let Node::State(s, ix) = self.node(leaf).clone() {
+                    stmts.extend(emit(self, s, &ix, contrib));
                 }
             }
         }

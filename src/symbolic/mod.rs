@@ -61,6 +61,11 @@ pub struct System {
     pub blocked_energy: Option<NodeId>,
     /// The gradient of [`System::blocked_energy`].
     pub blocked_gradient: Vec<Stmt>,
+    /// For particle models: each energy term restricted to one block.
+    pub blocked_terms: Vec<NodeId>,
+    /// Per-draw observables, in the model's order of recorded ones: the value of a
+    /// scalar observable, the virial W of a pressure.
+    pub observables: Vec<NodeId>,
     /// The dense Hessian (row-major, n×n), if requested.
     pub hessian: Option<Vec<Stmt>>,
     /// SDE equations (empty for a Gibbs model).
@@ -90,6 +95,15 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         .iter()
         .map(|t| (t.name.clone(), conv.convert(&t.expr)))
         .collect();
+    let observables: Vec<NodeId> = model
+        .observables
+        .iter()
+        .filter_map(|o| match &o.kind {
+            crate::model::ObservableKind::Value(e) => Some(conv.convert(e)),
+            crate::model::ObservableKind::Pressure { virial, .. } => Some(conv.convert(virial)),
+            crate::model::ObservableKind::Rdf { .. } => None,
+        })
+        .collect();
     let mut sde_nodes = Vec::new();
     for sde in &model.sdes {
         let drift = conv.convert(&sde.drift);
@@ -114,6 +128,8 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         gradient: Vec::new(),
         blocked_energy: None,
         blocked_gradient: Vec::new(),
+        blocked_terms: Vec::new(),
+        observables,
         hessian: None,
         sdes: Vec::new(),
         noise: NoiseLayout::default(),
@@ -122,15 +138,21 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         state_size,
         next_var: model.index_vars,
     };
+    if !model.particles.is_empty() {
+        // Kernels of particle models run block by block: every value they compute is
+        // a sum over blocks (see `Arena::blocked`).
+        let obs = std::mem::take(&mut system.observables);
+        system.observables = obs.into_iter().map(|o| system.arena.blocked(o)).collect();
+        let terms: Vec<NodeId> = system.energy_terms.iter().map(|(_, n)| *n).collect();
+        system.blocked_terms = terms.into_iter().map(|t| system.arena.blocked(t)).collect();
+    }
     if !model.energy.is_empty() {
         let terms: Vec<NodeId> = system.energy_terms.iter().map(|(_, n)| *n).collect();
         let u = system.arena.sum_all(terms);
         system.energy = Some(u);
         system.gradient = system.scatter_derivative(u, &[], &Index::constant(0), 0);
         if !model.particles.is_empty() {
-            let terms: Vec<NodeId> = system.energy_terms.iter().map(|(_, n)| *n).collect();
-            let blocked: Vec<NodeId> = terms.into_iter().map(|t| system.arena.blocked(t)).collect();
-            let ub = system.arena.sum_all(blocked);
+            let ub = system.arena.sum_all(system.blocked_terms.clone());
             system.blocked_energy = Some(ub);
             system.blocked_gradient = system.scatter_derivative(ub, &[], &Index::constant(0), 0);
         }
@@ -229,6 +251,26 @@ impl System {
                             hi: Index::constant(eq.len as i64),
                             over: Over::Range,
                             body,
+                        });
+                    }
+                }
+                SdeComponents::Rows { row: r, col, cols } => {
+                    let at = index_add(&row_base, &eq.components.flat());
+                    let body = self.scatter_derivative(eq.drift_ito, &[*r, *col], &at, n);
+                    if !body.is_empty() {
+                        let inner = Stmt::Loop {
+                            var: *col,
+                            lo: Index::constant(0),
+                            hi: Index::constant(*cols as i64),
+                            over: Over::Range,
+                            body,
+                        };
+                        out.push(Stmt::Loop {
+                            var: *r,
+                            lo: Index::constant(0),
+                            hi: Index::constant((eq.len / (*cols).max(1)) as i64),
+                            over: Over::Range,
+                            body: vec![inner],
                         });
                     }
                 }

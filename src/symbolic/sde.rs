@@ -265,15 +265,14 @@ fn layout(eqs: &mut [SdeEquation], model: &Model) -> NoiseLayout {
 
 /// The component an equation defines: its variable, or 0 for a scalar state.
 pub(super) fn target(c: &SdeComponents) -> Index {
-    match c {
-        SdeComponents::Scalar => Index::constant(0),
-        SdeComponents::Each(v) => Index::var(*v),
-    }
+    c.flat()
 }
 
+/// The variable that names an equation's component, for vector equations (row
+/// equations take no shared or declared noise, which is what this serves).
 fn each_var(c: &SdeComponents) -> Option<IndexVar> {
     match c {
-        SdeComponents::Scalar => None,
         SdeComponents::Each(v) => Some(*v),
+        SdeComponents::Scalar | SdeComponents::Rows { .. } => None,
     }
 }

@@ -346,6 +346,14 @@ impl Arena {
             (_, Some(1.0)) => return a,
             _ => {}
         }
+        // (√x)ⁿ = x^(n/2) for even n (x ≥ 0 wherever √x is real): a distance raised to
+        // an even power never needs the square root of its square.
+        if let (Node::Unary(UnaryFn::Sqrt, x), Some(n)) = (self.node(a).clone(), self.as_const(b)) {
+            if n.fract() == 0.0 && (n / 2.0).fract() == 0.0 {
+                let half = self.constant(n / 2.0);
+                return self.pow(x, half);
+            }
+        }
         if let (Node::Binary(BinaryFn::Pow, r, e), Some(n)) = (self.node(a).clone(), self.as_const(b)) {
             if let Some(m) = self.as_const(e) {
                 if n.fract() == 0.0 {
