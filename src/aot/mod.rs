@@ -29,6 +29,8 @@ pub enum BuildError {
     Compile(Failure),
     /// Code generation failed (an internal error).
     Codegen(String),
+    /// The model uses something standalone binaries cannot do yet.
+    Unsupported(String),
     /// Linking failed, or no linker exists.
     Link(link::LinkError),
 }
@@ -59,6 +61,19 @@ pub fn build(file: &Path, options: &CompileOptions, output: &Path) -> Result<Bui
     let mut options = options.clone();
     options.kernels = KernelKind::RUN.to_vec();
     let lowering = pipeline::lower_file(file, &options).map_err(BuildError::Compile)?;
+    if !lowering.model.particles.is_empty() {
+        return Err(BuildError::Unsupported(
+            "standalone binaries of particle models are not supported yet; run the model with `sde run`"
+                .into(),
+        ));
+    }
+    if !lowering.model.run.init_draws.is_empty() {
+        return Err(BuildError::Unsupported(
+            "standalone binaries cannot draw random initial states (`init x ~ …`) yet; \
+             give a value with `init x = …`"
+                .into(),
+        ));
+    }
     let mut desc = describe(&lowering, &origin(file, &options));
     desc.plot = plot_facts(&lowering, file, &options);
     let start = Instant::now();

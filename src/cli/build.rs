@@ -65,6 +65,7 @@ pub fn build(args: &BuildArgs) -> i32 {
             eprintln!("internal compiler error: code generation failed: {e}; please report this with the model file");
             EXIT_BUG
         }
+        Err(BuildError::Unsupported(e)) => fail("E0703", e),
         Err(BuildError::Link(e @ LinkError::NoLinker(_))) => fail("E0701", e.to_string()),
         Err(BuildError::Link(e)) => fail("E0702", e.to_string()),
     }

@@ -12,7 +12,9 @@ use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ReduceOp, UnaryFn};
 use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Arena, Node, NodeId};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, BlockArg, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{
+    types, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value,
+};
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 
@@ -36,9 +38,27 @@ pub struct Emitter<'a, 'b, C: Callee> {
     ctx: Value,
     vars: Vec<(IndexVar, Value)>,
     scopes: Vec<HashMap<NodeId, Value>>,
+    /// Loop-invariant reductions that vary only along inner constant-range loops,
+    /// computed before the outer loop into stack buffers.
+    buffers: Vec<Buffer>,
     /// Set when a needed symbol could not be declared.
     pub failed: Option<String>,
 }
+
+/// A reduction tabulated over inner loop variables before an outer loop: the
+/// consensus point of a particle drift varies with the coordinate, not the
+/// particle, so it is computed k times per call instead of N·k times.
+struct Buffer {
+    node: NodeId,
+    slot: StackSlot,
+    /// The tabulated variables with their constant ranges, outermost first.
+    vars: Vec<(IndexVar, i64, i64)>,
+    /// The scope depth it was filled at; it is valid while that scope lives.
+    depth: usize,
+}
+
+/// The largest buffer, in values.
+const MAX_BUFFER: i64 = 4096;
 
 fn flags() -> MemFlagsData {
     // Buffers are f64-aligned and every access is in bounds (see codegen/abi.rs).
@@ -67,6 +87,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             ctx,
             vars: Vec::new(),
             scopes: vec![HashMap::new()],
+            buffers: Vec::new(),
             failed: None,
         }
     }
@@ -107,6 +128,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     let mut roots = Vec::new();
                     crate::lower::hoist_values(body, &mut roots);
                     self.hoist_invariants(*var, &roots);
+                    self.buffer_invariants(*var, body, &roots);
                     // Accumulations into a component that does not move with the loop
                     // (out[i] += … inside a loop over j) are summed in a register and
                     // added once after the loop; adding (not storing) keeps whatever
@@ -187,6 +209,85 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         }
     }
 
+    /// Fills a buffer, before a loop over `var`, for every reduction the loop body
+    /// needs that does not depend on `var` but does depend on the variables of
+    /// loops inside the body over constant ranges.
+    fn buffer_invariants(&mut self, var: IndexVar, body: &[KStmt], roots: &[NodeId]) {
+        let mut inner = Vec::new();
+        constant_loops(body, &mut inner);
+        inner.retain(|(v, _, _)| *v != var);
+        if inner.is_empty() {
+            return;
+        }
+        for id in self.arena.topo_order(roots) {
+            let info = self.arena.info(id);
+            if !matches!(self.arena.node(id), Node::Reduce { .. })
+                || info.free.contains(&var)
+                || self.cached(id).is_some()
+                || self.buffers.iter().any(|b| b.node == id)
+            {
+                continue;
+            }
+            let mut vars = Vec::new();
+            let mut ok = true;
+            for v in &info.free {
+                if self.vars.iter().any(|(w, _)| w == v) {
+                    continue;
+                }
+                match inner.iter().find(|(w, _, _)| w == v) {
+                    Some(r) => vars.push(*r),
+                    None => ok = false,
+                }
+            }
+            let len = vars.iter().map(|(_, lo, hi)| (hi - lo).max(1)).product::<i64>();
+            if !ok || vars.is_empty() || len > MAX_BUFFER {
+                continue;
+            }
+            let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                (8 * len) as u32,
+                3,
+            ));
+            self.fill_buffer(id, slot, &vars, 0);
+            self.buffers.push(Buffer {
+                node: id,
+                slot,
+                vars,
+                depth: self.scopes.len(),
+            });
+        }
+    }
+
+    /// Nested loops over `vars[depth..]` storing `node` at its linear position.
+    fn fill_buffer(&mut self, node: NodeId, slot: StackSlot, vars: &[(IndexVar, i64, i64)], depth: usize) {
+        let Some(&(v, lo, hi)) = vars.get(depth) else {
+            let value = self.value(node);
+            let addr = self.buffer_address(slot, vars);
+            self.b.ins().store(flags(), value, addr, 0);
+            return;
+        };
+        let range = (&Index::constant(lo), &Index::constant(hi), &Over::Range);
+        self.emit_loop(v, range, &[], |e, _| {
+            e.fill_buffer(node, slot, vars, depth + 1);
+            Vec::new()
+        });
+    }
+
+    /// The address of the current entry of a buffer (its variables all bound).
+    fn buffer_address(&mut self, slot: StackSlot, vars: &[(IndexVar, i64, i64)]) -> Value {
+        let mut linear = Index::default();
+        let mut stride = 1i64;
+        for (v, lo, hi) in vars.iter().rev() {
+            linear.constant -= stride * lo;
+            linear.terms.push((*v, stride));
+            stride *= (hi - lo).max(1);
+        }
+        let at = self.index(&linear);
+        let byte = self.b.ins().ishl_imm_u(at, 3);
+        let base = self.b.ins().stack_addr(types::I64, slot, 0);
+        self.b.ins().iadd(base, byte)
+    }
+
     /// The counter range of a loop and, for a list loop, the address of its
     /// entries: `var` is the counter itself, or the list entry it points at.
     fn loop_bounds(&mut self, lo: &Index, hi: &Index, over: &Over) -> (Value, Value, Option<Value>) {
@@ -262,6 +363,8 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         self.scopes.push(HashMap::new());
         let new_accs = body(self, &accs);
         self.scopes.pop();
+        let depth = self.scopes.len();
+        self.buffers.retain(|buf| buf.depth <= depth);
         self.vars.pop();
         let next = self.b.ins().iadd_imm_s(i, 1);
         let mut back = vec![BlockArg::Value(next)];
@@ -327,7 +430,18 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         if let Some(v) = self.cached(id) {
             return v;
         }
-        let v = self.compute(id);
+        let buffered = self
+            .buffers
+            .iter()
+            .find(|b| b.node == id)
+            .map(|b| (b.slot, b.vars.clone()));
+        let v = match buffered {
+            Some((slot, vars)) if vars.iter().all(|(v, _, _)| self.vars.iter().any(|(w, _)| w == v)) => {
+                let addr = self.buffer_address(slot, &vars);
+                self.b.ins().load(types::F64, flags(), addr, 0)
+            }
+            _ => self.compute(id),
+        };
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(id, v);
         }
@@ -520,6 +634,25 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         match result {
             Some(r) => r,
             None => self.b.ins().f64const(1.0),
+        }
+    }
+}
+
+/// The variables of the loops in `stmts` (at any depth) over constant ranges.
+fn constant_loops(stmts: &[KStmt], out: &mut Vec<(IndexVar, i64, i64)>) {
+    for s in stmts {
+        if let KStmt::Loop {
+            var,
+            lo,
+            hi,
+            over,
+            body,
+        } = s
+        {
+            if let (Over::Range, Some(lo), Some(hi)) = (over, lo.as_constant(), hi.as_constant()) {
+                out.push((*var, lo, hi));
+            }
+            constant_loops(body, out);
         }
     }
 }

@@ -269,8 +269,9 @@ pub struct Finished {
     pub warnings: Vec<String>,
 }
 
-/// Number of blocks the kernels of a particle model are split into (fixed, so
-/// that results do not depend on the thread count).
+/// Number of blocks the kernels of a particle model are split into unless the
+/// run block sets `blocks` (fixed, so that results do not depend on the thread
+/// count; each block is one parallel task).
 pub const PARTICLE_BLOCKS: usize = 8;
 
 /// Runs a compiled model as [`execute`] does; a model with particles runs through
@@ -284,10 +285,7 @@ pub fn execute_native(
     if model.particles.is_empty() {
         return execute(native, plan);
     }
-    let blocks = std::env::var("SDE_BLOCKS")
-        .ok()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(PARTICLE_BLOCKS);
+    let blocks = model.run.blocks.map_or(PARTICLE_BLOCKS, |b| b as usize);
     let spec = crate::native::particles::ParticleSpec::from_model(model, blocks);
     let pm = crate::native::particles::ParticleModel::new(native.clone(), spec)
         .map_err(|e| DriverError::Format(e.to_string()))?;

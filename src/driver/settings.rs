@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
 use crate::runtime::config::DEFAULT_DT_MIN;
 use crate::runtime::{
-    Adaptation, AdaptiveBase, Kinetic, Mass, Method, RunConfig, Save, Schedule, SdeOptions,
+    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, RunConfig, Save, Schedule, SdeOptions,
 };
 #[cfg(feature = "compiler")]
 use crate::source::SourceMap;
@@ -212,16 +212,37 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
     .map_err(|d| vec![d])?;
     let offsets = model.state_offsets();
     let mut init = default_state(model);
+    let mut config = config;
+    let mut given = Vec::new();
     for text in &o.init {
         let (name, values) = crate::pipeline::parse_init(sources, model, text)?;
         let Some(k) = model.states.iter().position(|s| s.name == name) else {
             continue;
         };
+        given.push(k);
         let off = offsets.get(k).copied().unwrap_or(0);
         for (dst, src) in init.iter_mut().skip(off).zip(&values) {
             *dst = *src;
         }
     }
+    // A value given on the command line replaces the run block's random draw.
+    config.init_draws = model
+        .run
+        .init_draws
+        .iter()
+        .filter(|(id, _)| !given.contains(&(id.0 as usize)))
+        .filter_map(|(id, law)| {
+            let k = id.0 as usize;
+            Some(InitDraw {
+                start: offsets.get(k).copied()?,
+                len: model.states.get(k)?.size(),
+                law: match *law {
+                    crate::model::InitLaw::Normal { mean, sd } => InitLaw::Normal { mean, sd },
+                    crate::model::InitLaw::Uniform { lo, hi } => InitLaw::Uniform { lo, hi },
+                },
+            })
+        })
+        .collect();
     Ok(Resolved {
         config,
         init,
@@ -284,6 +305,7 @@ pub fn configure(
         temperature: o.temperature.or(run.temperature).unwrap_or(1.0),
         t0: o.t0.or(run.t0).unwrap_or(0.0),
         stop_all_on_nonfinite: o.stop_all_on_nonfinite,
+        init_draws: Vec::new(),
     })
 }
 

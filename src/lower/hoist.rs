@@ -49,8 +49,13 @@ pub fn hoist(arena: &mut Arena, kernels: &mut [Kernel], params_len: usize) -> (V
         values(&k.body, &mut roots);
         roots.extend(k.result);
         for id in arena.topo_order(&roots) {
-            if let Node::Reduce { var, lo, hi, .. } = arena.node(id) {
-                ranges.insert(*var, (lo.clone(), hi.clone()));
+            if let Node::Reduce {
+                var, lo, hi, over, ..
+            } = arena.node(id)
+            {
+                if reads_no_ctx(over) {
+                    ranges.insert(*var, (lo.clone(), hi.clone()));
+                }
             }
         }
     }
@@ -100,10 +105,16 @@ fn prelude_fill(t: &Table) -> KStmt {
 fn collect_loop_ranges(stmts: &[KStmt], out: &mut HashMap<IndexVar, (Index, Index)>) {
     for s in stmts {
         if let KStmt::Loop {
-            var, lo, hi, body, ..
+            var,
+            lo,
+            hi,
+            body,
+            over,
         } = s
         {
-            out.insert(*var, (lo.clone(), hi.clone()));
+            if reads_no_ctx(over) {
+                out.insert(*var, (lo.clone(), hi.clone()));
+            }
             collect_loop_ranges(body, out);
         }
     }
@@ -118,6 +129,13 @@ pub fn values(stmts: &[KStmt], out: &mut Vec<NodeId>) {
             KStmt::Zero { .. } => {}
         }
     }
+}
+
+/// Whether a loop's range is known before the run: a block's or a list's bounds
+/// come from the run-time context, so values varying along it are not tables
+/// (the prelude runs once, without a context).
+fn reads_no_ctx(over: &Over) -> bool {
+    !matches!(over, Over::Block(_) | Over::List { .. })
 }
 
 fn is_trivial(node: &Node) -> bool {
@@ -250,6 +268,14 @@ impl Hoister<'_> {
     fn table(&mut self, id: NodeId) -> Option<NodeId> {
         if let Some(t) = self.by_node.get(&id) {
             return Some(*t);
+        }
+        let reads_ctx = self
+            .arena
+            .topo_order(&[id])
+            .into_iter()
+            .any(|n| matches!(self.arena.node(n), Node::Reduce { over, .. } if !reads_no_ctx(over)));
+        if reads_ctx {
+            return None;
         }
         let free = self.arena.info(id).free.clone();
         let mut vars = Vec::new();

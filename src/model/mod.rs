@@ -535,6 +535,8 @@ pub struct RunSettings {
     pub t0: Option<f64>,
     /// Initial values per state (flattened).
     pub init: Vec<(StateId, Vec<f64>)>,
+    /// States whose initial components are drawn at random, per chain.
+    pub init_draws: Vec<(StateId, InitLaw)>,
     /// End time of SDE runs (instead of counting steps).
     pub t_end: Option<f64>,
     /// Record SDE paths exactly at these times.
@@ -543,6 +545,27 @@ pub struct RunSettings {
     pub save_every: Option<f64>,
     /// Record only these flat state components (`record = [x, y[0]]`).
     pub record: Option<Vec<usize>>,
+    /// Blocks the particles are split into for parallel force evaluation.
+    pub blocks: Option<u64>,
+}
+
+/// The law of randomly drawn initial components (`init x ~ normal(0, 1)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InitLaw {
+    /// Normal with this mean and standard deviation (> 0).
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Uniform on [lo, hi), lo < hi.
+    Uniform {
+        /// Lower end.
+        lo: f64,
+        /// Upper end.
+        hi: f64,
+    },
 }
 
 /// A fully checked model, ready for the symbolic stage.

@@ -69,6 +69,8 @@ impl<'m> Checker<'m> {
                 );
                 Val::Error
             }
+            // π is a constant of the language unless a model names something `pi`.
+            Found::Missing if name == "pi" => Val::Real(self.mk(Expr::Const(std::f64::consts::PI))),
             Found::Missing => self.unknown_name(name, span),
         }
     }

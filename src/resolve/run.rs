@@ -8,7 +8,7 @@ use super::method::{bad_value, mass_mismatch};
 use super::params::Const;
 use super::scope::{duplicate, with_suggestions};
 use crate::diagnostic::Diagnostic;
-use crate::model::{RunSettings, State, StateId};
+use crate::model::{InitLaw, RunSettings, State, StateId};
 use crate::source::Span;
 use crate::syntax::ast::{self, RunItem};
 use std::collections::HashMap;
@@ -28,6 +28,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "save_at",
     "save_every",
     "record",
+    "blocks",
 ];
 
 impl<'m> Checker<'m> {
@@ -61,6 +62,7 @@ impl<'m> Checker<'m> {
                     self.setting(&mut run, name, value, is_gibbs, states);
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
+                RunItem::InitDraw { name, law, .. } => self.run_init_draw(&mut run, states, name, law),
             }
         }
         let n = states.iter().map(State::size).sum();
@@ -114,7 +116,7 @@ impl<'m> Checker<'m> {
             "save_at" => run.save_at = self.times_setting(n, value),
             "record" => run.record = self.record_setting(value, states),
             _ => {
-                let min = if matches!(n, "chains" | "steps" | "thin") {
+                let min = if matches!(n, "chains" | "steps" | "thin" | "blocks") {
                     1
                 } else {
                     0
@@ -125,6 +127,7 @@ impl<'m> Checker<'m> {
                     "steps" => run.steps = v,
                     "warmup" => run.warmup = v,
                     "thin" => run.thin = v,
+                    "blocks" => run.blocks = v,
                     _ => run.seed = v,
                 }
             }
@@ -177,7 +180,56 @@ impl<'m> Checker<'m> {
         }
     }
 
-    fn run_init(&mut self, run: &mut RunSettings, states: &[State], name: &ast::Ident, value: &'m ast::Expr) {
+    /// `init x ~ normal(mean, sd)` or `init x ~ uniform(lo, hi)`.
+    fn run_init_draw(
+        &mut self,
+        run: &mut RunSettings,
+        states: &[State],
+        name: &ast::Ident,
+        law: &'m ast::Expr,
+    ) {
+        let Some(id) = self.init_target(run, states, name) else {
+            return;
+        };
+        let laws = "`normal(mean, sd)` or `uniform(lo, hi)`";
+        let ast::ExprKind::Call { func, args } = &law.kind else {
+            self.report(bad_value("the initial law", &format!("must be {laws}"), law.span));
+            return;
+        };
+        let values: Vec<Option<f64>> = args
+            .iter()
+            .map(|a| match a {
+                ast::CallArg::Positional(e) => self.number_const(e),
+                _ => None,
+            })
+            .collect();
+        if values.len() == 2 && values.iter().any(Option::is_none) {
+            return; // the argument's own error is reported
+        }
+        let pair = match values.as_slice() {
+            [Some(a), Some(b)] => Some((*a, *b)),
+            _ => None,
+        };
+        let checked = match (func.name.as_str(), pair) {
+            ("normal", Some((mean, sd))) if sd > 0.0 && sd.is_finite() && mean.is_finite() => {
+                Ok(InitLaw::Normal { mean, sd })
+            }
+            ("normal", Some(_)) => Err("`normal(mean, sd)` needs a finite mean and sd > 0"),
+            ("uniform", Some((lo, hi))) if lo < hi && lo.is_finite() && hi.is_finite() => {
+                Ok(InitLaw::Uniform { lo, hi })
+            }
+            ("uniform", Some(_)) => Err("`uniform(lo, hi)` needs finite lo < hi"),
+            ("normal" | "uniform", None) => Err("the law takes two numbers"),
+            _ => Err("must be `normal(mean, sd)` or `uniform(lo, hi)`"),
+        };
+        match checked {
+            Ok(l) => run.init_draws.push((id, l)),
+            Err(why) => self.report(bad_value("the initial law", why, law.span)),
+        }
+    }
+
+    /// The state an `init` names, unless it is unknown or already initialised.
+    fn init_target(&mut self, run: &RunSettings, states: &[State], name: &ast::Ident) -> Option<StateId> {
         let Some(k) = states.iter().position(|s| s.name == name.name) else {
             let d = with_suggestions(
                 Diagnostic::error("E0101", format!("`init` of unknown state `{}`", name.name))
@@ -186,16 +238,24 @@ impl<'m> Checker<'m> {
                 states.iter().map(|s| s.name.as_str()),
             );
             self.report(d);
-            return;
+            return None;
         };
         let id = StateId(k as u32);
-        if run.init.iter().any(|(s, _)| *s == id) {
+        if run.init.iter().any(|(s, _)| *s == id) || run.init_draws.iter().any(|(s, _)| *s == id) {
             self.report(
                 Diagnostic::error("E0102", format!("`init {}` is given more than once", name.name))
                     .with_label(name.span, "given again here"),
             );
-            return;
+            return None;
         }
+        Some(id)
+    }
+
+    fn run_init(&mut self, run: &mut RunSettings, states: &[State], name: &ast::Ident, value: &'m ast::Expr) {
+        let Some(id) = self.init_target(run, states, name) else {
+            return;
+        };
+        let k = id.0 as usize;
         let shape = states.get(k).map_or((None, None), |s| (s.len, s.cols));
         if let Some(v) = self.state_value(&format!("the initial value of `{}`", name.name), shape, value) {
             run.init.push((id, v));

@@ -254,6 +254,7 @@ fn start_chain<R: Recorder, St: Stepper>(
     stepper: &mut St,
 ) -> Result<(Vec<f64>, StreamRng, Position), RunError> {
     let Some(saved) = recorder.resume_from() else {
+        let init = &config.initial_state(init, chain)[..];
         stepper
             .init(init)
             .map_err(|e| non_finite(config, chain, 0, 0.0, e, init))?;

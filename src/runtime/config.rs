@@ -31,7 +31,42 @@ pub struct RunConfig {
     /// When a chain's state becomes NaN or infinite, stop every chain (true) or only that
     /// one, letting the others finish (false, the default).
     pub stop_all_on_nonfinite: bool,
+    /// Initial components drawn at random, per chain, over the given initial state.
+    pub init_draws: Vec<InitDraw>,
 }
+
+/// Components `start..start + len` of the initial state drawn independently.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InitDraw {
+    /// First component.
+    pub start: usize,
+    /// Number of components.
+    pub len: usize,
+    /// Their law.
+    pub law: InitLaw,
+}
+
+/// The law of drawn initial components.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InitLaw {
+    /// Normal(mean, sd²).
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Uniform on [lo, hi).
+    Uniform {
+        /// Lower end.
+        lo: f64,
+        /// Upper end.
+        hi: f64,
+    },
+}
+
+/// Initial draws use streams far above any chain's own, so they never share one.
+const INIT_STREAMS: u64 = 1 << 48;
 
 impl RunConfig {
     /// A configuration with one chain, no warmup, `steps` steps, thin 1, seed 0, T = 1, t0 = 0.
@@ -46,7 +81,28 @@ impl RunConfig {
             temperature: 1.0,
             t0: 0.0,
             stop_all_on_nonfinite: false,
+            init_draws: Vec::new(),
         }
+    }
+
+    /// Chain `chain`'s initial state: `init` with the drawn components replaced by
+    /// draws from stream (seed, 2⁴⁸ + chain), a function of the seed and the chain
+    /// alone, so runs are reproducible whatever the thread count.
+    pub fn initial_state(&self, init: &[f64], chain: usize) -> Vec<f64> {
+        let mut x = init.to_vec();
+        if self.init_draws.is_empty() {
+            return x;
+        }
+        let mut rng = super::rng::stream(self.seed, INIT_STREAMS + chain as u64);
+        for d in &self.init_draws {
+            for v in x.iter_mut().skip(d.start).take(d.len) {
+                *v = match d.law {
+                    InitLaw::Normal { mean, sd } => mean + sd * super::rng::normal(&mut rng),
+                    InitLaw::Uniform { lo, hi } => lo + (hi - lo) * super::rng::uniform_open01(&mut rng),
+                };
+            }
+        }
+        x
     }
 
     /// Draws each chain records.

@@ -37,7 +37,9 @@ use std::io;
 
 pub use chain::{ChainReport, RunOutput};
 pub use checkpoint::{ChainState, Checkpoint, SamplerState};
-pub use config::{Adaptation, AdaptiveBase, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule};
+pub use config::{
+    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule,
+};
 pub use error::{NonFiniteWhat, RunError};
 pub use integrators::SamplerStats;
 pub use recorder::{MemoryRecorder, NullRecorder, Recorder, SAMPLER_STATS};

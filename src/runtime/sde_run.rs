@@ -427,7 +427,7 @@ where
     ) -> Result<PathState<'f>, Failure> {
         let mut p = PathState {
             chain,
-            x: self.init.to_vec(),
+            x: self.config.initial_state(self.init, chain),
             t: self.config.t0,
             steps: 0,
             draws: 0,

@@ -398,6 +398,15 @@ pub enum RunItem {
         /// The whole setting.
         span: Span,
     },
+    /// `init x ~ normal(0, 1)`: every component drawn independently, per chain.
+    InitDraw {
+        /// The state being initialised.
+        name: Ident,
+        /// The law, a call `normal(mean, sd)` or `uniform(lo, hi)`.
+        law: Expr,
+        /// The whole setting.
+        span: Span,
+    },
 }
 
 /// An expression with its span.

@@ -54,6 +54,7 @@ fn program_exprs(program: &Program) -> Vec<&Expr> {
             }
             Item::Run(r) => out.extend(r.items.iter().map(|ri| match ri {
                 RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
+                RunItem::InitDraw { law, .. } => law,
             })),
         }
     }

@@ -140,6 +140,7 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
             .into_iter()
             .map(|ri| match ri {
                 RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
+                RunItem::InitDraw { law, .. } => law,
             })
             .collect(),
         Item::Model(m) => m

@@ -139,7 +139,9 @@ fn example_program_parses() {
         .items
         .iter()
         .map(|i| match i {
-            RunItem::Setting { name, .. } | RunItem::Init { name, .. } => name.name.as_str(),
+            RunItem::Setting { name, .. } | RunItem::Init { name, .. } | RunItem::InitDraw { name, .. } => {
+                name.name.as_str()
+            }
         })
         .collect();
     assert_eq!(names, ["method", "steps", "dt", "x", "seed"]);

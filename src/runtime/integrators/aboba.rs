@@ -28,12 +28,13 @@ impl Aboba {
 
 impl Sampler for Aboba {
     fn init<T: GibbsTarget + ?Sized>(&mut self, _target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
-        self.phase.momentum.fill(0.0);
+        self.phase.reset();
         check_finite(x)
     }
 
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
+        self.phase.start(rng);
         let hh = 0.5 * self.phase.step;
         self.phase.drift(x, hh);
         target.grad(x, &mut self.phase.grad);
@@ -45,7 +46,7 @@ impl Sampler for Aboba {
 
     /// The momenta (the force is recomputed from the state).
     fn save(&self, out: &mut SamplerState) {
-        out.put_all(&self.phase.momentum);
+        self.phase.save(out);
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
@@ -55,6 +56,6 @@ impl Sampler for Aboba {
         state: &mut StateReader<'_>,
     ) -> Result<(), RestoreError> {
         self.init(target, x)?;
-        Ok(state.floats_into(&mut self.phase.momentum)?)
+        Ok(self.phase.restore(state)?)
     }
 }

@@ -40,13 +40,14 @@ impl Baoab {
 impl Sampler for Baoab {
     fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
         check_finite(x)?;
-        self.phase.momentum.fill(0.0);
+        self.phase.reset();
         target.grad(x, &mut self.phase.grad);
         check_finite(&self.phase.grad)
     }
 
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
+        self.phase.start(rng);
         let hh = 0.5 * self.phase.step;
         self.phase.kick(hh);
         self.phase.drift(x, hh);
@@ -67,7 +68,7 @@ impl Sampler for Baoab {
 
     /// The momenta (the force is recomputed from the state).
     fn save(&self, out: &mut SamplerState) {
-        out.put_all(&self.phase.momentum);
+        self.phase.save(out);
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
@@ -77,6 +78,6 @@ impl Sampler for Baoab {
         state: &mut StateReader<'_>,
     ) -> Result<(), RestoreError> {
         self.init(target, x)?;
-        Ok(state.floats_into(&mut self.phase.momentum)?)
+        Ok(self.phase.restore(state)?)
     }
 }

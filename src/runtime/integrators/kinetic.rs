@@ -1,7 +1,8 @@
 //! The sub-steps of underdamped Langevin dynamics for π(q) ∝ exp(−U(q)/T),
 //! dq = p/m dt, dp = −∇U dt − γp dt + √(2γmT) dW, shared by the splitting schemes:
 //! B(τ): p ← p − τ∇U(q); A(τ): q ← q + τp/m; O(τ): p ← e^{−γτ}p + √((1 − e^{−2γτ})mT) ξ.
-//! Momenta start at 0; positions are the recorded state.
+//! Momenta start from the Maxwell–Boltzmann law N(0, mT) at the first step, as
+//! molecular dynamics starts its velocities; positions are the recorded state.
 
 use crate::runtime::method::Kinetic;
 use crate::runtime::rng::{fill_normal, StreamRng};
@@ -16,6 +17,8 @@ pub(crate) struct Phase {
     noise: Vec<f64>,
     friction: f64,
     mass_temperature: f64,
+    /// Momenta are still to be drawn (the chain has not stepped yet).
+    fresh: bool,
 }
 
 /// e^{−γτ} and the noise scale √((1 − e^{−2γτ})mT) of O(τ).
@@ -35,6 +38,40 @@ impl Phase {
             noise: vec![0.0; dim],
             friction: k.friction,
             mass_temperature: k.mass * temperature,
+            fresh: true,
+        }
+    }
+
+    /// Resets the momenta for a chain starting at `init`: they are drawn at its first step.
+    pub(crate) fn reset(&mut self) {
+        self.momentum.fill(0.0);
+        self.fresh = true;
+    }
+
+    /// Saves the momenta and whether they are still to be drawn.
+    pub(crate) fn save(&self, out: &mut crate::runtime::checkpoint::SamplerState) {
+        out.put_all(&self.momentum);
+        out.flag(self.fresh);
+    }
+
+    /// Restores what [`Phase::save`] saved.
+    pub(crate) fn restore(
+        &mut self,
+        state: &mut crate::runtime::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::runtime::checkpoint::Mismatch> {
+        state.floats_into(&mut self.momentum)?;
+        self.fresh = state.flag()?;
+        Ok(())
+    }
+
+    /// Draws the initial momenta p ~ N(0, mT) if the chain has not stepped yet.
+    #[inline]
+    pub(crate) fn start(&mut self, rng: &mut StreamRng) {
+        if self.fresh {
+            self.fresh = false;
+            fill_normal(rng, &mut self.momentum);
+            let sd = self.mass_temperature.sqrt();
+            self.momentum.iter_mut().for_each(|p| *p *= sd);
         }
     }
 

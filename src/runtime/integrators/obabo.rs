@@ -29,13 +29,14 @@ impl Obabo {
 impl Sampler for Obabo {
     fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
         check_finite(x)?;
-        self.phase.momentum.fill(0.0);
+        self.phase.reset();
         target.grad(x, &mut self.phase.grad);
         check_finite(&self.phase.grad)
     }
 
     #[inline]
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
+        self.phase.start(rng);
         let h = self.phase.step;
         self.phase.thermalize(self.o_half, rng);
         self.phase.kick(0.5 * h);
@@ -47,7 +48,7 @@ impl Sampler for Obabo {
 
     /// The momenta (the force is recomputed from the state).
     fn save(&self, out: &mut SamplerState) {
-        out.put_all(&self.phase.momentum);
+        self.phase.save(out);
     }
 
     fn restore<T: GibbsTarget + ?Sized>(
@@ -57,6 +58,6 @@ impl Sampler for Obabo {
         state: &mut StateReader<'_>,
     ) -> Result<(), RestoreError> {
         self.init(target, x)?;
-        Ok(state.floats_into(&mut self.phase.momentum)?)
+        Ok(self.phase.restore(state)?)
     }
 }
