@@ -115,6 +115,7 @@ fn run_case(compiled: &Compilation, d: usize, case: Case, s: &Settings) -> Table
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let steps = s.steps.to_string();
     let chains = CHAINS.to_string();

@@ -4,7 +4,7 @@
 //! `if` branches. One line per case.
 
 use sdelang::lower::KernelKind;
-use sdelang::model::{Model, ParamValue};
+use sdelang::model::Model;
 use sdelang::pipeline::{compile_source, Compilation, CompileOptions};
 use sdelang::runtime::GibbsTarget;
 use sdelang::source::SourceMap;
@@ -32,15 +32,7 @@ fn compile(energy: &str) -> Compilation {
 }
 
 fn params(model: &Model) -> Vec<Vec<f64>> {
-    model
-        .params
-        .iter()
-        .map(|p| match &p.value {
-            ParamValue::Real(v) => vec![*v],
-            ParamValue::Int(v) => vec![*v as f64],
-            ParamValue::Vector(v) => v.clone(),
-        })
-        .collect()
+    model.params.iter().map(|p| p.value.flat()).collect()
 }
 
 /// A deterministic point in [0.55, 1.45]³ (inside every builtin's domain).
@@ -74,6 +66,8 @@ fn check(name: &str, energy: &str) {
                 state: &x,
                 tables: &[],
                 t: 0.0,
+                lists: &[],
+                blocks: &[],
             },
         );
         let u_ref = ev.eval(c.system.energy.unwrap());

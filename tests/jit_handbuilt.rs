@@ -27,6 +27,7 @@ fn gauss_model(d: usize) -> Model {
         var: i,
         lo: Index::constant(0),
         hi: Index::constant(d as i64),
+        over: Over::Range,
         body: sq,
     });
     let u = Rc::new(Expr::Binary(BinaryFn::Mul, Rc::new(Expr::Const(0.5)), sum));
@@ -40,6 +41,7 @@ fn gauss_model(d: usize) -> Model {
         states: vec![State {
             name: "x".into(),
             len: Some(d),
+            cols: None,
             init: None,
             span: span(),
         }],
@@ -52,6 +54,11 @@ fn gauss_model(d: usize) -> Model {
         noise: None,
         index_vars: 1,
         run: RunSettings::default(),
+        particles: Vec::new(),
+        domain: Domain::default(),
+        lists: Vec::new(),
+        pairs: Vec::new(),
+        observables: Vec::new(),
         exact: Vec::new(),
         span: span(),
     }
@@ -104,6 +111,8 @@ fn gauss_gradient_matches_closed_form_and_evaluator() {
             state: &x,
             tables: &[],
             t: 0.0,
+            lists: &[],
+            blocks: &[],
         },
     );
     let u_ref = ev.eval(system.energy.unwrap());

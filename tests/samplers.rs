@@ -60,6 +60,7 @@ fn run(
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     run_gibbs(c, init, &config, |_| Ok(MemoryRecorder::default())).unwrap()
 }
@@ -609,6 +610,7 @@ fn streamed(
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let make = |_| {
         Ok(BatchMeans {

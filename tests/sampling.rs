@@ -77,6 +77,7 @@ fn check_gaussian(method: Method, cov: [[f64; 2]; 2]) {
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let out = run_gibbs(&c.compiled, &[0.0, 0.0], &config, |_| {
         Ok(MemoryRecorder::default())
@@ -168,6 +169,7 @@ fn gbm(convention: &str, method: Method) -> ((f64, f64), (f64, f64)) {
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let out = run_sde(&c.compiled, &[1.0], &config, |_| Ok(MemoryRecorder::default())).unwrap();
     let last = out.recorders.first().unwrap().times.last().copied().unwrap();

@@ -46,6 +46,7 @@ fn run(c: &Compilation, method: Method, save: Save) -> RunOutput<MemoryRecorder>
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let options = SdeOptions {
         t_end: Some(T),
@@ -173,6 +174,7 @@ fn record_subset_and_bitwise_identical_across_thread_counts() {
                 temperature: 1.0,
                 t0: 0.0,
                 stop_all_on_nonfinite: false,
+                init_draws: Vec::new(),
             };
             let options = SdeOptions {
                 t_end: Some(T),

@@ -84,6 +84,7 @@ fn final_states(c: &Compilation, method: Method) -> Vec<f64> {
         temperature: 1.0,
         t0: 0.0,
         stop_all_on_nonfinite: false,
+        init_draws: Vec::new(),
     };
     let options = SdeOptions {
         t_end: Some(T_END),

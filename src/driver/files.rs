@@ -51,7 +51,7 @@ pub fn read_checkpoint(dir: &Path, chain: usize) -> io::Result<Option<ChainCheck
 #[derive(Debug)]
 enum Writer {
     Csv(CsvRecorder),
-    CmdStan(CmdStanRecorder),
+    CmdStan(Box<CmdStanRecorder>),
     Npy(NpyRecorder),
     /// The chain had finished before the run was interrupted: nothing to write.
     Done,
@@ -94,7 +94,9 @@ impl ChainFiles {
     pub fn create(spec: &FileSpec, chain: usize) -> io::Result<Self> {
         let dir = &spec.dir;
         let writer = match (spec.format, &spec.cmdstan) {
-            (FileFormat::CmdStan, Some(info)) => Writer::CmdStan(CmdStanRecorder::create(dir, chain, info)?),
+            (FileFormat::CmdStan, Some(info)) => {
+                Writer::CmdStan(Box::new(CmdStanRecorder::create(dir, chain, info)?))
+            }
             (FileFormat::Npy, _) => Writer::Npy(NpyRecorder::create(dir, chain, &[spec.columns.len()])?),
             _ => Writer::Csv(CsvRecorder::create(dir, chain, &spec.columns, spec.with_time)?),
         };
@@ -125,7 +127,7 @@ impl ChainFiles {
                     let fresh = (saved.state.draws == 0)
                         .then_some(spec.cmdstan.as_ref())
                         .flatten();
-                    Writer::CmdStan(CmdStanRecorder::resume(dir, chain, len, fresh)?)
+                    Writer::CmdStan(Box::new(CmdStanRecorder::resume(dir, chain, len, fresh)?))
                 }
                 FileFormat::Npy => Writer::Npy(NpyRecorder::resume(dir, chain, &[spec.columns.len()], len)?),
                 FileFormat::Csv => Writer::Csv(CsvRecorder::resume(dir, chain, spec.with_time, len)?),
@@ -154,7 +156,7 @@ impl ChainFiles {
     fn recorder(&mut self) -> Option<&mut dyn Recorder> {
         match &mut self.writer {
             Writer::Csv(w) => Some(w),
-            Writer::CmdStan(w) => Some(w),
+            Writer::CmdStan(w) => Some(w.as_mut()),
             Writer::Npy(w) => Some(w),
             Writer::Done => None,
         }

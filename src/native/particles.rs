@@ -84,7 +84,7 @@ impl ParticleSpec {
 enum LiveList {
     /// Rebuilt from the positions when needed; `checked` mirrors the Verlet list.
     Verlet {
-        verlet: VerletList,
+        verlet: Box<VerletList>,
         set: usize,
         checked: CheckedList,
     },
@@ -184,7 +184,7 @@ impl ParticleModel {
                     let empty = CheckedList::new(vec![0; rows + 1], Vec::new(), rows, bound)
                         .ok_or_else(|| ParticleError::Mismatch(format!("list {l}")))?;
                     LiveList::Verlet {
-                        verlet,
+                        verlet: Box::new(verlet),
                         set: *set,
                         checked: empty,
                     }

@@ -142,8 +142,10 @@ impl<'m> Checker<'m> {
             });
         }
         let dims: Vec<usize> = sets.iter().map(|s| s.dim).collect();
-        if let (Some((Domain::Periodic(l), span)), Some(d)) = (&domain, dims.iter().find(|d| **d != dims[0]))
-        {
+        if let (Some((Domain::Periodic(l), span)), Some(d)) = (
+            &domain,
+            dims.first().and_then(|first| dims.iter().find(|d| *d != first)),
+        ) {
             let _ = (l, d);
             self.report(
                 Diagnostic::error(
@@ -171,7 +173,7 @@ impl<'m> Checker<'m> {
                 return None;
             }
         };
-        if let Some(bad) = values.iter().find(|m| !(**m > 0.0)) {
+        if let Some(bad) = values.iter().find(|m| not_positive(**m)) {
             self.report(
                 Diagnostic::error("E0801", format!("masses must be positive, found {bad}"))
                     .with_label(e.span, "not positive"),
@@ -211,7 +213,7 @@ impl<'m> Checker<'m> {
                         return None;
                     }
                 };
-                if let Some(l) = lengths.iter().find(|l| !(**l > 0.0)) {
+                if let Some(l) = lengths.iter().find(|l| not_positive(**l)) {
                     self.report(
                         Diagnostic::error("E0801", format!("box lengths must be positive, found {l}"))
                             .with_label(len.span, "not positive"),
@@ -1052,7 +1054,10 @@ impl<'m> Checker<'m> {
                 let (cell, b) = (s / 4, s % 4);
                 let c = [cell / (n * n), (cell / n) % n, cell % n];
                 let off = basis.get(b).copied().unwrap_or_default();
-                (0..3).map(|d| (c[d] as f64 + off[d] + 0.25) * a).collect()
+                c.iter()
+                    .zip(off)
+                    .map(|(ci, o)| (*ci as f64 + o + 0.25) * a)
+                    .collect()
             } else {
                 let mut rest = s;
                 let mut p = vec![0.0; k];
@@ -1069,4 +1074,9 @@ impl<'m> Checker<'m> {
         }
         Val::Matrix(Rc::new(super::val::MatExpr::Rows(rows)))
     }
+}
+
+/// Whether `x` is not a positive number (NaN included).
+fn not_positive(x: f64) -> bool {
+    x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
 }
