@@ -61,6 +61,8 @@ impl<'m> Checker<'m> {
                     self.setting(&mut run, name, value, is_gibbs, states);
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
+                // read before checking, by the front door (see `crate::pipeline`)
+                RunItem::Data { .. } => {}
             }
         }
         let n = states.iter().map(State::size).sum();

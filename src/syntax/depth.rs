@@ -52,8 +52,9 @@ fn program_exprs(program: &Program) -> Vec<&Expr> {
                     model_item_exprs(mi, &mut out);
                 }
             }
-            Item::Run(r) => out.extend(r.items.iter().map(|ri| match ri {
-                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
+            Item::Run(r) => out.extend(r.items.iter().filter_map(|ri| match ri {
+                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
+                RunItem::Data { .. } => None,
             })),
         }
     }

@@ -138,8 +138,9 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
         Item::Run(r) => r
             .items
             .into_iter()
-            .map(|ri| match ri {
-                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
+            .filter_map(|ri| match ri {
+                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
+                RunItem::Data { .. } => None,
             })
             .collect(),
         Item::Model(m) => m

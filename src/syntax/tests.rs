@@ -140,6 +140,7 @@ fn example_program_parses() {
         .iter()
         .map(|i| match i {
             RunItem::Setting { name, .. } | RunItem::Init { name, .. } => name.name.as_str(),
+            RunItem::Data { .. } => "data",
         })
         .collect();
     assert_eq!(names, ["method", "steps", "dt", "x", "seed"]);
