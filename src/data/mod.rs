@@ -174,6 +174,20 @@ impl DataSet {
 
 fn read(path: &Path, sources: &mut SourceMap) -> Result<DataFile, DataError> {
     let name = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let json = match ext.as_deref() {
+        Some("json") => true,
+        Some("csv") => false,
+        _ => {
+            return Err(DataError::new(
+                &name,
+                "unknown format: data files end in `.json` or `.csv`".to_string(),
+            ))
+        }
+    };
     let too_big = std::fs::metadata(path)
         .map(|m| m.len() > MAX_FILE)
         .unwrap_or(false);
@@ -182,25 +196,11 @@ fn read(path: &Path, sources: &mut SourceMap) -> Result<DataFile, DataError> {
     }
     let text =
         std::fs::read_to_string(path).map_err(|e| DataError::new(&name, format!("cannot read it: {e}")))?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let content = match ext.as_deref() {
-        Some("json") => {
-            let id = sources.add(name.clone(), Some(path), text.clone());
-            Content::Json(json::parse(id, &name, &text)?)
-        }
-        Some("csv") => {
-            let id = sources.add(name.clone(), Some(path), text.clone());
-            Content::Csv(csv::parse(id, &name, &text)?)
-        }
-        _ => {
-            return Err(DataError::new(
-                &name,
-                "unknown format: data files end in `.json` or `.csv`".to_string(),
-            ))
-        }
+    let id = sources.add(name.clone(), Some(path), text.clone());
+    let content = if json {
+        Content::Json(json::parse(id, &name, &text)?)
+    } else {
+        Content::Csv(csv::parse(id, &name, &text)?)
     };
     Ok(DataFile { name, content })
 }

@@ -163,7 +163,7 @@ fn missing(decl: &ast::ParamDecl, set: &DataSet) -> Diagnostic {
     ));
     if let Some(best) = crate::diagnostic::did_you_mean(name, set.names()).first() {
         d = d.with_help(format!(
-            "the files have `{best}`; name the columns with `= columns(\"{best}\")`"
+            "did you mean `{best}`? A CSV column of another name is bound with `= columns(\"{best}\")`"
         ));
     }
     d
