@@ -29,6 +29,8 @@
 pub mod aot;
 #[cfg(feature = "compiler")]
 pub mod codegen;
+#[cfg(feature = "compiler")]
+pub mod data;
 pub mod diagnostic;
 pub mod driver;
 #[cfg(feature = "compiler")]

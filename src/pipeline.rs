@@ -4,6 +4,7 @@
 //! `--timings`.
 
 use crate::codegen::{self, CompiledModel};
+use crate::data::DataSet;
 use crate::diagnostic::Diagnostic;
 use crate::lower::{self, KernelKind, Lowered};
 use crate::model::{MethodSpec, Model};
@@ -21,6 +22,8 @@ pub struct CompileOptions {
     pub overrides: Vec<String>,
     /// `--model name`: which model of the file.
     pub model: Option<String>,
+    /// `--data FILE` files, as given (searched before the run block's `data = …` files).
+    pub data: Vec<PathBuf>,
     /// Extra derivatives to build (Hessian, Jacobian).
     pub build: BuildOptions,
     /// Kernels to compile (all when empty).
@@ -279,6 +282,10 @@ fn check_timed(
     timings.parse = start.elapsed();
 
     let start = Instant::now();
+    let data = match DataSet::load(&data_files(program, base_dir, options), &mut sources) {
+        Ok(d) => d,
+        Err(d) => return Err(fail(sources, d)),
+    };
     let stdlib = stdlib_dir();
     let checked = resolve::check_with_facts(CheckInput {
         program,
@@ -287,6 +294,7 @@ fn check_timed(
         base_dir,
         overrides: &overrides,
         model_name: options.model.as_deref(),
+        data: Some(&data),
     });
     let (model, facts) = match checked {
         Ok(m) => m,
@@ -294,6 +302,24 @@ fn check_timed(
     };
     timings.check = start.elapsed();
     Ok((sources, model, facts, timings))
+}
+
+/// The data files of a run, in lookup order: `--data` files as given, then the main
+/// program's `data = …` run settings, relative to the model file's directory.
+pub fn data_files(program: &ast::Program, base_dir: Option<&Path>, options: &CompileOptions) -> Vec<PathBuf> {
+    let mut out = options.data.clone();
+    for item in &program.items {
+        let ast::Item::Run(block) = item else { continue };
+        for ri in &block.items {
+            if let ast::RunItem::Data { files, .. } = ri {
+                out.extend(files.iter().map(|(f, _)| match base_dir {
+                    Some(dir) if Path::new(f).is_relative() => dir.join(f),
+                    _ => PathBuf::from(f),
+                }));
+            }
+        }
+    }
+    out
 }
 
 /// What a run's method needs beyond the requested derivatives and kernels: the

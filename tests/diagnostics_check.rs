@@ -39,6 +39,7 @@ fn run_check(name: &str, src: &str, sets: &[&str]) -> (SourceMap, Result<Model, 
     }
     let stdlib = golden_dir().join("stdlib");
     let result = check(CheckInput {
+        data: None,
         program: &program,
         sources: &mut sources,
         stdlib_dir: Some(&stdlib),

@@ -121,6 +121,7 @@ fn plot_facts(l: &Lowering, file: &Path, options: &CompileOptions) -> String {
             hash: crate::driver::source_hash(&file),
             file,
             set: options.overrides.clone(),
+            data: options.data.clone(),
         }),
         exact: crate::driver::exact_columns(&l.model, &l.model.state_columns(), &l.sources),
     };

@@ -59,6 +59,9 @@ pub struct ModelArgs {
     /// Which model of the file to use (when it defines several)
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+    /// A JSON or CSV file binding `data` declarations (repeatable; searched before the run block's)
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
 }
 
 impl ModelArgs {
@@ -66,6 +69,7 @@ impl ModelArgs {
         CompileOptions {
             overrides: self.set.clone(),
             model: self.model.clone(),
+            data: self.data.clone(),
             ..CompileOptions::default()
         }
     }

@@ -104,6 +104,7 @@ fn gibbs_overlay(facts: &RunFacts, column: &str, notes: &mut Vec<String>) -> Res
     }
     let options = CompileOptions {
         overrides: source.set.clone(),
+        data: source.data.clone(),
         model: Some(facts.model.clone()).filter(|m| !m.is_empty()),
         ..CompileOptions::default()
     };

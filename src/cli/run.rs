@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// Which model of the file to use (when it defines several)
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
+    /// A JSON or CSV file binding `data` declarations (repeatable; searched before the run block's)
+    #[arg(long = "data", value_name = "FILE")]
+    #[serde(default)]
+    data: Vec<PathBuf>,
     /// Continue the interrupted run in DIR from its checkpoints (no other arguments)
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
     resume: Option<PathBuf>,
@@ -47,6 +51,7 @@ impl RunArgs {
             file: self.file.clone().unwrap_or_default(),
             set: self.set.clone(),
             model: self.model.clone(),
+            data: self.data.clone(),
         }
     }
 }
@@ -66,6 +71,7 @@ fn absolute(args: &RunArgs) -> RunArgs {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     a.file = a.file.as_deref().map(abs);
     a.run.output = a.run.output.as_deref().map(abs);
+    a.data = a.data.iter().map(|p| abs(p)).collect();
     a
 }
 
@@ -153,6 +159,7 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
     plan.source = Some(ModelSource {
         file: model.file.clone(),
         set: model.set.clone(),
+        data: model.data.clone(),
         hash: source_hash(&model.file),
     });
     execute_plan(&c, plan, args)

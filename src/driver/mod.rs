@@ -105,6 +105,9 @@ pub struct ModelSource {
     pub file: PathBuf,
     /// The `--set` overrides, as given.
     pub set: Vec<String>,
+    /// The `--data` files (absolute).
+    #[serde(default)]
+    pub data: Vec<PathBuf>,
     /// [`source_hash`] of the file when the run started.
     pub hash: u64,
 }

@@ -161,6 +161,8 @@ pub(super) struct Checker<'m> {
     pub(super) lists: Vec<crate::model::List>,
     /// The last placeholder argument id handed out.
     pub(super) next_arg: u32,
+    /// The data files binding `data` declarations.
+    pub(super) data: Option<&'m crate::data::DataSet>,
 }
 
 impl<'m> Checker<'m> {
@@ -186,6 +188,7 @@ impl<'m> Checker<'m> {
             domain: crate::model::Domain::Open,
             lists: Vec::new(),
             next_arg: 0,
+            data: None,
         }
     }
 

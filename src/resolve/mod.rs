@@ -27,6 +27,7 @@
 
 mod calls;
 mod cx;
+mod data;
 mod ensemble;
 mod eval;
 mod exact;
@@ -69,6 +70,8 @@ pub struct CheckInput<'a> {
     pub overrides: &'a [ParamOverride],
     /// `--model name`: which model to check when there are several.
     pub model_name: Option<&'a str>,
+    /// The data files binding the program's `data` declarations.
+    pub data: Option<&'a crate::data::DataSet>,
 }
 
 /// One `--set name=value`.
@@ -108,6 +111,7 @@ pub fn check_with_facts(input: CheckInput) -> Result<(Model, CheckFacts), Vec<Di
     let (modules, diags) = imports::load(input.program, input.sources, input.stdlib_dir, input.base_dir);
     let mut cx = Checker::new();
     cx.diags = diags;
+    cx.data = input.data;
     let model = check_modules(&mut cx, &modules, input.overrides, input.model_name);
     let mut diags = cx.diags;
     if diags.iter().any(|d| d.severity != Severity::Warning) {
@@ -365,6 +369,18 @@ fn apply_overrides<'m>(cx: &mut Checker<'m>, overrides: &'m [ParamOverride]) {
             continue;
         }
         match cx.lookup_def(&ov.name) {
+            Some(Def::Param(slot)) if cx.params.get(slot).is_some_and(|p| p.decl.data.is_some()) => {
+                let decl = cx.params.get(slot).map(|p| p.decl.name.span);
+                let mut d = Diagnostic::error("E0502", format!("`{}` is data, not a parameter", ov.name))
+                    .with_label(ov.span, "in this --set")
+                    .with_help(
+                        "data values come from files: `--data FILE` or `data = \"FILE\"` in the run block",
+                    );
+                if let Some(span) = decl {
+                    d = d.with_label(span, "declared as data here");
+                }
+                cx.report(d);
+            }
             Some(Def::Param(slot)) => {
                 if let Some(p) = cx.params.get_mut(slot) {
                     p.over = Some(&ov.value);

@@ -210,6 +210,9 @@ impl<'m> Checker<'m> {
     }
 
     fn compute_param(&mut self, decl: &'m ast::ParamDecl, over: Option<&'m ast::Expr>) -> Option<ParamValue> {
+        if let Some(spec) = &decl.data {
+            return self.compute_data(decl, spec);
+        }
         let Some(src) = over.or(decl.default.as_ref()) else {
             self.report(
                 Diagnostic::error("E0501", format!("parameter `{}` has no value", decl.name.name))

@@ -63,6 +63,8 @@ impl<'m> Checker<'m> {
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
                 RunItem::InitDraw { name, law, .. } => self.run_init_draw(&mut run, states, name, law),
+                // read before checking, by the front door (see `crate::pipeline`)
+                RunItem::Data { .. } => {}
             }
         }
         let n = states.iter().map(State::size).sum();

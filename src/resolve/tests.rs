@@ -82,6 +82,7 @@ fn param(name: &str, ty: Option<TypeExpr>, default: Option<ast::Expr>) -> Vec<Pa
         name: id(name),
         ty,
         default,
+        data: None,
         span: sp(),
     }]
 }
@@ -179,6 +180,7 @@ fn check_items(items: Vec<Item>, overrides: &[ParamOverride]) -> Result<Model, V
     let program = Program { items };
     let mut sources = SourceMap::new();
     check(CheckInput {
+        data: None,
         program: &program,
         sources: &mut sources,
         stdlib_dir: None,

@@ -110,8 +110,29 @@ pub struct ParamDecl {
     pub ty: Option<TypeExpr>,
     /// Its default value, if written.
     pub default: Option<Expr>,
+    /// `Some` for a `data` declaration: the value comes from a data file.
+    pub data: Option<DataSpec>,
     /// The whole binding.
     pub span: Span,
+}
+
+/// What a `data` declaration says about where its value comes from.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DataSpec {
+    /// `= columns("x0".."x30")`: the CSV columns holding it, in order (empty: by name).
+    pub columns: Vec<ColumnSpec>,
+    /// The `columns(…)` call, if written.
+    pub columns_span: Option<Span>,
+}
+
+/// One argument of `columns(…)`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnSpec {
+    /// `"x0"`: one column.
+    One(String, Span),
+    /// `"x0".."x30"`: the columns from the first to the last, both included, whose
+    /// names share a prefix and end in consecutive numbers.
+    Range(String, String, Span),
 }
 
 /// `fn name(a, b) = body`.
@@ -404,6 +425,13 @@ pub enum RunItem {
         name: Ident,
         /// The law, a call `normal(mean, sd)` or `uniform(lo, hi)`.
         law: Expr,
+        /// The whole setting.
+        span: Span,
+    },
+    /// `data = "file.csv"` or `data = ["a.json", "b.csv"]`: files binding `data` declarations.
+    Data {
+        /// The paths as written (relative to the model file), each with its span.
+        files: Vec<(String, Span)>,
         /// The whole setting.
         span: Span,
     },

@@ -52,9 +52,10 @@ fn program_exprs(program: &Program) -> Vec<&Expr> {
                     model_item_exprs(mi, &mut out);
                 }
             }
-            Item::Run(r) => out.extend(r.items.iter().map(|ri| match ri {
-                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
-                RunItem::InitDraw { law, .. } => law,
+            Item::Run(r) => out.extend(r.items.iter().filter_map(|ri| match ri {
+                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
+                RunItem::InitDraw { law, .. } => Some(law),
+                RunItem::Data { .. } => None,
             })),
         }
     }

@@ -138,9 +138,10 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
         Item::Run(r) => r
             .items
             .into_iter()
-            .map(|ri| match ri {
-                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => value,
-                RunItem::InitDraw { law, .. } => law,
+            .filter_map(|ri| match ri {
+                RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
+                RunItem::InitDraw { law, .. } => Some(law),
+                RunItem::Data { .. } => None,
             })
             .collect(),
         Item::Model(m) => m

@@ -128,6 +128,7 @@ fn starts_item(token: &Token<'_>) -> bool {
         token,
         Token::Use
             | Token::Param
+            | Token::Data
             | Token::Fn
             | Token::Model
             | Token::Run

@@ -142,6 +142,7 @@ fn example_program_parses() {
             RunItem::Setting { name, .. } | RunItem::Init { name, .. } | RunItem::InitDraw { name, .. } => {
                 name.name.as_str()
             }
+            RunItem::Data { .. } => "data",
         })
         .collect();
     assert_eq!(names, ["method", "steps", "dt", "x", "seed"]);

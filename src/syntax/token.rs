@@ -42,6 +42,9 @@ pub enum Token<'s> {
     /// `param`
     #[token("param")]
     Param,
+    /// `data`
+    #[token("data")]
+    Data,
     /// `fn`
     #[token("fn")]
     Fn,
@@ -294,6 +297,7 @@ impl Token<'_> {
         match self {
             Token::Use => "use",
             Token::Param => "param",
+            Token::Data => "data",
             Token::Fn => "fn",
             Token::Let => "let",
             Token::In => "in",

@@ -55,6 +55,7 @@ fn probe_def(expr: &ast::Expr) -> Def {
             name: ident,
             ty: None,
             default: Some(expr.clone()),
+            data: None,
             span: expr.span,
         }]),
     }
