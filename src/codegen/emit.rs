@@ -565,6 +565,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             UnaryFn::Abs => self.b.ins().fabs(a),
             UnaryFn::Round => self.b.ins().nearest(a),
             UnaryFn::Floor => self.b.ins().floor(a),
+            UnaryFn::Exp => super::vmath::exp(&mut self.b, a),
             _ => match crate::codegen::libm::unary_symbol(f) {
                 Some(name) => self.call(name, &[a]),
                 None => a,

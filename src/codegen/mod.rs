@@ -12,6 +12,7 @@
 
 mod compiled;
 mod emit;
+mod vmath;
 pub mod object;
 
 pub use crate::native::{abi, libm};

@@ -335,6 +335,10 @@ impl<R: Recorder> Recorder for Observed<'_, R> {
         self.inner.checkpoint(state)
     }
 
+    fn checkpoint_at_end(&self) -> bool {
+        self.inner.checkpoint_at_end()
+    }
+
     fn resume_from(&mut self) -> Option<ChainState> {
         self.inner.resume_from()
     }

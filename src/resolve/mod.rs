@@ -238,7 +238,14 @@ fn check_modules<'m>(
     let observables = cx.observables(chosen.decl, &energy, &pairs);
     let exact = cx.exact_laws(chosen.decl, &params);
     let run_items = run_items(modules, main, chosen.module);
-    let run = cx.run_settings(&run_items, &states, sdes.is_empty());
+    // The model's kind as written: an SDE that failed to check still makes it an
+    // SDE model, so its method is not reported as misfitting on top of the error.
+    let declares_sdes = chosen
+        .decl
+        .items
+        .iter()
+        .any(|i| matches!(i, crate::syntax::ast::ModelItem::Sde(_)));
+    let run = cx.run_settings(&run_items, &states, sdes.is_empty() && !declares_sdes);
     Some(Model {
         name: chosen.decl.name.name.clone(),
         params,
