@@ -348,3 +348,41 @@ fn regression_newton_langevin_runs_through_sde_run() {
     assert!(stdout(&o).contains("newton_langevin"), "{}", stdout(&o));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn run_with_data_files_from_the_command_line_and_their_errors() {
+    let dir = temp_dir("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("mean.sde");
+    std::fs::write(
+        &model,
+        "data n: int\ndata y: real[n]\nmodel m {\n  state mu: real\n  energy U = 0.5 * sum(i in 0..n, (y[i] - mu)^2)\n}\n",
+    )
+    .unwrap();
+    let good = dir.join("y.csv");
+    std::fs::write(&good, "y\n1.0\n2.0\n3.0\n").unwrap();
+    let out = dir.join("out");
+    let (m, g, o) = (
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let ok = sde(
+        &[
+            "run", m, "--data", g, "--steps", "200", "--warmup", "100", "-o", o, "-q",
+        ],
+        None,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(out.join("chain_1.csv").is_file());
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "y\n1.0\nNA\n").unwrap();
+    let b = bad.to_str().unwrap();
+    assert_user_error(&sde(&["run", m, "--data", b, "-o", o], None), "E0901");
+    assert_user_error(&sde(&["check", m], None), "E0902");
+    assert_user_error(
+        &sde(&["run", m, "--data", "missing.json", "-o", o], None),
+        "E0901",
+    );
+}

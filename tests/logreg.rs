@@ -100,14 +100,14 @@ fn compare(what: &str, draws: &[Vec<Vec<f64>>]) {
         );
         zmax_mean = zmax_mean.max(zm.abs());
         zmax_sd = zmax_sd.max(zs.abs());
-        if !(zm.abs() < Z) {
+        if zm.is_nan() || zm.abs() >= Z {
             failures.push(format!(
                 "b{j} mean {m:.4} vs {:.4} (|z| = {:.2})",
                 r.mean[j],
                 zm.abs()
             ));
         }
-        if !(zs.abs() < Z) {
+        if zs.is_nan() || zs.abs() >= Z {
             failures.push(format!(
                 "b{j} sd {s:.4} vs {:.4} (|z| = {:.2})",
                 r.sd[j],

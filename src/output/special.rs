@@ -163,11 +163,15 @@ pub fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
     }
     let sign = if inverse { 1.0 } else { -1.0 };
     let mut len = 2;
+    // One stage's twiddle factors, computed once per stage rather than per butterfly
+    // (the same values: the summary's ESS runs many long transforms).
+    let mut twiddles: Vec<(f64, f64)> = Vec::with_capacity(n / 2);
     while len <= n {
         let angle = sign * 2.0 * PI / len as f64;
+        twiddles.clear();
+        twiddles.extend((0..len / 2).map(|k| (angle * k as f64).sin_cos()));
         for start in (0..n).step_by(len) {
-            for k in 0..len / 2 {
-                let (s, c) = (angle * k as f64).sin_cos();
+            for (k, &(s, c)) in twiddles.iter().enumerate() {
                 let (a, b) = (start + k, start + k + len / 2);
                 let (Some(&br), Some(&bi), Some(&ar), Some(&ai)) =
                     (re.get(b), im.get(b), re.get(a), im.get(a))

@@ -421,7 +421,10 @@ fn record_settable(cx: &mut Checker<'_>) {
     cx.settable = names
         .into_iter()
         .filter_map(|n| match cx.lookup_def(&n) {
-            Some(Def::Param(slot)) => Some((n, slot)),
+            // data come from files, never from `--set`
+            Some(Def::Param(slot)) if cx.params.get(slot).is_some_and(|p| p.decl.data.is_none()) => {
+                Some((n, slot))
+            }
             _ => None,
         })
         .collect();

@@ -223,6 +223,7 @@ const OPERATOR: &[&str] = &[
 const ITEM: &[&str] = &[
     "\"use\"",
     "\"param\"",
+    "\"data\"",
     "\"fn\"",
     "\"let\"",
     "\"model\"",
@@ -232,6 +233,7 @@ const MODEL_ITEM: &[&str] = &[
     "\"state\"",
     "\"energy\"",
     "\"param\"",
+    "\"data\"",
     "\"let\"",
     "\"fn\"",
     "\"ito\"",
@@ -240,7 +242,7 @@ const MODEL_ITEM: &[&str] = &[
     "\"exact\"",
     "\"IDENT\"",
 ];
-const SETTING: &[&str] = &["\"init\"", "\"IDENT\"", "\"dt\""];
+const SETTING: &[&str] = &["\"init\"", "\"data\"", "\"IDENT\"", "\"dt\""];
 
 const GROUPS: &[Group] = &[
     Group {

@@ -11,9 +11,10 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 /// Keywords.
-const KEYWORDS: [&str; 21] = [
+const KEYWORDS: [&str; 22] = [
     "use",
     "param",
+    "data",
     "fn",
     "let",
     "in",

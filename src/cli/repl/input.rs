@@ -17,7 +17,7 @@ pub enum Input {
     Expr(ast::Expr),
 }
 
-const ITEM_KEYWORDS: [&str; 6] = ["param", "fn", "let", "model", "run", "use"];
+const ITEM_KEYWORDS: [&str; 7] = ["param", "data", "fn", "let", "model", "run", "use"];
 
 /// Whether `text` starts with a keyword that begins an item.
 fn starts_with_item(text: &str) -> bool {
