@@ -33,7 +33,9 @@ struct Workload {
 /// Runs the example once; (particle-steps per second, the statistic).
 fn sdelang_run(w: &Workload, out: &Path, threads: usize) -> Result<(f64, f64), String> {
     let _ = std::fs::remove_dir_all(out);
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(w.example);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(w.example);
     let start = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_sde"))
         .arg("run")
@@ -105,19 +107,42 @@ fn main() {
                 openmm.push("openmm", support::try_python_peer("w3_openmm.py", &["nonbonded"]));
             }
             if openmm_custom.wanted() {
-                openmm_custom.push("openmm-custom", support::try_python_peer("w3_openmm.py", &["custom"]));
+                openmm_custom.push(
+                    "openmm-custom",
+                    support::try_python_peer("w3_openmm.py", &["custom"]),
+                );
             }
             if jaxmd.wanted() {
                 jaxmd.push("jax-md", support::try_python_peer("w3_jaxmd.py", &["--x64"]));
             }
         }
     }
-    let mut table = Table::new(w3.title, "particle-steps/s", "rust-baseline", &["PE/N steps 510-1000"]);
-    table.row("sdelang", support::median(&ours), vec![support::num(stat)], &support::runs_note(&ours));
+    let mut table = Table::new(
+        w3.title,
+        "particle-steps/s",
+        "rust-baseline",
+        &["PE/N steps 510-1000"],
+    );
+    table.row(
+        "sdelang",
+        support::median(&ours),
+        vec![support::num(stat)],
+        &support::runs_note(&ours),
+    );
     let keys = ["pe_per_particle_mean"];
     table.peer_row("rust-baseline", &base, "particle_steps_per_sec", &keys);
-    table.peer_row("openmm (NonbondedForce)", &openmm, "particle_steps_per_sec", &keys);
-    table.peer_row("openmm (CustomNonbondedForce)", &openmm_custom, "particle_steps_per_sec", &keys);
+    table.peer_row(
+        "openmm (NonbondedForce)",
+        &openmm,
+        "particle_steps_per_sec",
+        &keys,
+    );
+    table.peer_row(
+        "openmm (CustomNonbondedForce)",
+        &openmm_custom,
+        "particle_steps_per_sec",
+        &keys,
+    );
     table.peer_row("jax-md f64", &jaxmd, "particle_steps_per_sec", &keys);
     table.print();
 
@@ -145,8 +170,18 @@ fn main() {
             jax.push("jax", support::try_python_peer("w5_jax.py", &["gauss"]));
         }
     }
-    let mut table = Table::new(w5.title, "particle-steps/s", "rust-baseline", &["mean r2, steps 501-1000"]);
-    table.row("sdelang", support::median(&ours), vec![support::num(stat)], &support::runs_note(&ours));
+    let mut table = Table::new(
+        w5.title,
+        "particle-steps/s",
+        "rust-baseline",
+        &["mean r2, steps 501-1000"],
+    );
+    table.row(
+        "sdelang",
+        support::median(&ours),
+        vec![support::num(stat)],
+        &support::runs_note(&ours),
+    );
     let keys = ["mean_r2_second_half"];
     table.peer_row("rust-baseline", &base, "particle_steps_per_sec", &keys);
     table.peer_row("jax", &jax, "particle_steps_per_sec", &keys);

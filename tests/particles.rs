@@ -230,9 +230,19 @@ fn svgd_particles_match_the_mixture_moments() {
     for chain in 1..=3 {
         let last = |name: &str| *column(&dir, chain, name).last().unwrap();
         let (m0, m1) = (last("mean0"), last("mean1"));
-        let (s00, s11, s01) = (last("m00") - m0 * m0, last("m11") - m1 * m1, last("m01") - m0 * m1);
-        assert!(m0.abs() < 0.25 && m1.abs() < 0.25, "chain {chain}: mean ({m0}, {m1})");
-        assert!((s00 / 5.0 - 1.0).abs() < 0.1, "chain {chain}: var x0 = {s00}, target 5");
+        let (s00, s11, s01) = (
+            last("m00") - m0 * m0,
+            last("m11") - m1 * m1,
+            last("m01") - m0 * m1,
+        );
+        assert!(
+            m0.abs() < 0.25 && m1.abs() < 0.25,
+            "chain {chain}: mean ({m0}, {m1})"
+        );
+        assert!(
+            (s00 / 5.0 - 1.0).abs() < 0.1,
+            "chain {chain}: var x0 = {s00}, target 5"
+        );
         assert!((s11 - 1.0).abs() < 0.1, "chain {chain}: var x1 = {s11}, target 1");
         assert!(s01.abs() < 0.1, "chain {chain}: cov = {s01}, target 0");
     }

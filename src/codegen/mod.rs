@@ -12,8 +12,8 @@
 
 mod compiled;
 mod emit;
-mod vmath;
 pub mod object;
+mod vmath;
 
 pub use crate::native::{abi, libm};
 pub use compiled::CompiledModel;

@@ -240,6 +240,10 @@ const MODEL_ITEM: &[&str] = &[
     "\"stratonovich\"",
     "\"noise\"",
     "\"exact\"",
+    "\"particles\"",
+    "\"pair\"",
+    "\"bond\"",
+    "\"observe\"",
     "\"IDENT\"",
 ];
 const SETTING: &[&str] = &["\"init\"", "\"data\"", "\"IDENT\"", "\"dt\""];

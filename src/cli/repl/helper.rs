@@ -11,7 +11,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 /// Keywords.
-const KEYWORDS: [&str; 22] = [
+const KEYWORDS: [&str; 26] = [
     "use",
     "param",
     "data",
@@ -34,6 +34,10 @@ const KEYWORDS: [&str; 22] = [
     "stratonovich",
     "noise",
     "exact",
+    "particles",
+    "pair",
+    "bond",
+    "observe",
 ];
 
 /// Completion and validation for the REPL's editor.
