@@ -87,7 +87,7 @@ fn main() {
         example: "lj_fluid.sde",
         particle_steps: 4000.0 * 1000.0,
         column: "pe",
-        from_row: 509,
+        from_row: 50,
     };
     let (mut ours, mut stat) = (Vec::new(), f64::NAN);
     let [mut base, mut openmm, mut openmm_custom, mut jaxmd] = [(); 4].map(|_| Runs::default());

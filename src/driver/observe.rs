@@ -1,7 +1,9 @@
 //! What a run records besides the state: the model's observables (one column
 //! each in the chain files), particle trajectories (one `.npy` file per chain and
 //! particle set, shape `(draws, N, k)`) and radial distribution functions
-//! (accumulated over a chain's draws, written as `chain_C.NAME.csv`).
+//! (accumulated over a chain's draws, written as `chain_C.NAME.csv`), and a
+//! snapshot of every particle set at the chain's last draw
+//! (`chain_C.NAME.final.csv`, one row per particle, for `sde plot`).
 //!
 //! [`Observed`] wraps a chain's file recorder: for every recorded draw it writes
 //! the picked state components followed by the observables, appends the
@@ -78,6 +80,8 @@ pub struct ObservePlan {
     pub trajectories: Vec<Trajectory>,
     /// Radial distribution functions.
     pub rdfs: Vec<RdfPlan>,
+    /// Particle sets whose last positions are written when a chain ends.
+    pub snapshots: Vec<Trajectory>,
     /// The temperature (for pressures).
     pub temperature: f64,
 }
@@ -155,13 +159,18 @@ impl ObservePlan {
             values,
             trajectories,
             rdfs,
+            snapshots: sets,
             temperature,
         }
     }
 
     /// Whether the plan changes nothing about what is recorded.
     pub fn is_trivial(&self) -> bool {
-        self.pick.is_none() && self.values.is_empty() && self.trajectories.is_empty() && self.rdfs.is_empty()
+        self.pick.is_none()
+            && self.values.is_empty()
+            && self.trajectories.is_empty()
+            && self.rdfs.is_empty()
+            && self.snapshots.is_empty()
     }
 
     /// The chain files' columns: the picked state columns, then the observables.
@@ -185,6 +194,11 @@ pub fn rdf_path(dir: &Path, chain: usize, name: &str) -> PathBuf {
     dir.join(format!("chain_{}.{name}.csv", chain + 1))
 }
 
+/// A chain's snapshot of a particle set's last positions.
+pub fn snapshot_path(dir: &Path, chain: usize, name: &str) -> PathBuf {
+    dir.join(format!("chain_{}.{name}.final.csv", chain + 1))
+}
+
 /// A chain's recorder with observables, trajectories and g(r) (see the module header).
 pub struct Observed<'a, R> {
     inner: R,
@@ -196,6 +210,8 @@ pub struct Observed<'a, R> {
     values: Vec<f64>,
     trajectories: Vec<NpyRecorder>,
     rdfs: Vec<RadialDistribution>,
+    /// The snapshot sets' positions at the last draw, one after the other.
+    last: Vec<f64>,
     draws: u64,
 }
 
@@ -234,6 +250,7 @@ impl<'a, R: Recorder> Observed<'a, R> {
             values: vec![0.0; plan.values.len()],
             trajectories,
             rdfs,
+            last: Vec::new(),
             draws: resume_draws.unwrap_or(0),
         })
     }
@@ -275,7 +292,41 @@ impl<'a, R: Recorder> Observed<'a, R> {
                 .unwrap_or_default();
             g.add(pos).map_err(invalid)?;
         }
+        self.last.clear();
+        for s in &self.plan.snapshots {
+            let pos = x.get(s.offset..s.offset + s.count * s.dim).unwrap_or_default();
+            self.last.extend_from_slice(pos);
+        }
         self.draws += 1;
+        Ok(())
+    }
+
+    /// Writes each snapshot set's last positions as CSV (`NAME.1,…,NAME.k`).
+    fn write_snapshots(&self) -> io::Result<()> {
+        if self.last.is_empty() {
+            return Ok(());
+        }
+        let mut at = 0;
+        for s in &self.plan.snapshots {
+            let header: Vec<String> = (1..=s.dim).map(|d| format!("{}.{d}", s.name)).collect();
+            let mut text = header.join(",");
+            text.push('\n');
+            for p in self
+                .last
+                .get(at..at + s.count * s.dim)
+                .unwrap_or_default()
+                .chunks(s.dim.max(1))
+            {
+                let row: Vec<String> = p.iter().map(|v| v.to_string()).collect();
+                text.push_str(&row.join(","));
+                text.push('\n');
+            }
+            at += s.count * s.dim;
+            let mut file =
+                crate::output::file::PartialFile::create(snapshot_path(&self.dir, self.chain, &s.name))?;
+            file.write(text.as_bytes())?;
+            file.finish()?;
+        }
         Ok(())
     }
 
@@ -317,6 +368,7 @@ impl<R: Recorder> Recorder for Observed<'_, R> {
             w.finish()?;
         }
         self.write_rdfs()?;
+        self.write_snapshots()?;
         self.inner.finish()
     }
 

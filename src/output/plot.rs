@@ -176,7 +176,86 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> io::Result<Vec<PathBuf>> {
         let e = [e];
         both("energy", (1000, 300), &|r| traces(r, &e), &|r| traces(r, &e))?;
     }
+    for (set, (a, b)) in snapshots(dir)? {
+        let name = format!("{set}-snapshot");
+        both(&name, (700, 700), &|r| pair(r, &a, &b), &|r| pair(r, &a, &b))?;
+    }
     Ok(written)
+}
+
+/// The particle snapshots of `dir` (`chain_C.SET.final.csv`, written when a chain of a
+/// particle model ends), per set: its first two coordinates over the chains (for a set
+/// of one coordinate, the coordinate against the particle index).
+fn snapshots(dir: &Path) -> io::Result<Vec<(String, (Series, Series))>> {
+    let mut files: Vec<(String, usize, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(rest) = name
+            .strip_prefix("chain_")
+            .and_then(|r| r.strip_suffix(".final.csv"))
+        else {
+            continue;
+        };
+        if let Some((chain, set)) = rest.split_once('.') {
+            if let Ok(c) = chain.parse::<usize>() {
+                files.push((set.to_string(), c, path.clone()));
+            }
+        }
+    }
+    files.sort();
+    let mut out: Vec<(String, (Series, Series))> = Vec::new();
+    for (set, _, path) in files {
+        let text = std::fs::read_to_string(&path)?;
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').filter_map(|v| v.parse().ok()).collect())
+            .collect();
+        let (xs, ys, xn, yn): (Vec<f64>, Vec<f64>, String, String) = if header.len() >= 2 {
+            (
+                rows.iter()
+                    .map(|r| r.first().copied().unwrap_or(f64::NAN))
+                    .collect(),
+                rows.iter()
+                    .map(|r| r.get(1).copied().unwrap_or(f64::NAN))
+                    .collect(),
+                header.first().copied().unwrap_or_default().to_string(),
+                header.get(1).copied().unwrap_or_default().to_string(),
+            )
+        } else {
+            (
+                (0..rows.len()).map(|i| i as f64).collect(),
+                rows.iter()
+                    .map(|r| r.first().copied().unwrap_or(f64::NAN))
+                    .collect(),
+                "particle".to_string(),
+                header.first().copied().unwrap_or_default().to_string(),
+            )
+        };
+        match out.iter_mut().find(|(s, _)| *s == set) {
+            Some((_, (a, b))) => {
+                a.chains.push(xs);
+                b.chains.push(ys);
+            }
+            None => out.push((
+                set,
+                (
+                    Series {
+                        name: xn,
+                        chains: vec![xs],
+                    },
+                    Series {
+                        name: yn,
+                        chains: vec![ys],
+                    },
+                ),
+            )),
+        }
+    }
+    Ok(out)
 }
 
 const COLORS: [RGBColor; 6] = [
