@@ -7,7 +7,8 @@
 //!   ─lower─▶ kernel IR ─codegen─▶ CompiledModel ─runtime─▶ draws ─output─▶ files, summary
 //! ```
 //!
-//! `pipeline` chains the stages for the front doors (`cli`).
+//! `pipeline` chains the stages for the front doors (`cli`); [`data`] reads the
+//! JSON and CSV files that bind a program's `data` declarations before checking.
 //!
 //! The `compiler` feature (on by default) brings everything from source text to
 //! machine code. Without it the library is the run-time half that standalone

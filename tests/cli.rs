@@ -381,6 +381,12 @@ fn run_with_data_files_from_the_command_line_and_their_errors() {
     let b = bad.to_str().unwrap();
     assert_user_error(&sde(&["run", m, "--data", b, "-o", o], None), "E0901");
     assert_user_error(&sde(&["check", m], None), "E0902");
+    let checked = sde(&["check", m, "--data", g], None);
+    assert!(
+        stdout(&checked).contains("0 parameters, 2 data"),
+        "{}",
+        stdout(&checked)
+    );
     assert_user_error(
         &sde(&["run", m, "--data", "missing.json", "-o", o], None),
         "E0901",

@@ -60,6 +60,10 @@ fn json_binds_scalars_vectors_matrices_and_ints() {
     let c = compile_in(&dir, SMALL, &[]).unwrap();
     assert_eq!(param(&c, "n"), &ParamValue::Int(2));
     assert_eq!(param(&c, "s"), &ParamValue::Real(0.5));
+    assert!(
+        c.model.params.iter().all(|p| p.data),
+        "every declaration here is data"
+    );
     assert_eq!(
         param(&c, "y"),
         &ParamValue::Ints {

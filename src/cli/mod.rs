@@ -106,14 +106,21 @@ fn check(args: &CheckArgs) -> i32 {
         Ok(c) => {
             let m = &c.model;
             let kind = if m.is_gibbs() { "energy model" } else { "SDE model" };
+            let data = m.params.iter().filter(|p| p.data).count();
+            let params = m.params.len() - data;
             println!(
-                "ok: {} `{}`: {} state component{}, {} parameter{}",
+                "ok: {} `{}`: {} state component{}, {} parameter{}{}",
                 kind,
                 m.name,
                 m.state_size(),
                 if m.state_size() == 1 { "" } else { "s" },
-                m.params.len(),
-                if m.params.len() == 1 { "" } else { "s" },
+                params,
+                if params == 1 { "" } else { "s" },
+                if data > 0 {
+                    format!(", {data} data")
+                } else {
+                    String::new()
+                },
             );
             0
         }

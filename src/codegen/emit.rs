@@ -5,7 +5,10 @@
 //! in it. Before a loop starts, every node the loop needs that does not depend on
 //! its variable is emitted first (loop-invariant code motion), so a mean used in
 //! every term of a sum is computed once. Loops are explicit blocks with the index
-//! and the reduction accumulators as block parameters.
+//! and the reduction accumulators as block parameters. A sum over a constant range
+//! of 16 or more values (a dot product over a data row) is split over four
+//! accumulators, so its additions form four short dependency chains; its rounding
+//! differs from a left-to-right sum in the last bits.
 
 use crate::lower::{KStmt, Kernel, Layout};
 use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ReduceOp, UnaryFn};
@@ -59,6 +62,9 @@ struct Buffer {
 
 /// The largest buffer, in values.
 const MAX_BUFFER: i64 = 4096;
+
+/// Sums over constant ranges at least this long use [`Emitter::unrolled_sum`].
+const UNROLL_MIN: i64 = 16;
 
 fn flags() -> MemFlagsData {
     // Buffers are f64-aligned and every access is in bounds (see codegen/abi.rs).
@@ -521,6 +527,13 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
     fn reduce(&mut self, op: ReduceOp, var: IndexVar, range: (&Index, &Index, &Over), body: NodeId) -> Value {
         self.hoist_invariants(var, &[body]);
+        if let (ReduceOp::Sum, (lo, hi, Over::Range)) = (op, range) {
+            if let (Some(lo), Some(hi)) = (lo.as_constant(), hi.as_constant()) {
+                if hi - lo >= UNROLL_MIN {
+                    return self.unrolled_sum(var, lo, hi - lo, body);
+                }
+            }
+        }
         let init = match op {
             ReduceOp::Sum => 0.0,
             ReduceOp::Prod => 1.0,
@@ -540,6 +553,49 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             vec![next]
         });
         out.first().copied().unwrap_or(init)
+    }
+
+    /// `Σ body` for `var` in `lo..lo + n` with four accumulators, each taking every fourth
+    /// value, then the `n mod 4` last values: four independent chains of additions
+    /// instead of one, which a long sum (a dot product over a data row) waits on.
+    fn unrolled_sum(&mut self, var: IndexVar, lo: i64, n: i64, body: NodeId) -> Value {
+        let zero = self.b.ins().f64const(0.0);
+        let quads = n / 4;
+        let range = (Index::constant(0), Index::constant(quads), Over::Range);
+        let accs = self.emit_loop(var, (&range.0, &range.1, &range.2), &[zero; 4], |e, accs| {
+            // the loop counter p: the values are lo + 4p + u
+            let p = e.vars.last().map_or(zero, |(_, v)| *v);
+            let base = e.b.ins().imul_imm_s(p, 4);
+            (0..4)
+                .map(|u| {
+                    let at = e.b.ins().iadd_imm_s(base, lo + u);
+                    let v = e.value_at(var, at, body);
+                    let acc = accs.get(u as usize).copied().unwrap_or(zero);
+                    e.b.ins().fadd(acc, v)
+                })
+                .collect()
+        });
+        let acc = |k: usize| accs.get(k).copied().unwrap_or(zero);
+        let low = self.b.ins().fadd(acc(0), acc(1));
+        let high = self.b.ins().fadd(acc(2), acc(3));
+        let mut total = self.b.ins().fadd(low, high);
+        for k in 4 * quads..n {
+            let at = self.b.ins().iconst(types::I64, lo + k);
+            let v = self.value_at(var, at, body);
+            total = self.b.ins().fadd(total, v);
+        }
+        total
+    }
+
+    /// The value of `body` with `var` bound to `at`, in a scope of its own (so nothing
+    /// computed for this value of `var` is reused for another).
+    fn value_at(&mut self, var: IndexVar, at: Value, body: NodeId) -> Value {
+        self.vars.push((var, at));
+        self.scopes.push(HashMap::new());
+        let v = self.value(body);
+        self.scopes.pop();
+        self.vars.pop();
+        v
     }
 
     fn call(&mut self, name: &'static str, args: &[Value]) -> Value {

@@ -326,6 +326,8 @@ pub struct Param {
     pub name: String,
     /// Its value.
     pub value: ParamValue,
+    /// Whether it is a `data` declaration (its value came from a data file).
+    pub data: bool,
     /// Where it was declared.
     pub span: Span,
 }

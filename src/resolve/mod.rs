@@ -438,6 +438,7 @@ fn build_params(cx: &mut Checker<'_>) -> Vec<Param> {
             cx.params.get(slot).map(|p| Param {
                 name: p.decl.name.name.clone(),
                 value,
+                data: p.decl.data.is_some(),
                 span: p.decl.span,
             })
         })
