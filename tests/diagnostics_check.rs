@@ -448,3 +448,29 @@ fn exact_laws_are_checked_into_the_model() {
     assert!((b.law.log_density(1.0) + 2.0).abs() < 1e-12);
     assert!(!b.law.is_normalised());
 }
+
+// E08xx particles
+case!(
+    particle_masses_must_be_positive,
+    "model m {\n  particles p[3]: real[2], mass = [1, 0, 2]\n  energy U = sum(i in p, dot(p[i], p[i]))\n}\n"
+);
+case!(
+    cutoff_beyond_half_the_box,
+    "model m {\n  particles p[8]: real[3] in periodic(4)\n  pair lj(r) = 4 * (r^-12 - r^-6), cutoff = 2.5\n  observe pe = lj / 8\n}\n"
+);
+case!(
+    shift_needs_a_cutoff,
+    "model m {\n  particles p[8]: real[2]\n  pair w(r) = exp(-r^2), shift = true\n}\n"
+);
+case!(
+    pressure_needs_a_periodic_box,
+    "model m {\n  particles p[8]: real[2]\n  pair w(r) = exp(-r^2)\n  observe P = pressure()\n}\n"
+);
+case!(
+    mean_needs_a_binder,
+    "model m {\n  particles x[4]: real\n  dx[i] = -mean(j in 0..0, x[j]) dt + dW[i]\n}\nrun { method = euler_maruyama(dt = 0.01) }\n"
+);
+case!(
+    random_init_law_is_checked,
+    "model m {\n  state x: real[2]\n  energy U = dot(x, x)\n}\nrun { init x ~ normal(0, -1) }\n"
+);

@@ -36,6 +36,7 @@ fn gauss_model(d: usize) -> Model {
         params: vec![Param {
             name: "s".into(),
             value: ParamValue::Vector(s),
+            data: false,
             span: span(),
         }],
         states: vec![State {

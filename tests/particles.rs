@@ -275,17 +275,17 @@ fn particle_snapshots_are_written_and_plotted() {
     let dir = run(
         "lj_fluid.sde",
         "lj-plot",
-        &["--set", "cells=3", "--steps", "100"],
+        &["--set", "cells=4", "--steps", "100"],
         None,
     );
     let text = std::fs::read_to_string(dir.join("chain_1.p.final.csv")).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("p.1,p.2,p.3"));
-    let box_side = 3.0 * (4.0f64 / 0.8).cbrt();
+    let box_side = 4.0 * (4.0f64 / 0.8).cbrt();
     let rows: Vec<Vec<f64>> = lines
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect();
-    assert_eq!(rows.len(), 108);
+    assert_eq!(rows.len(), 256);
     assert!(
         rows.iter().flatten().all(|v| (0.0..box_side).contains(v)),
         "positions wrapped into the box"

@@ -56,8 +56,9 @@ pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let a = b.ins().fmul(kf, ln2_lo);
     let r = b.ins().fsub(r, a);
     // e^r = 1 + r + r²·(1/2 + r·(1/6 + …)) by Horner.
-    let mut p = c(b, TAYLOR[TAYLOR.len() - 1]);
-    for coef in TAYLOR.iter().rev().skip(1) {
+    let (last, rest) = TAYLOR.split_last().unwrap_or((&0.0, &[]));
+    let mut p = c(b, *last);
+    for coef in rest.iter().rev() {
         let m = b.ins().fmul(p, r);
         let k = c(b, *coef);
         p = b.ins().fadd(m, k);

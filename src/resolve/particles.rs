@@ -285,16 +285,25 @@ impl<'m> Checker<'m> {
     fn pair_term(&mut self, p: &'m ast::PairDecl) -> Option<(EnergyTerm, PairTerm)> {
         let binders = self.binders(p)?;
         let set = self.pair_set(p)?;
-        let opts = self.pair_options(p)?;
+        let mut opts = self.pair_options(p)?;
         let info = self.sets.get(set as usize)?.clone();
         let (n, dim) = (info.count as i64, info.dim);
         if let (Some(rc), Domain::Periodic(lengths)) = (opts.cutoff, &self.domain) {
-            let reach = rc + opts.skin.unwrap_or(0.0);
-            if let Some(l) = lengths.iter().find(|l| reach > 0.5 * **l) {
+            let half = 0.5 * lengths.iter().copied().fold(f64::INFINITY, f64::min);
+            // The default skin shrinks to fit a small box; a skin given must fit.
+            let skin = opts.skin.unwrap_or((SKIN_FRACTION * rc).min(half - rc).max(0.0));
+            opts.skin = Some(skin);
+            let reach = rc + skin;
+            if reach > half {
+                let what = if skin > 0.0 {
+                    format!("cutoff plus skin ({rc} + {skin})")
+                } else {
+                    format!("the cutoff ({rc})")
+                };
                 self.report(
                     Diagnostic::error(
                         "E0802",
-                        format!("cutoff plus skin ({reach}) exceeds half the box length ({l})"),
+                        format!("{what} exceeds half the box length, L/2 = {half}"),
                     )
                     .with_label(p.span, "this pair term")
                     .with_note("minimum-image distances need cutoff + skin ≤ L/2"),
@@ -848,14 +857,20 @@ impl<'m> Checker<'m> {
     ) -> Vec<crate::model::Observable> {
         let mut out: Vec<crate::model::Observable> = Vec::new();
         // Energy and pair terms, by name, for the observables' expressions.
-        let terms: Vec<(&'m str, Rc<Expr>)> = decl
+        // A term that failed to check (its error already reported) is known by
+        // name all the same, as an error value, so observables naming it add no
+        // "unknown name" on top.
+        let terms: Vec<(&'m str, Val)> = decl
             .items
             .iter()
             .filter_map(|item| match item {
                 ModelItem::Energy(ast::EnergyDecl { name, .. })
                 | ModelItem::Pair(ast::PairDecl { name, .. }) => {
-                    let t = energy.iter().find(|t| t.name == name.name)?;
-                    Some((name.name.as_str(), t.expr.clone()))
+                    let value = energy
+                        .iter()
+                        .find(|t| t.name == name.name)
+                        .map_or(Val::Error, |t| Val::Real(t.expr.clone()));
+                    Some((name.name.as_str(), value))
                 }
                 _ => None,
             })
@@ -912,11 +927,10 @@ impl<'m> Checker<'m> {
     fn value_observable(
         &mut self,
         e: &'m ast::Expr,
-        terms: &[(&'m str, Rc<Expr>)],
+        terms: &[(&'m str, Val)],
     ) -> Option<crate::model::ObservableKind> {
         let depth = self.locals.len();
-        self.locals
-            .extend(terms.iter().map(|(n, x)| (*n, Val::Real(x.clone()))));
+        self.locals.extend(terms.iter().map(|(n, v)| (*n, v.clone())));
         let v = self.in_mode(Mode::Model, |cx| cx.expr(e));
         self.locals.truncate(depth);
         self.real(v, e.span).map(crate::model::ObservableKind::Value)
