@@ -474,3 +474,7 @@ case!(
     random_init_law_is_checked,
     "model m {\n  state x: real[2]\n  energy U = dot(x, x)\n}\nrun { init x ~ normal(0, -1) }\n"
 );
+case!(
+    batches_must_divide_the_particles,
+    "model m {\n  particles p[8]: real[2]\n  pair w(r) = exp(-r^2) / 8, batches = 3\n}\n"
+);

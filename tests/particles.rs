@@ -202,6 +202,34 @@ fn mean_field_particles_match_the_peers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// W5 with the Random Batch Method (random pairs each step, O(N)): the same
+/// statistic agrees with the peers' direct sums within the same four standard
+/// errors, and two runs resumed from the same state draw the same batches (the
+/// batches are a function of the seed, the chain and the positions), so the
+/// output does not depend on the thread count either.
+#[test]
+fn random_batch_mean_field_matches_the_direct_sum() {
+    let dir = run("mean_field_rbm.sde", "w5-rbm", &[], Some(1));
+    let r2 = column(&dir, 1, "r2");
+    assert_eq!(r2.len(), 1000);
+    let m = mean(&r2[500..]);
+    let peers = [
+        0.847_429_487_221_859,
+        0.843_606_952_167_078_4,
+        0.829_662_732_590_756,
+    ];
+    let pm = mean(&peers);
+    let sd = (peers.iter().map(|p| (p - pm).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let bound = 4.0 * sd * (1.0 + 1.0 / 3.0f64).sqrt();
+    assert!((m - pm).abs() < bound, "RBM mean r² = {m}, peers {pm} ± {sd}");
+    let again = run("mean_field_rbm.sde", "w5-rbm-2", &[], Some(2));
+    let a = std::fs::read(dir.join("chain_1.csv")).unwrap();
+    let b = std::fs::read(again.join("chain_1.csv")).unwrap();
+    assert!(a == b, "random batches differ between 1 and 2 threads");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&again);
+}
+
 /// Consensus-based optimisation of the 10-D Rastrigin function from uniform
 /// [−3, 3]¹⁰, 20 independent runs (chains) of 400 particles: a run succeeds when
 /// f at its final consensus point is below 0.5, i.e. every coordinate is in the

@@ -289,7 +289,7 @@ pub fn execute_native(
         return execute(native, plan);
     }
     let blocks = model.run.blocks.map_or(PARTICLE_BLOCKS, |b| b as usize);
-    let spec = crate::native::particles::ParticleSpec::from_model(model, blocks);
+    let spec = crate::native::particles::ParticleSpec::from_model(model, blocks, plan.config.seed);
     let pm = crate::native::particles::ParticleModel::new(native.clone(), spec)
         .map_err(|e| DriverError::Format(e.to_string()))?;
     execute(&pm, plan)

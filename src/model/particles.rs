@@ -74,6 +74,15 @@ pub enum ListKind {
         /// The Verlet skin.
         skin: f64,
     },
+    /// Random batches of a particle set (the Random Batch Method): the particles
+    /// are split into random groups of `size` and row i holds the j > i of its
+    /// group. The grouping is redrawn whenever the positions change.
+    RandomBatches {
+        /// The particle set.
+        set: u32,
+        /// Particles per batch (≥ 2, dividing the set's size).
+        size: usize,
+    },
     /// A list fixed at compile time (bonds): row starts and entries.
     Fixed {
         /// Row starts (`rows + 1`).

@@ -16,7 +16,7 @@
 
 use super::abi::{CheckedList, CtxShape, KernelCtx};
 use super::{KernelKind, NativeModel};
-use crate::runtime::particles::{BlockRunner, Boundary, Domain, NeighborError, VerletList};
+use crate::runtime::particles::{BlockRunner, Boundary, Domain, NeighborError, RandomBatches, VerletList};
 use crate::runtime::{current_chain, GibbsTarget, NoiseShape, SdeSystem};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -46,6 +46,15 @@ pub enum ListSpec {
         /// Verlet skin.
         skin: f64,
     },
+    /// Random batches of `size` particles of set `set`, redrawn whenever the
+    /// positions change (a function of the seed, the chain and the positions, so a
+    /// resumed run draws the same batches).
+    Batches {
+        /// The set.
+        set: usize,
+        /// Particles per batch.
+        size: usize,
+    },
     /// A list fixed at compile time (bonds).
     Fixed {
         /// Row starts.
@@ -68,6 +77,8 @@ pub struct ParticleSpec {
     pub lists: Vec<ListSpec>,
     /// Number of blocks each kernel call is split into.
     pub blocks: usize,
+    /// The run's seed (random batches).
+    pub seed: u64,
 }
 
 impl ParticleSpec {
@@ -87,6 +98,14 @@ enum LiveList {
         verlet: Box<VerletList>,
         set: usize,
         checked: CheckedList,
+    },
+    /// Redrawn when the positions change.
+    Batches {
+        batches: RandomBatches,
+        set: usize,
+        checked: CheckedList,
+        /// The hash of the positions the batches were drawn for.
+        drawn_for: Option<u64>,
     },
     /// Never changes.
     Fixed(CheckedList),
@@ -189,6 +208,16 @@ impl ParticleModel {
                         checked: empty,
                     }
                 }
+                ListSpec::Batches { set, size } => {
+                    let count = self.spec.sets.get(*set).map_or(0, |s| s.count);
+                    LiveList::Batches {
+                        batches: RandomBatches::new(count, *size)?,
+                        set: *set,
+                        checked: CheckedList::new(vec![0; rows + 1], Vec::new(), rows, bound)
+                            .ok_or_else(|| ParticleError::Mismatch(format!("list {l}")))?,
+                        drawn_for: None,
+                    }
+                }
                 ListSpec::Fixed { start, idx, .. } => LiveList::Fixed(
                     CheckedList::new(start.clone(), idx.clone(), rows, bound)
                         .ok_or_else(|| ParticleError::Mismatch(format!("fixed list {l} is out of bounds")))?,
@@ -245,7 +274,9 @@ impl ParticleModel {
         let mut base = KernelCtx::whole(shape);
         for (l, list) in live.iter().enumerate() {
             let checked = match list {
-                LiveList::Verlet { checked, .. } | LiveList::Fixed(checked) => checked,
+                LiveList::Verlet { checked, .. }
+                | LiveList::Batches { checked, .. }
+                | LiveList::Fixed(checked) => checked,
             };
             if !base.set_list(l, checked) {
                 return None;
@@ -281,6 +312,32 @@ impl ParticleModel {
     /// Rebuilds the lists that `x` invalidates, and the block boundaries with them.
     fn update(&self, lists: &mut ChainLists, x: &[f64]) -> Result<(), ParticleError> {
         for list in lists.lists.iter_mut() {
+            if let LiveList::Batches {
+                batches,
+                set,
+                checked,
+                drawn_for,
+            } = list
+            {
+                let s = self
+                    .spec
+                    .sets
+                    .get(*set)
+                    .ok_or_else(|| ParticleError::Mismatch("set".into()))?;
+                let pos = x
+                    .get(s.offset..s.offset + s.count * s.dim)
+                    .ok_or_else(|| ParticleError::Mismatch("state too short".into()))?;
+                let key = positions_key(self.spec.seed, current_chain().unwrap_or(0), pos);
+                if *drawn_for != Some(key) {
+                    let mut rng = crate::runtime::rng::stream(key, BATCH_STREAM);
+                    batches.redraw(&mut rng);
+                    if !checked.refill(|start, idx| batch_rows(batches, s.count, start, idx)) {
+                        return Err(ParticleError::Mismatch("a batch list is out of bounds".into()));
+                    }
+                    *drawn_for = Some(key);
+                }
+                continue;
+            }
             let LiveList::Verlet { verlet, set, checked } = list else {
                 continue;
             };
@@ -331,7 +388,11 @@ impl ParticleModel {
                 }
                 for (l, list) in lists.iter().enumerate() {
                     let checked = match list {
-                        LiveList::Verlet { checked, set, .. } if *set == k => checked,
+                        LiveList::Verlet { checked, set, .. } | LiveList::Batches { checked, set, .. }
+                            if *set == k =>
+                        {
+                            checked
+                        }
                         LiveList::Fixed(checked) if self.fixed_list_of(l) == Some(k) => checked,
                         _ => continue,
                     };
@@ -515,7 +576,7 @@ impl SdeSystem for ParticleModel {
 impl ParticleSpec {
     /// The run-time description of a checked model's particles, evaluated in
     /// `blocks` blocks.
-    pub fn from_model(model: &crate::model::Model, blocks: usize) -> ParticleSpec {
+    pub fn from_model(model: &crate::model::Model, blocks: usize, seed: u64) -> ParticleSpec {
         let offsets = model.state_offsets();
         let sets = model
             .particles
@@ -540,6 +601,10 @@ impl ParticleSpec {
                     cutoff: *cutoff,
                     skin: *skin,
                 },
+                crate::model::ListKind::RandomBatches { set, size } => ListSpec::Batches {
+                    set: *set as usize,
+                    size: *size,
+                },
                 crate::model::ListKind::Fixed { start, idx } => ListSpec::Fixed {
                     start: start.clone(),
                     idx: idx.clone(),
@@ -555,6 +620,49 @@ impl ParticleSpec {
             },
             lists,
             blocks: blocks.max(1),
+            seed,
         }
+    }
+}
+
+/// The stream index of batch draws (the key already mixes seed, chain and positions).
+const BATCH_STREAM: u64 = 0x0ba7_c4e5;
+
+/// A hash of the run's seed, the chain and the exact positions: the batches are a
+/// function of the state, so a resumed chain redraws the batches it had.
+fn positions_key(seed: u64, chain: usize, pos: &[f64]) -> u64 {
+    let mix = |h: u64| {
+        let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut h = mix(seed ^ mix(chain as u64));
+    for v in pos {
+        h = mix(h ^ v.to_bits());
+    }
+    h
+}
+
+/// Half-list rows of random batches: row i holds the members of i's batch above i.
+fn batch_rows(batches: &RandomBatches, n: usize, start: &mut Vec<u32>, idx: &mut Vec<u32>) {
+    let mut sorted: Vec<Vec<u32>> = batches.iter().map(<[u32]>::to_vec).collect();
+    let mut place = vec![(0usize, 0usize); n];
+    for (b, members) in sorted.iter_mut().enumerate() {
+        members.sort_unstable();
+        for (k, m) in members.iter().enumerate() {
+            if let Some(p) = place.get_mut(*m as usize) {
+                *p = (b, k);
+            }
+        }
+    }
+    start.clear();
+    idx.clear();
+    start.push(0);
+    for &(b, k) in &place {
+        if let Some(rest) = sorted.get(b).and_then(|m| m.get(k + 1..)) {
+            idx.extend_from_slice(rest);
+        }
+        start.push(idx.len() as u32);
     }
 }

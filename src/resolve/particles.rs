@@ -33,7 +33,7 @@ use std::rc::Rc;
 /// Options of a particle declaration.
 const PARTICLE_OPTIONS: &[&str] = &["mass"];
 /// Options of a pair term.
-const PAIR_OPTIONS: &[&str] = &["cutoff", "shift", "skin"];
+const PAIR_OPTIONS: &[&str] = &["cutoff", "shift", "skin", "batches"];
 /// Options of a bond term.
 const BOND_OPTIONS: &[&str] = &["pairs"];
 
@@ -46,6 +46,8 @@ struct PairOptions {
     shift: bool,
     skin: Option<f64>,
     pairs: Option<Vec<(usize, usize)>>,
+    /// Random Batch Method: particles per batch.
+    batches: Option<usize>,
 }
 
 /// The three binders of a pair term, as names.
@@ -288,6 +290,21 @@ impl<'m> Checker<'m> {
         let mut opts = self.pair_options(p)?;
         let info = self.sets.get(set as usize)?.clone();
         let (n, dim) = (info.count as i64, info.dim);
+        if let Some(b) = opts.batches {
+            let why = if opts.cutoff.is_some() {
+                Some("`batches` applies to pair terms without a cutoff (mean-field sums)".to_string())
+            } else if n % b as i64 != 0 || b as i64 > n {
+                Some(format!(
+                    "`batches = {b}` must divide the number of particles ({n})"
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                self.report(Diagnostic::error("E0802", why).with_label(p.span, "this pair term"));
+                return None;
+            }
+        }
         if let (Some(rc), Domain::Periodic(lengths)) = (opts.cutoff, &self.domain) {
             let half = 0.5 * lengths.iter().copied().fold(f64::INFINITY, f64::min);
             // The default skin shrinks to fit a small box; a skin given must fit.
@@ -370,6 +387,18 @@ impl<'m> Checker<'m> {
             }
             None => (shifted, virial_pair),
         };
+        // Random batches: each pair of a batch stands for (N − 1)/(p − 1) pairs, so
+        // the batch sum is an unbiased estimate of the full one (Jin, Li & Liu 2020).
+        let (value, virial) = match opts.batches {
+            Some(b) => {
+                let w = self.mk(Expr::Const((n - 1) as f64 / (b - 1) as f64));
+                (
+                    self.mk(Expr::Binary(BinaryFn::Mul, w.clone(), value)),
+                    self.mk(Expr::Binary(BinaryFn::Mul, w, virial)),
+                )
+            }
+            None => (value, virial),
+        };
         let lo_j = match over_j {
             Over::Range => crate::resolve::index::add(&Index::var(i), &Index::constant(1))?,
             _ => Index::constant(0),
@@ -434,7 +463,13 @@ impl<'m> Checker<'m> {
                     bound: n as usize,
                 }))
             }
-            (None, None) => None,
+            (None, None) => opts.batches.map(|size| {
+                self.add_list(List {
+                    kind: ListKind::RandomBatches { set, size },
+                    rows: n as usize,
+                    bound: n as usize,
+                })
+            }),
         };
         let _ = p;
         match list {
@@ -678,6 +713,7 @@ impl<'m> Checker<'m> {
             shift: false,
             skin: None,
             pairs: None,
+            batches: None,
         };
         let allowed = match p.kind {
             PairKind::Pair => PAIR_OPTIONS,
@@ -698,6 +734,17 @@ impl<'m> Checker<'m> {
             match name.name.as_str() {
                 "cutoff" => o.cutoff = self.positive(value, "the cutoff"),
                 "skin" => o.skin = self.non_negative(value, "the skin"),
+                "batches" => match self.number_const(value) {
+                    Some(b) if b.fract() == 0.0 && b >= 2.0 => o.batches = Some(b as usize),
+                    Some(_) => {
+                        self.report(
+                            Diagnostic::error("E0802", "`batches` is a whole number of particles ≥ 2")
+                                .with_label(value.span, "here"),
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                },
                 "shift" => match value.kind {
                     ast::ExprKind::Bool(b) => o.shift = b,
                     _ => {
