@@ -92,20 +92,21 @@ impl CheckedList {
             && self.idx.iter().all(|j| (*j as usize) < self.bound)
     }
 
-    /// Replaces the contents, keeping the allocations; false (and the list
-    /// unchanged) if the new contents are not valid.
+    /// Replaces the contents with what `fill` writes into empty vectors (sized like
+    /// the current ones); false, and the list unchanged, if they are not valid.
     pub fn refill(&mut self, fill: impl FnOnce(&mut Vec<u32>, &mut Vec<u32>)) -> bool {
-        let (mut s, mut i) = (std::mem::take(&mut self.start), std::mem::take(&mut self.idx));
-        let (old_s, old_i) = (s.clone(), i.clone());
-        fill(&mut s, &mut i);
-        self.start = s;
-        self.idx = i;
-        if self.valid() {
-            return true;
+        let mut new = CheckedList {
+            start: Vec::with_capacity(self.start.len()),
+            idx: Vec::with_capacity(self.idx.len()),
+            rows: self.rows,
+            bound: self.bound,
+        };
+        fill(&mut new.start, &mut new.idx);
+        if !new.valid() {
+            return false;
         }
-        self.start = old_s;
-        self.idx = old_i;
-        false
+        *self = new;
+        true
     }
 
     /// Row starts.

@@ -234,29 +234,10 @@ impl<'m> Checker<'m> {
         (w, x): (&'m ast::Expr, &'m ast::Expr),
         span: Span,
     ) -> Val {
-        let parts = self.with_range(var, range, |cx, v, lo, hi, over| {
+        self.weighted_mean(var, range, x, span, |cx| {
             let wv = cx.expr(w);
-            let weight = cx.real(wv, w.span)?;
-            let xv = cx.expr(x);
-            let num = cx.arith(
-                BinaryFn::Mul,
-                (Val::Real(weight.clone()), w.span),
-                (xv, x.span),
-                span,
-            );
-            let num = cx.reduce_val(
-                ReduceOp::Sum,
-                (v, lo.clone(), hi.clone(), over.clone()),
-                num,
-                x.span,
-            );
-            let den = cx.reduce_val(ReduceOp::Sum, (v, lo, hi, over), Val::Real(weight), w.span);
-            Some((num, den))
-        });
-        match parts {
-            Some((num, den)) => self.arith(BinaryFn::Div, (num, span), (den, span), span),
-            None => Val::Error,
-        }
+            cx.real(wv, w.span)
+        })
     }
 
     /// `softmax_mean(j in range, s, x)`: the mean of x with weights exp(s_j − max s),
@@ -274,15 +255,29 @@ impl<'m> Checker<'m> {
             return Val::Error;
         };
         let m = self.mk(Expr::NoGrad(max));
-        let parts = self.with_range(var, range, |cx, v, lo, hi, over| {
+        self.weighted_mean(var, range, x, span, |cx| {
             let sv = cx.expr(s);
             let score = cx.real(sv, s.span)?;
             let shifted = cx.mk(Expr::Binary(BinaryFn::Sub, score, m.clone()));
-            let weight = cx.mk(Expr::Unary(UnaryFn::Exp, shifted));
+            Some(cx.mk(Expr::Unary(UnaryFn::Exp, shifted)))
+        })
+    }
+
+    /// Σ wⱼ xⱼ / Σ wⱼ over the binder, with the weight wⱼ made by `weight` inside it.
+    fn weighted_mean(
+        &mut self,
+        var: &'m ast::Ident,
+        range: Range<'m>,
+        x: &'m ast::Expr,
+        span: Span,
+        weight: impl FnOnce(&mut Self) -> Option<Rc<Expr>>,
+    ) -> Val {
+        let parts = self.with_range(var, range, |cx, v, lo, hi, over| {
+            let weight = weight(cx)?;
             let xv = cx.expr(x);
             let num = cx.arith(
                 BinaryFn::Mul,
-                (Val::Real(weight.clone()), s.span),
+                (Val::Real(weight.clone()), span),
                 (xv, x.span),
                 span,
             );
@@ -292,7 +287,7 @@ impl<'m> Checker<'m> {
                 num,
                 x.span,
             );
-            let den = cx.reduce_val(ReduceOp::Sum, (v, lo, hi, over), Val::Real(weight), s.span);
+            let den = cx.reduce_val(ReduceOp::Sum, (v, lo, hi, over), Val::Real(weight), span);
             Some((num, den))
         });
         match parts {
