@@ -10,6 +10,7 @@ use crate::lower::{self, KernelKind, Lowered};
 use crate::model::{MethodSpec, Model};
 use crate::resolve::{self, CheckFacts, CheckInput, ParamOverride};
 use crate::source::{SourceId, SourceMap};
+use crate::symbolic::minibatch::MinibatchRequest;
 use crate::symbolic::{self, BuildOptions, System};
 use crate::syntax::{self, ast};
 use std::path::{Path, PathBuf};
@@ -324,13 +325,25 @@ pub fn data_files(program: &ast::Program, base_dir: Option<&Path>, options: &Com
 
 /// What a run's method needs beyond the requested derivatives and kernels: the
 /// one place that turns a method into compiler work (the Hessian for
-/// Hessian-preconditioned Langevin).
+/// Hessian-preconditioned Langevin, the minibatch gradient for stochastic-gradient methods).
 pub fn method_requirements(
     options: &CompileOptions,
     method: Option<&MethodSpec>,
 ) -> (BuildOptions, Vec<KernelKind>) {
     let mut build = options.build;
     let mut kernels = options.kernels.clone();
+    if let Some(m) = method.filter(|m| m.kind.needs_minibatch()) {
+        let mut m = m.clone();
+        m.fill_defaults();
+        build.minibatch = Some(MinibatchRequest {
+            size: m.int("batch").and_then(|b| usize::try_from(b).ok()).unwrap_or(1),
+            replace: m.flag("replace").unwrap_or(false),
+            span: m.span,
+        });
+        if !kernels.is_empty() && !kernels.contains(&KernelKind::BatchGrad) {
+            kernels.push(KernelKind::BatchGrad);
+        }
+    }
     if method.is_some_and(|m| m.kind.needs_hessian()) {
         build.hessian = true;
         if !kernels.is_empty() && !kernels.contains(&KernelKind::Hessian) {

@@ -22,6 +22,7 @@ fn compile(energy: &str) -> Compilation {
         build: BuildOptions {
             hessian: true,
             jacobian: false,
+            ..Default::default()
         },
         ..CompileOptions::default()
     };

@@ -246,6 +246,14 @@ case!(
     "model m {\n  state x: real\n  energy U = x^2\n}\nrun { steps = -10, temperature = 0 }\n"
 );
 case!(
+    bad_output_format,
+    "model m {\n  state x: real\n  energy U = x^2\n}\nrun { output = \"cmdstn\", dt = \"npy\", thin = 2 }\n"
+);
+case!(
+    output_format_without_quotes,
+    "model m {\n  state x: real\n  energy U = x^2\n}\nrun { output = 3 }\n"
+);
+case!(
     method_does_not_fit,
     "model m {\n  state x: real\n  energy U = x^2\n}\nrun { method = euler_maruyama, dt = 0.01 }\n"
 );

@@ -127,3 +127,28 @@ case!(
     &logreg("small.csv"),
     set = ["y=[1, 0, 1, 0]"]
 );
+
+// E0906: stochastic gradients that do not fit the model
+case!(
+    minibatch_without_data_sum,
+    "data y: real[4]\nmodel m {\n  state b: real\n  energy U = y[0] * b^2\n}\n\
+     run {\n  data = \"small.csv\"\n  method = sgld(step = 0.01)\n}\n"
+);
+case!(
+    minibatch_of_a_nonlinear_data_sum,
+    "data y: real[4]\nmodel m {\n  state b: real\n  energy U = log(1 + sum(i in 0..4, (y[i] - b)^2))\n}\n\
+     run {\n  data = \"small.csv\"\n  method = sgld(step = 0.01)\n}\n"
+);
+case!(
+    minibatch_larger_than_the_data,
+    &LOGREG.replace(
+        "run { data = \"FILE\" }",
+        "run {\n  data = \"small.csv\"\n  method = sghmc(batch = 50)\n}"
+    )
+);
+case!(
+    minibatch_over_two_data_sets,
+    "data n: int\ndata y: real[n]\ndata z: real[3]\nmodel m {\n  state b: real\n  \
+     energy U = sum(i in 0..n, (y[i] - b)^2) + sum(k in 0..3, (z[k] - b)^2)\n}\n\
+     run {\n  data = [\"small.csv\", \"three.json\"]\n  method = sgld(batch = 2)\n}\n"
+);

@@ -74,6 +74,7 @@ fn gauss_gradient_matches_closed_form_and_evaluator() {
         BuildOptions {
             hessian: true,
             jacobian: false,
+            ..Default::default()
         },
     )
     .unwrap();

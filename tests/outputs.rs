@@ -608,3 +608,82 @@ fn declared_exact_laws_are_drawn_over_sde_histograms() {
         "{drawn:?} pixels of the density curves"
     );
 }
+
+/// A run whose data file changed after it was interrupted cannot be resumed: the chains would
+/// continue on other data. The message names the file.
+#[test]
+fn resume_refuses_a_changed_data_file() {
+    let dir = temp_dir("changed-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("y.csv");
+    std::fs::write(&data, "y\n0.5\n1.5\n2.5\n").unwrap();
+    let model = dir.join("mean.sde");
+    let text = "data n: int\ndata y: real[n]\nmodel mean {\n  state m: real\n  \
+                energy U = sum(i in 0..n, (y[i] - m)^2) / 2\n}\n\
+                run {\n  data = \"y.csv\"\n  method = ula(step = 0.01)\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let out = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sde"))
+        .args(["run", model.to_str().unwrap(), "-q", "--chains", "1"])
+        .args(["--steps", "200000000", "--checkpoint-every", "1000", "-o"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(
+        &out.join("checkpoint/chain_1.json"),
+        Duration::from_secs(60)
+    ));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    std::fs::write(&data, "y\n0.5\n1.5\n9.5\n").unwrap();
+    let resumed = sde(&["run", "--resume", out.to_str().unwrap()]);
+    assert_eq!(resumed.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        stderr.contains("y.csv") && stderr.contains("changed since the run started"),
+        "{stderr}"
+    );
+    // Restoring the data makes the run resumable again.
+    std::fs::write(&data, "y\n0.5\n1.5\n2.5\n").unwrap();
+    assert!(out.join("checkpoint/args.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `output = "cmdstan"` in the run block picks CmdStan files; `--format` overrides it.
+#[test]
+fn run_block_output_format_and_its_override() {
+    let dir = temp_dir("output-setting");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("gauss.sde");
+    let text = "model g {\n  state x: real\n  energy U = x^2 / 2\n}\n\
+                run {\n  method = mala(step = 0.5)\n  output = \"cmdstan\"\n  steps = 50\n}\n";
+    std::fs::write(&model, text).unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    ok(&sde(&[
+        "run",
+        model.to_str().unwrap(),
+        "-q",
+        "-o",
+        a.to_str().unwrap(),
+    ]));
+    let cmdstan = std::fs::read_to_string(a.join("chain_1.csv")).unwrap();
+    assert!(cmdstan.starts_with("# stan_version_major"), "{cmdstan}");
+    assert!(cmdstan.contains("\nlp__,accept_stat__,"), "{cmdstan}");
+    let args = [
+        "run",
+        model.to_str().unwrap(),
+        "-q",
+        "--format",
+        "csv",
+        "-o",
+        b.to_str().unwrap(),
+    ];
+    ok(&sde(&args));
+    let csv = std::fs::read_to_string(b.join("chain_1.csv")).unwrap();
+    assert!(csv.starts_with("x\n"), "{csv}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

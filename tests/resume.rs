@@ -256,6 +256,28 @@ fn hmc_and_nuts_adapting_step_and_mass() {
 }
 
 #[test]
+fn stochastic_gradient_schemes() {
+    // Minibatches are drawn from the chain's stream, and SGLD's decaying step follows its
+    // step counter: both must continue where they stopped.
+    let dir = temp_dir("sg-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("y.csv");
+    let rows: Vec<String> = (0..12).map(|i| format!("{}", 0.3 * i as f64 - 1.4)).collect();
+    std::fs::write(&csv, format!("y\n{}\n", rows.join("\n"))).unwrap();
+    let model = "data n: int\ndata y: real[n]\nmodel m {\n  state x: real[2]\n  \
+                 energy U = sum(i in 0..n, (y[i] - x[0])^2 / 2 + (y[i] * x[1])^2) + dot(x, x) / 2\n}\n";
+    for (name, method) in [
+        ("sgld", "sgld(step = 0.01, batch = 4, decay = 0.6, offset = 10)"),
+        ("sgld-replace", "sgld(step = 0.01, batch = 5, replace = true)"),
+        ("sghmc", "sghmc(step = 0.05, friction = 2, batch = 3)"),
+    ] {
+        let run = format!("data = \"{}\"\n  method = {method}\n  {SAMPLING}", csv.display());
+        resumes_exactly(name, model, &run, TWICE);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn annealed_langevin_mid_stage() {
     let method =
         "annealed_langevin(step = 0.02, schedule = geometric(3, 1), stages = 4, steps_per_stage = 30)";

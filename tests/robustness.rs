@@ -124,6 +124,7 @@ fn mutated_examples_never_panic() {
                     build: BuildOptions {
                         hessian: true,
                         jacobian: true,
+                        ..Default::default()
                     },
                     overrides: vec!["d=20".into()],
                     ..CompileOptions::default()

@@ -59,8 +59,25 @@ pub fn build(file: &Path, options: &CompileOptions, output: &Path) -> Result<Bui
     // Look for the linker first: without one, nothing else is worth doing.
     let cc = link::find_cc().map_err(BuildError::Link)?;
     let mut options = options.clone();
-    options.kernels = KernelKind::RUN.to_vec();
+    // The minibatch gradient reads a run-time list, which linked kernels cannot be given yet.
+    options.kernels = KernelKind::RUN
+        .into_iter()
+        .filter(|k| *k != KernelKind::BatchGrad)
+        .collect();
     let lowering = pipeline::lower_file(file, &options).map_err(BuildError::Compile)?;
+    if let Some(m) = lowering
+        .model
+        .run
+        .method
+        .as_ref()
+        .filter(|m| m.kind.needs_minibatch())
+    {
+        return Err(BuildError::Unsupported(format!(
+            "standalone binaries of stochastic-gradient methods (`{}`) are not supported yet; \
+             run the model with `sde run`",
+            m.kind.name()
+        )));
+    }
     if !lowering.model.particles.is_empty() {
         return Err(BuildError::Unsupported(
             "standalone binaries of particle models are not supported yet; run the model with `sde run`"

@@ -35,6 +35,7 @@ pub fn derive(args: &DeriveArgs) -> i32 {
     options.build = BuildOptions {
         hessian: true,
         jacobian: true,
+        ..Default::default()
     };
     // Dense derivatives only for small states: peek at the size first.
     let probe = match compile_file(&args.model.file, &args.model.options()) {

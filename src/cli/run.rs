@@ -6,7 +6,9 @@
 use super::progress::Progress;
 use super::{fail, report, report_failure, ModelArgs, EXIT_USER};
 use clap::Args;
-use sdelang::driver::{exact_columns, resolve, source_hash, DriverError, ModelSource, RunOptions, RunPlan};
+use sdelang::driver::{
+    exact_columns, input_hashes, resolve, source_hash, DriverError, ModelSource, RunOptions, RunPlan,
+};
 use sdelang::lower::KernelKind;
 use sdelang::pipeline::{compile_file, Compilation};
 use sdelang::runtime::RunError;
@@ -60,7 +62,7 @@ impl RunArgs {
 pub fn run(args: &RunArgs) -> i32 {
     match &args.resume {
         Some(dir) => resume(dir),
-        None => start(&absolute(args), false),
+        None => start(&absolute(args), None),
     }
 }
 
@@ -75,11 +77,14 @@ fn absolute(args: &RunArgs) -> RunArgs {
     a
 }
 
-/// What `DIR/checkpoint/args.json` keeps: the arguments and a hash of the model file.
+/// What `DIR/checkpoint/args.json` keeps: the arguments, a hash of the model file, and
+/// hashes of every file the compilation read (imports and data files too).
 #[derive(Serialize, Deserialize)]
 struct Saved {
     args: RunArgs,
     source_hash: u64,
+    #[serde(default)]
+    inputs: Vec<(String, u64)>,
 }
 
 fn resume(dir: &Path) -> i32 {
@@ -102,10 +107,20 @@ fn resume(dir: &Path) -> i32 {
             format!("`{file}` changed since the run started; it cannot be resumed"),
         );
     }
-    start(&saved.args, true)
+    start(&saved.args, Some(&saved.inputs))
 }
 
-fn start(args: &RunArgs, resuming: bool) -> i32 {
+/// The first file of `saved` that is missing from `now` or differs from it.
+fn changed_input<'a>(saved: &'a [(String, u64)], now: &[(String, u64)]) -> Option<&'a str> {
+    saved
+        .iter()
+        .find(|(path, hash)| !now.iter().any(|(p, h)| p == path && h == hash))
+        .map(|(path, _)| path.as_str())
+}
+
+/// Compiles and runs; `resume` holds the input hashes of the run being resumed.
+fn start(args: &RunArgs, resume: Option<&[(String, u64)]>) -> i32 {
+    let resuming = resume.is_some();
     let model = args.model_args();
     let mut options = model.options();
     options.kernels = KernelKind::RUN.to_vec();
@@ -116,6 +131,12 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
         Err(f) => return report_failure(&f),
     };
     let compile_wall = compile_start.elapsed();
+    if let Some(changed) = resume.and_then(|saved| changed_input(saved, &input_hashes(&c.sources))) {
+        return fail(
+            "E0602",
+            format!("`{changed}` changed since the run started; it cannot be resumed"),
+        );
+    }
     let resolved = match resolve(&c.model, &args.run.overrides(), &mut c.sources) {
         Ok(r) => r,
         Err(d) => {
@@ -151,7 +172,7 @@ fn start(args: &RunArgs, resuming: bool) -> i32 {
         plan.observe = o;
     }
     plan.model = c.model.name.clone();
-    plan.format = args.run.format.file_format();
+    plan.format = args.run.file_format(&c.model.run);
     plan.checkpoints = true;
     plan.checkpoint_every = args.run.checkpoint_every.unwrap_or(0);
     plan.resume = resuming;
@@ -172,7 +193,7 @@ fn execute_plan(c: &Compilation, mut plan: RunPlan, args: &RunArgs) -> i32 {
     // SIGINT and SIGTERM (the `termination` feature): checkpoint and stop at the next step.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
     plan.stop = Some(stop);
-    if let Err(e) = save_args(&plan.dir, args) {
+    if let Err(e) = save_args(&plan.dir, args, input_hashes(&c.sources)) {
         return fail("E0601", format!("cannot write the checkpoint directory: {e}"));
     }
     let counter = Arc::new(AtomicU64::new(0));
@@ -214,7 +235,7 @@ fn interrupted(dir: &Path) -> i32 {
     EXIT_INTERRUPTED
 }
 
-fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {
+fn save_args(dir: &Path, args: &RunArgs, inputs: Vec<(String, u64)>) -> std::io::Result<()> {
     let file = args.model_args().file;
     let ck = sdelang::driver::files::checkpoint_dir(dir);
     std::fs::create_dir_all(&ck)?;
@@ -223,6 +244,7 @@ fn save_args(dir: &Path, args: &RunArgs) -> std::io::Result<()> {
     let saved = Saved {
         args,
         source_hash: source_hash(&file),
+        inputs,
     };
     let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other)?;
     std::fs::write(ck.join("args.json"), text)

@@ -103,6 +103,18 @@ impl GibbsTarget for CompiledModel {
     fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
         self.native.hessian(x, out)
     }
+
+    fn canonicalize(&self, x: &mut [f64]) {
+        GibbsTarget::canonicalize(&self.native, x)
+    }
+
+    fn data_rows(&self) -> Option<usize> {
+        self.native.data_rows()
+    }
+
+    fn batch_grad(&self, x: &[f64], rows: &[u32], grad: &mut [f64]) -> bool {
+        self.native.batch_grad(x, rows, grad)
+    }
 }
 
 impl SdeSystem for CompiledModel {

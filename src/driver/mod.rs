@@ -135,10 +135,28 @@ pub struct PlotFacts {
 
 /// FNV-1a of a file's bytes (0 for an unreadable file): whether a model changed since a run.
 pub fn source_hash(path: &Path) -> u64 {
-    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes_hash(&std::fs::read(path).unwrap_or_default())
+}
+
+/// The 64-bit FNV-1a hash of `bytes`.
+pub fn bytes_hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// The hash of every file a compilation read from disk (the model, its imports, its data
+/// files), by path: a run can only be resumed while they are unchanged.
+pub fn input_hashes(sources: &SourceMap) -> Vec<(String, u64)> {
+    sources
+        .files()
+        .filter_map(|(_, f)| {
+            Some((
+                f.path.as_ref()?.display().to_string(),
+                bytes_hash(f.text.as_bytes()),
+            ))
+        })
+        .collect()
 }
 
 /// The exact laws `model` declares for components recorded as `columns`, with each item's

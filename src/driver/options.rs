@@ -3,6 +3,7 @@
 //! definition, so they take the same flags with the same meaning.
 
 use super::Overrides;
+use crate::model::OutputFormat;
 use crate::output::FileFormat;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -76,9 +77,9 @@ pub struct RunOptions {
     /// Print nothing but errors
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Output format of the per-chain files
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
+    /// Output format of the per-chain files (default: the run block's `output`, else csv)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write a checkpoint every N steps of each chain (continue with `sde run --resume DIR`)
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<u64>,
@@ -104,6 +105,16 @@ impl RunOptions {
             t_end: self.t_end,
             save_every: self.save_every,
             stop_all_on_nonfinite: self.stop_all_on_nonfinite,
+        }
+    }
+
+    /// The file format: `--format`, else the run block's `output = "…"`, else CSV.
+    pub fn file_format(&self, run: &crate::model::RunSettings) -> FileFormat {
+        match (self.format, run.output) {
+            (Some(f), _) => f.file_format(),
+            (None, Some(OutputFormat::CmdStan)) => FileFormat::CmdStan,
+            (None, Some(OutputFormat::Npy)) => FileFormat::Npy,
+            (None, Some(OutputFormat::Csv) | None) => FileFormat::Csv,
         }
     }
 

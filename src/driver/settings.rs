@@ -9,7 +9,8 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
 use crate::runtime::config::DEFAULT_DT_MIN;
 use crate::runtime::{
-    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, RunConfig, Save, Schedule, SdeOptions,
+    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, Minibatch, RunConfig, Save, Schedule,
+    SdeOptions,
 };
 #[cfg(feature = "compiler")]
 use crate::source::SourceMap;
@@ -83,6 +84,10 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
         friction: real("friction"),
         mass: real("mass"),
     };
+    let minibatch = || Minibatch {
+        size: count("batch"),
+        replace: spec.flag("replace").unwrap_or(false),
+    };
     let sde_dt = spec.arg("dt").or(dt).unwrap_or(0.01);
     // Hamiltonian methods adapt a diagonal mass unless one is given.
     let hamiltonian_adapt = || adapt(spec.value("mass").is_none());
@@ -124,6 +129,16 @@ pub fn runtime_method(spec: &MethodSpec, dt: Option<f64>, dim: usize) -> Method 
             schedule: schedule_of(&spec),
             stages: count("stages"),
             steps_per_stage: count("steps_per_stage"),
+        },
+        MethodKind::Sgld => Method::Sgld {
+            step: real("step"),
+            decay: real("decay"),
+            offset: real("offset"),
+            batch: minibatch(),
+        },
+        MethodKind::Sghmc => Method::Sghmc {
+            kinetic: kinetic(),
+            batch: minibatch(),
         },
         MethodKind::EulerMaruyama => sde(
             &spec,

@@ -250,6 +250,14 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             });
         }
     }
+    if let Some(gradient) = &system.batch_gradient {
+        kernels.push(Kernel {
+            kind: KernelKind::BatchGrad,
+            out_len: n,
+            body: as_stores(convert(gradient), n),
+            result: None,
+        });
+    }
     if !system.energy_terms.is_empty() {
         let terms: Vec<NodeId> = if system.blocked_terms.is_empty() {
             system.energy_terms.iter().map(|(_, n)| *n).collect()
@@ -316,7 +324,13 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             noise: system.noise,
             ctx: CtxShape {
                 groups: model.particles.len(),
-                lists: model.lists.iter().map(|l| (l.rows, l.bound)).collect(),
+                // The minibatch list of a stochastic-gradient run comes after the model's.
+                lists: model
+                    .lists
+                    .iter()
+                    .map(|l| (l.rows, l.bound))
+                    .chain(system.data_batch.map(|b| (1, b.rows)))
+                    .collect(),
             },
         },
         env_init: env,

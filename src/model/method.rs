@@ -29,6 +29,10 @@ pub enum MethodKind {
     Nuts,
     /// Langevin under a decreasing temperature schedule.
     AnnealedLangevin,
+    /// Stochastic-gradient Langevin dynamics: ULA moves with minibatch gradients.
+    Sgld,
+    /// Stochastic-gradient Hamiltonian Monte Carlo: underdamped Langevin with minibatch gradients.
+    Sghmc,
     /// Euler–Maruyama for general SDEs.
     EulerMaruyama,
     /// Milstein (diagonal noise) for general SDEs.
@@ -54,6 +58,8 @@ pub const ALL_METHODS: &[MethodKind] = &[
     MethodKind::Hmc,
     MethodKind::Nuts,
     MethodKind::AnnealedLangevin,
+    MethodKind::Sgld,
+    MethodKind::Sghmc,
     MethodKind::EulerMaruyama,
     MethodKind::Milstein,
     MethodKind::Heun,
@@ -76,6 +82,8 @@ impl MethodKind {
             MethodKind::Hmc => "hmc",
             MethodKind::Nuts => "nuts",
             MethodKind::AnnealedLangevin => "annealed_langevin",
+            MethodKind::Sgld => "sgld",
+            MethodKind::Sghmc => "sghmc",
             MethodKind::EulerMaruyama => "euler_maruyama",
             MethodKind::Milstein => "milstein",
             MethodKind::Heun => "heun",
@@ -110,6 +118,12 @@ impl MethodKind {
     /// The one place that decides which methods need second derivatives.
     pub fn needs_hessian(self) -> bool {
         matches!(self, MethodKind::NewtonLangevin)
+    }
+
+    /// Whether it follows minibatch estimates of the gradient, so the compiler must build the
+    /// subsampled gradient of the energy's sums over data rows.
+    pub fn needs_minibatch(self) -> bool {
+        matches!(self, MethodKind::Sgld | MethodKind::Sghmc)
     }
 
     /// The names of the methods of one family (samplers or SDE schemes), comma-separated.
@@ -223,6 +237,22 @@ const ANNEALED: &[ArgSig] = &[
     arg("stages", Count, Int(10)),
     arg("steps_per_stage", Count, Int(100)),
 ];
+// Step sizes h_t = step·(1 + t/offset)^(−decay) (Welling & Teh 2011, with decay = 0 a
+// constant step); `batch` rows per gradient, drawn with or without replacement.
+const SGLD: &[ArgSig] = &[
+    arg("step", Positive, Real(1e-4)),
+    arg("batch", Count, Int(32)),
+    arg("replace", Bool, B(false)),
+    arg("decay", NonNegative, Real(0.0)),
+    arg("offset", Positive, Real(1.0)),
+];
+const SGHMC: &[ArgSig] = &[
+    arg("step", Positive, Real(1e-3)),
+    arg("friction", Positive, Real(1.0)),
+    arg("mass", Positive, Real(1.0)),
+    arg("batch", Count, Int(32)),
+    arg("replace", Bool, B(false)),
+];
 // `dt` falls back to the run block's `dt` setting. A tolerance turns on adaptive
 // steps (the other tolerance then takes its value); `dt_min`/`dt_max` bound them.
 const SDE: &[ArgSig] = &[
@@ -249,6 +279,8 @@ pub fn signature(kind: MethodKind) -> &'static [ArgSig] {
         MethodKind::Hmc => HMC,
         MethodKind::Nuts => NUTS,
         MethodKind::AnnealedLangevin => ANNEALED,
+        MethodKind::Sgld => SGLD,
+        MethodKind::Sghmc => SGHMC,
         MethodKind::EulerMaruyama | MethodKind::Milstein | MethodKind::Heun => SDE,
         MethodKind::Sra1 | MethodKind::Sriw1 => SDE_FIXED,
     }

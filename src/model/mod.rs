@@ -549,6 +549,28 @@ pub struct RunSettings {
     pub record: Option<Vec<usize>>,
     /// Blocks the particles are split into for parallel force evaluation.
     pub blocks: Option<u64>,
+    /// The format of the per-chain files (`output = "cmdstan"`); `--format` overrides it.
+    pub output: Option<OutputFormat>,
+}
+
+/// The per-chain file formats a run block may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// sdelang CSV.
+    Csv,
+    /// CmdStan CSV.
+    CmdStan,
+    /// NumPy `.npy`.
+    Npy,
+}
+
+impl OutputFormat {
+    /// Every format with its spelling in `output = "…"`.
+    pub const NAMES: [(&'static str, OutputFormat); 3] = [
+        ("csv", OutputFormat::Csv),
+        ("cmdstan", OutputFormat::CmdStan),
+        ("npy", OutputFormat::Npy),
+    ];
 }
 
 /// The law of randomly drawn initial components (`init x ~ normal(0, 1)`).

@@ -109,6 +109,25 @@ impl CheckedList {
         true
     }
 
+    /// Makes the list one row holding `entries`, reusing its buffers; false, and the list
+    /// empty, if an entry is not below `bound`.
+    pub fn set_single_row(&mut self, entries: &[u32], bound: usize) -> bool {
+        self.start.clear();
+        self.idx.clear();
+        self.rows = 0;
+        self.bound = bound;
+        if !entries.iter().all(|e| (*e as usize) < bound) {
+            return false;
+        }
+        let Ok(len) = u32::try_from(entries.len()) else {
+            return false;
+        };
+        self.start.extend([0, len]);
+        self.idx.extend_from_slice(entries);
+        self.rows = 1;
+        self.valid()
+    }
+
     /// Row starts.
     pub fn start(&self) -> &[u32] {
         &self.start

@@ -50,12 +50,14 @@ pub enum KernelKind {
     EnergyTerms,
     /// Writes each per-draw observable (one per observable).
     Observables,
+    /// Writes the minibatch estimate of ∇U (n) over the rows of the context's batch list.
+    BatchGrad,
 }
 
 impl KernelKind {
     /// Every kind, in a fixed order: a kind's position here is its slot in a
     /// standalone binary's kernel table ([`image`]).
-    pub const ALL: [KernelKind; 13] = [
+    pub const ALL: [KernelKind; 14] = [
         KernelKind::Prelude,
         KernelKind::Energy,
         KernelKind::EnergyGrad,
@@ -69,10 +71,11 @@ impl KernelKind {
         KernelKind::DriftNoise,
         KernelKind::StratDriftNoise,
         KernelKind::Observables,
+        KernelKind::BatchGrad,
     ];
 
     /// The kernels a run calls (`sde run` compiles only these, and so does `sde build`).
-    pub const RUN: [KernelKind; 9] = [
+    pub const RUN: [KernelKind; 10] = [
         KernelKind::Energy,
         KernelKind::EnergyGrad,
         KernelKind::Grad,
@@ -82,6 +85,7 @@ impl KernelKind {
         KernelKind::DriftNoise,
         KernelKind::StratDriftNoise,
         KernelKind::Observables,
+        KernelKind::BatchGrad,
     ];
 
     /// Position in [`KernelKind::ALL`].
@@ -106,6 +110,7 @@ impl fmt::Display for KernelKind {
             KernelKind::StratDriftNoise => "strat_drift_noise",
             KernelKind::EnergyTerms => "energy_terms",
             KernelKind::Observables => "observables",
+            KernelKind::BatchGrad => "batch_grad",
         };
         f.write_str(name)
     }
@@ -223,6 +228,39 @@ impl GibbsTarget for NativeModel {
     fn hessian(&self, x: &[f64], out: &mut [f64]) -> bool {
         self.call(KernelKind::Hessian, x, 0.0, out).is_some()
     }
+
+    /// The bound of the batch list, the context's last list.
+    fn data_rows(&self) -> Option<usize> {
+        if !self.has(KernelKind::BatchGrad) {
+            return None;
+        }
+        self.ctx.lists.last().map(|(_, bound)| *bound)
+    }
+
+    fn batch_grad(&self, x: &[f64], rows: &[u32], grad: &mut [f64]) -> bool {
+        let Some(bound) = self.data_rows() else {
+            return false;
+        };
+        BATCH_LIST.with(|cell| {
+            let Ok(mut list) = cell.try_borrow_mut() else {
+                return false;
+            };
+            if !list.set_single_row(rows, bound) {
+                return false;
+            }
+            let mut ctx = abi::KernelCtx::whole(&self.ctx);
+            if !ctx.set_list(self.ctx.lists.len().saturating_sub(1), &list) {
+                return false;
+            }
+            self.call_with(KernelKind::BatchGrad, x, 0.0, grad, &ctx)
+                .is_some()
+        })
+    }
+}
+
+thread_local! {
+    /// Per-thread batch list of [`GibbsTarget::batch_grad`], reused across calls.
+    static BATCH_LIST: std::cell::RefCell<abi::CheckedList> = std::cell::RefCell::new(abi::CheckedList::default());
 }
 
 thread_local! {

@@ -40,11 +40,11 @@ impl CmdStanInfo {
         let t = self.config.temperature;
         match &self.config.method {
             Method::Ula { step, .. } | Method::Mala { step, .. } => (2.0 * step * t).sqrt(),
-            Method::NewtonLangevin { step, .. } | Method::AnnealedLangevin { step, .. } => {
-                (2.0 * step * t).sqrt()
-            }
+            Method::NewtonLangevin { step, .. }
+            | Method::AnnealedLangevin { step, .. }
+            | Method::Sgld { step, .. } => (2.0 * step * t).sqrt(),
             Method::Baoab(k) | Method::Obabo(k) | Method::Aboba(k) | Method::Ubu(k) => k.step,
-            Method::RandomizedMidpoint(k) => k.step,
+            Method::RandomizedMidpoint(k) | Method::Sghmc { kinetic: k, .. } => k.step,
             Method::Hmc { step, .. } | Method::Nuts { step, .. } => *step,
             _ => 0.0,
         }
@@ -65,7 +65,7 @@ impl CmdStanInfo {
             | Method::Hmc { mass, .. }
             | Method::Nuts { mass, .. } => of(mass),
             Method::Baoab(k) | Method::Obabo(k) | Method::Aboba(k) | Method::Ubu(k) => vec![1.0 / k.mass; n],
-            Method::RandomizedMidpoint(k) => vec![1.0 / k.mass; n],
+            Method::RandomizedMidpoint(k) | Method::Sghmc { kinetic: k, .. } => vec![1.0 / k.mass; n],
             _ => vec![1.0; n],
         }
     }

@@ -8,7 +8,7 @@ use super::method::{bad_value, mass_mismatch};
 use super::params::Const;
 use super::scope::{duplicate, with_suggestions};
 use crate::diagnostic::Diagnostic;
-use crate::model::{InitLaw, RunSettings, State, StateId};
+use crate::model::{InitLaw, OutputFormat, RunSettings, State, StateId};
 use crate::source::Span;
 use crate::syntax::ast::{self, RunItem};
 use std::collections::HashMap;
@@ -29,6 +29,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "save_every",
     "record",
     "blocks",
+    "output",
 ];
 
 impl<'m> Checker<'m> {
@@ -63,6 +64,13 @@ impl<'m> Checker<'m> {
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
                 RunItem::InitDraw { name, law, .. } => self.run_init_draw(&mut run, states, name, law),
+                RunItem::Text { name, value, .. } => {
+                    if let Some(first) = seen.insert(&name.name, name.span) {
+                        self.report(duplicate(&name.name, "run setting", first, name.span));
+                        continue;
+                    }
+                    self.text_setting(&mut run, name, value);
+                }
                 // read before checking, by the front door (see `crate::pipeline`)
                 RunItem::Data { .. } => {}
             }
@@ -106,6 +114,14 @@ impl<'m> Checker<'m> {
                     run.temperature = x;
                 }
             }
+            "output" => {
+                let words: Vec<&str> = OutputFormat::NAMES.iter().map(|(w, _)| *w).collect();
+                let formats = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>();
+                self.report(
+                    bad_value(n, "it is a format name in quotes", value.span)
+                        .with_note(format!("formats: {}", formats.join(", "))),
+                );
+            }
             "t0" => run.t0 = self.real_setting(n, value),
             "t_end" | "save_every" | "save_at" | "record" if is_gibbs => {
                 self.report(
@@ -132,6 +148,43 @@ impl<'m> Checker<'m> {
                     "blocks" => run.blocks = v,
                     _ => run.seed = v,
                 }
+            }
+        }
+    }
+
+    /// `output = "csv" | "cmdstan" | "npy"` (E0402 for another word or setting).
+    fn text_setting(&mut self, run: &mut RunSettings, name: &ast::Ident, (text, span): &(String, Span)) {
+        let words: Vec<&str> = OutputFormat::NAMES.iter().map(|(w, _)| *w).collect();
+        if name.name != "output" {
+            let d = if SETTINGS.contains(&name.name.as_str()) {
+                Diagnostic::error(
+                    "E0402",
+                    format!("`{}` takes a number or an expression", name.name),
+                )
+                .with_label(*span, "not a text setting")
+            } else {
+                with_suggestions(
+                    Diagnostic::error("E0401", format!("unknown run setting `{}`", name.name))
+                        .with_label(name.span, "not a run setting")
+                        .with_note(format!("settings: {}", SETTINGS.join(", "))),
+                    &name.name,
+                    SETTINGS.iter().copied(),
+                )
+            };
+            self.report(d);
+            return;
+        }
+        match OutputFormat::NAMES.iter().find(|(w, _)| w == text) {
+            Some((_, f)) => run.output = Some(*f),
+            None => {
+                let d = with_suggestions(
+                    Diagnostic::error("E0402", format!("unknown output format \"{text}\""))
+                        .with_label(*span, "not a format")
+                        .with_note(format!("formats: {}", words.join(", "))),
+                    text,
+                    words.iter().copied(),
+                );
+                self.report(d);
             }
         }
     }

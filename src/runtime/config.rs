@@ -2,7 +2,7 @@
 
 use super::error::RunError;
 pub use super::method::{
-    Adaptation, AdaptiveBase, Kinetic, Mass, Method, MethodKind, Schedule, DEFAULT_DT_MIN,
+    Adaptation, AdaptiveBase, Kinetic, Mass, Method, MethodKind, Minibatch, Schedule, DEFAULT_DT_MIN,
 };
 
 /// Everything a run needs besides the model, the initial state and the recorders.

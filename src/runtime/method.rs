@@ -164,6 +164,21 @@ pub struct Kinetic {
     pub mass: f64,
 }
 
+/// How a stochastic-gradient method draws the data rows of each gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minibatch {
+    /// Rows per gradient B.
+    pub size: u64,
+    /// Draw rows independently (with replacement) instead of B distinct rows.
+    pub replace: bool,
+}
+
+impl fmt::Display for Minibatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "batch={}, replace={}", self.size, self.replace)
+    }
+}
+
 /// An integration scheme with its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
@@ -237,6 +252,27 @@ pub enum Method {
         stages: u64,
         /// Steps per stage.
         steps_per_stage: u64,
+    },
+    /// Stochastic-gradient Langevin dynamics (Welling & Teh 2011) in ULA's convention:
+    /// x⁺ = x − h_t ∇Ũ(x) + √(2h_t T) ξ with h_t = step·(1 + t/offset)^(−decay) and Ũ the
+    /// energy with its sums over data rows estimated from a minibatch.
+    Sgld {
+        /// Step size h₀.
+        step: f64,
+        /// Decay exponent γ of the step schedule (0: constant steps).
+        decay: f64,
+        /// Offset of the step schedule, in steps.
+        offset: f64,
+        /// The rows of each gradient.
+        batch: Minibatch,
+    },
+    /// Stochastic-gradient Hamiltonian Monte Carlo (Chen, Fox & Guestrin 2014):
+    /// p⁺ = (1 − hγ)p − h∇Ũ(q) + √(2γhmT) ξ, q⁺ = q + hp⁺/m.
+    Sghmc {
+        /// Step, friction and mass.
+        kinetic: Kinetic,
+        /// The rows of each gradient.
+        batch: Minibatch,
     },
     /// Euler–Maruyama for an Itô SDE with diagonal noise.
     EulerMaruyama {
@@ -346,6 +382,8 @@ impl Method {
             Method::Hmc { .. } => "hmc",
             Method::Nuts { .. } => "nuts",
             Method::AnnealedLangevin { .. } => "annealed_langevin",
+            Method::Sgld { .. } => "sgld",
+            Method::Sghmc { .. } => "sghmc",
             Method::EulerMaruyama { .. } => "euler_maruyama",
             Method::Milstein { .. } => "milstein",
             Method::Heun { .. } => "heun",
@@ -373,8 +411,40 @@ impl Method {
         matches!(self, Method::NewtonLangevin { .. })
     }
 
+    /// The minibatch of a stochastic-gradient method.
+    pub fn minibatch(&self) -> Option<Minibatch> {
+        match self {
+            Method::Sgld { batch, .. } | Method::Sghmc { batch, .. } => Some(*batch),
+            _ => None,
+        }
+    }
+
     pub(super) fn validate(&self) -> Result<(), RunError> {
         match self {
+            Method::Sgld {
+                step,
+                decay,
+                offset,
+                batch,
+            } => {
+                positive("step", *step)?;
+                non_negative("decay", *decay)?;
+                positive("offset", *offset)?;
+                at_least_one("batch", batch.size)
+            }
+            Method::Sghmc { kinetic: k, batch } => {
+                positive("step", k.step)?;
+                positive("mass", k.mass)?;
+                positive("friction", k.friction)?;
+                if k.step * k.friction >= 1.0 {
+                    let reason = format!(
+                        "step·friction must be below 1 (the momentum would change sign), got {}",
+                        k.step * k.friction
+                    );
+                    return Err(RunError::invalid("friction", reason));
+                }
+                at_least_one("batch", batch.size)
+            }
             Method::Ula { step, mass } => positive("step", *step).and(mass.validate()),
             Method::Mala { step, mass, adapt } => {
                 positive("step", *step)?;
@@ -576,6 +646,17 @@ impl fmt::Display for Method {
                 f,
                 "annealed_langevin(step={step}, schedule={schedule}, stages={stages}, \
                  steps_per_stage={steps_per_stage})"
+            ),
+            Method::Sgld {
+                step,
+                decay,
+                offset,
+                batch,
+            } => write!(f, "sgld(step={step}, {batch}, decay={decay}, offset={offset})"),
+            Method::Sghmc { kinetic: k, batch } => write!(
+                f,
+                "sghmc(step={}, friction={}, mass={}, {batch})",
+                k.step, k.friction, k.mass
             ),
             Method::EulerMaruyama { dt }
             | Method::Milstein { dt }

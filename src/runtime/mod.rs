@@ -38,7 +38,8 @@ use std::io;
 pub use chain::{ChainReport, RunOutput};
 pub use checkpoint::{ChainState, Checkpoint, SamplerState};
 pub use config::{
-    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, MethodKind, RunConfig, Schedule,
+    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, MethodKind, Minibatch, RunConfig,
+    Schedule,
 };
 pub use error::{NonFiniteWhat, RunError};
 pub use integrators::SamplerStats;
@@ -50,7 +51,8 @@ use chain::{run_all, GibbsStepper};
 use integrators::metric::Metric;
 use integrators::Sampler;
 use integrators::{
-    Aboba, AnnealedLangevin, Baoab, Hmc, Mala, NewtonLangevin, Nuts, Obabo, RandomizedMidpoint, Ubu, Ula,
+    Aboba, AnnealedLangevin, Baoab, Hmc, Mala, NewtonLangevin, Nuts, Obabo, RandomizedMidpoint, Sghmc, Sgld,
+    Ubu, Ula,
 };
 
 /// Samples `target`'s Gibbs law exp(−U/T) with `config.chains` chains started at `init`.
@@ -72,6 +74,7 @@ where
     config.validate()?;
     check_dim(target.dim(), init)?;
     check_hessian(target, init, &config.method)?;
+    check_minibatch(target, &config.method)?;
     let job = Job {
         target,
         init,
@@ -162,6 +165,13 @@ where
                 *steps_per_stage,
                 temp,
             )),
+            Method::Sgld {
+                step,
+                decay,
+                offset,
+                batch,
+            } => self.go(Sgld::new(dim, *step, *decay, *offset, *batch, temp)),
+            Method::Sghmc { kinetic, batch } => self.go(Sghmc::new(dim, kinetic, *batch, temp)),
             Method::EulerMaruyama { .. }
             | Method::Milstein { .. }
             | Method::Heun { .. }
@@ -188,6 +198,27 @@ fn check_hessian<T: GibbsTarget + ?Sized>(target: &T, init: &[f64], method: &Met
             method.name()
         ),
     ))
+}
+
+/// Fails if `method` follows minibatch gradients and `target` has none, or draws more
+/// distinct rows than the data has.
+fn check_minibatch<T: GibbsTarget + ?Sized>(target: &T, method: &Method) -> Result<(), RunError> {
+    let Some(batch) = method.minibatch() else {
+        return Ok(());
+    };
+    let reason = match target.data_rows() {
+        None => format!(
+            "`{}` needs the minibatch gradient of sums over data rows, but the model was \
+             compiled without one",
+            method.name()
+        ),
+        Some(rows) if !batch.replace && batch.size as usize > rows => format!(
+            "a batch of {} distinct rows is more than the data's {rows} rows",
+            batch.size
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(RunError::invalid("batch", reason))
 }
 
 /// Integrates `system` from `init` at time `config.t0` along `config.chains` independent paths.

@@ -29,6 +29,20 @@ pub trait GibbsTarget: Sync {
     /// Replaces a state by its canonical representative after every step (a particle
     /// model wraps periodic positions into its box); the default keeps it.
     fn canonicalize(&self, _x: &mut [f64]) {}
+
+    /// The number R of data rows that [`GibbsTarget::batch_grad`] subsamples, or `None`
+    /// if the target has no minibatch gradient (the default).
+    fn data_rows(&self) -> Option<usize> {
+        None
+    }
+
+    /// Writes the minibatch estimate of ∇U into `grad` and returns true: every sum over the
+    /// R data rows is replaced by (R/B)·Σ over the B rows in `rows` (repeats allowed), so
+    /// its expectation over uniformly drawn rows is ∇U. False if the target has no such
+    /// gradient or `rows` is not the compiled batch size.
+    fn batch_grad(&self, _x: &[f64], _rows: &[u32], _grad: &mut [f64]) -> bool {
+        false
+    }
 }
 
 thread_local! {

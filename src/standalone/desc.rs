@@ -8,7 +8,9 @@
 //! IEEE bits, strings as length + UTF-8), read with bounds checks. Optional
 //! values carry a presence byte.
 
-use crate::model::{MethodArg, MethodKind, MethodSpec, RunSettings, ScheduleKind, ScheduleSpec};
+use crate::model::{
+    MethodArg, MethodKind, MethodSpec, OutputFormat, RunSettings, ScheduleKind, ScheduleSpec,
+};
 use crate::native::KernelKind;
 use crate::runtime::NoiseShape;
 use crate::source::{SourceId, Span};
@@ -298,6 +300,10 @@ impl ModelDesc {
         let record: Vec<u64> = r.record.iter().flatten().map(|k| *k as u64).collect();
         w.usize(record.len());
         record.iter().for_each(|k| w.u64(*k));
+        let output = r
+            .output
+            .and_then(|f| OutputFormat::NAMES.iter().position(|(_, g)| *g == f));
+        w.opt_u64(output.map(|k| k as u64));
         w.f64s(&self.init);
         w.usize(self.methods.len());
         for (kind, args) in &self.methods {
@@ -371,6 +377,10 @@ impl ModelDesc {
         let n = r.count(8)?;
         let record = (0..n).map(|_| Ok(r.u64()? as usize)).collect::<Res<Vec<_>>>()?;
         run.record = has_record.then_some(record);
+        run.output = r
+            .opt_u64()?
+            .and_then(|k| OutputFormat::NAMES.get(usize::try_from(k).ok()?))
+            .map(|(_, f)| *f);
         let init = r.f64s()?;
         let n = r.count(16)?;
         let methods = (0..n)

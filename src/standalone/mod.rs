@@ -117,7 +117,7 @@ pub unsafe fn main(image: *const ModelImage, args: Vec<OsString>) -> Exit {
     );
     plan.sde = crate::driver::settings::sde_options(&desc.run, &cli.run.overrides());
     plan.model = desc.name.clone();
-    plan.format = cli.run.format.file_format();
+    plan.format = cli.run.file_format(&desc.run);
     let plot: crate::driver::PlotFacts = serde_json::from_str(&desc.plot).unwrap_or_default();
     plan.exact = plot
         .exact

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod directional;
 pub mod display;
 pub mod eval;
+pub mod minibatch;
 pub mod program;
 pub mod sde;
 pub mod simplify;
@@ -43,6 +44,8 @@ pub struct BuildOptions {
     pub hessian: bool,
     /// Build the dense Jacobian of the (Itô) drift.
     pub jacobian: bool,
+    /// Build the minibatch energy and its gradient (stochastic-gradient samplers).
+    pub minibatch: Option<minibatch::MinibatchRequest>,
 }
 
 /// The symbolic system of one model.
@@ -68,6 +71,10 @@ pub struct System {
     pub observables: Vec<NodeId>,
     /// The dense Hessian (row-major, n×n), if requested.
     pub hessian: Option<Vec<Stmt>>,
+    /// The gradient of the minibatch energy (see [`minibatch`]), if requested.
+    pub batch_gradient: Option<Vec<Stmt>>,
+    /// The data rows the minibatch gradient subsamples.
+    pub data_batch: Option<minibatch::DataBatch>,
     /// SDE equations (empty for a Gibbs model).
     pub sdes: Vec<SdeEquation>,
     /// How the Wiener processes are laid out.
@@ -131,6 +138,8 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
         blocked_terms: Vec::new(),
         observables,
         hessian: None,
+        batch_gradient: None,
+        data_batch: None,
         sdes: Vec::new(),
         noise: NoiseLayout::default(),
         jacobian: None,
@@ -155,6 +164,12 @@ pub fn build(model: &Model, options: BuildOptions) -> Result<System, Vec<Diagnos
             let ub = system.arena.sum_all(system.blocked_terms.clone());
             system.blocked_energy = Some(ub);
             system.blocked_gradient = system.scatter_derivative(ub, &[], &Index::constant(0), 0);
+        }
+        if let Some(request) = options.minibatch {
+            let (ub, batch) =
+                minibatch::batch_energy(&mut system.arena, model, u, request).map_err(|d| vec![d])?;
+            system.batch_gradient = Some(system.scatter_derivative(ub, &[], &Index::constant(0), 0));
+            system.data_batch = Some(batch);
         }
         if options.hessian {
             let grad = system.gradient.clone();

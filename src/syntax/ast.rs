@@ -428,6 +428,15 @@ pub enum RunItem {
         /// The whole setting.
         span: Span,
     },
+    /// `name = "text"`: a setting whose value is a word (`output = "cmdstan"`).
+    Text {
+        /// The setting's name.
+        name: Ident,
+        /// The text between the quotes, with its span.
+        value: (String, Span),
+        /// The whole setting.
+        span: Span,
+    },
     /// `data = "file.csv"` or `data = ["a.json", "b.csv"]`: files binding `data` declarations.
     Data {
         /// The paths as written (relative to the model file), each with its span.

@@ -55,7 +55,7 @@ fn program_exprs(program: &Program) -> Vec<&Expr> {
             Item::Run(r) => out.extend(r.items.iter().filter_map(|ri| match ri {
                 RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
                 RunItem::InitDraw { law, .. } => Some(law),
-                RunItem::Data { .. } => None,
+                RunItem::Data { .. } | RunItem::Text { .. } => None,
             })),
         }
     }

@@ -311,7 +311,7 @@ fn terminal_words(terminal: &str) -> String {
         "\"IDENT\"" => "a name".to_string(),
         "\"INT\"" => "an integer".to_string(),
         "\"REAL\"" => "a number".to_string(),
-        "\"STRING\"" => "a file name in quotes".to_string(),
+        "\"STRING\"" => "text in quotes".to_string(),
         quoted => format!("`{}`", quoted.trim_matches('"')),
     }
 }

@@ -141,7 +141,7 @@ fn item_exprs(item: ast::Item) -> Vec<ast::Expr> {
             .filter_map(|ri| match ri {
                 RunItem::Setting { value, .. } | RunItem::Init { value, .. } => Some(value),
                 RunItem::InitDraw { law, .. } => Some(law),
-                RunItem::Data { .. } => None,
+                RunItem::Data { .. } | RunItem::Text { .. } => None,
             })
             .collect(),
         Item::Model(m) => m

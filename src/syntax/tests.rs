@@ -143,6 +143,7 @@ fn example_program_parses() {
                 name.name.as_str()
             }
             RunItem::Data { .. } => "data",
+            RunItem::Text { name, .. } => name.name.as_str(),
         })
         .collect();
     assert_eq!(names, ["method", "steps", "dt", "x", "seed"]);

@@ -118,6 +118,7 @@ pub fn derivative(s: &mut Session, out: &mut Out, order: Order, id: SourceId, at
     let build = BuildOptions {
         hessian: order == Order::Hess,
         jacobian: false,
+        ..Default::default()
     };
     let first = compile_for(s, &inferred, &expr, build);
     // A name that is a vector in the session may be meant as a scalar here: try that too.

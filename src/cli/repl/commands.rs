@@ -207,6 +207,7 @@ fn derive_model(s: &mut Session, out: &mut Out) {
     let build = sdelang::symbolic::BuildOptions {
         hessian: small,
         jacobian: small,
+        ..Default::default()
     };
     match s.compile(&defs, &Target::Model(name), build, &[]) {
         Ok(c) => out.text.push_str(&crate::cli::derive::formulas(&c)),
