@@ -8,6 +8,8 @@
 //! the repetitions, then the JAX, BlackJAX and NumPy peers. Prints gradient evaluations per
 //! second (one energy + gradient per MALA step; median over repetitions), the ratio to the
 //! baseline, the acceptance rate and the posterior means of b0 (intercept), b1 and b2.
+//! Then SGLD with minibatches of 32 rows over as many steps: minibatch gradients per second,
+//! against the full gradients per second of the MALA run.
 //!
 //! `cargo bench --bench w2 [-- --reps N --steps N --python-reps N --no-python]`
 
@@ -170,5 +172,46 @@ fn main() {
         table.peer_row(name, runs, "grad_evals_per_sec", &["acceptance"]);
     }
     table.print();
+    sgld_line(&path, steps, support::median(&ours).unwrap_or(f64::NAN));
     println!("reference (numpyro NUTS): mean b0, b1, b2 = -3.295, 5.299, 0.351 (sd 1.66, 8.07, 1.87)");
+}
+
+/// Times SGLD (batch 32 of 569 rows, the same number of steps) and prints its minibatch
+/// gradient rate against the full-gradient rate `full` of the MALA runs.
+fn sgld_line(path: &Path, steps: u64, full: f64) {
+    const BATCH: u64 = 32;
+    let options = CompileOptions {
+        method: Some(format!("sgld(step = 0.005, batch = {BATCH})")),
+        ..CompileOptions::default()
+    };
+    let mut c = match compile_file(path, &options) {
+        Ok(c) => c,
+        Err(f) => {
+            eprintln!("{}", sdelang::render::render(&f.diagnostics, &f.sources, false));
+            std::process::exit(1);
+        }
+    };
+    let o = Overrides {
+        method: options.method.clone(),
+        chains: Some(CHAINS),
+        warmup: Some(steps / 2),
+        steps: Some(steps - steps / 2),
+        seed: Some(support::seed()),
+        ..Overrides::default()
+    };
+    let r = match resolve(&c.model, &o, &mut c.sources) {
+        Ok(r) => r,
+        Err(d) => {
+            eprintln!("{}", sdelang::render::render(&d, &c.sources, false));
+            std::process::exit(1);
+        }
+    };
+    let (rate, _, _) = sdelang_run(&c, &r.init, &r.config);
+    println!(
+        "sdelang SGLD, batch {BATCH} of 569 rows: {} minibatch gradients/s, {:.1}x the full \
+         gradients/s of MALA above (569/{BATCH} = {:.1})",
+        support::num(rate),
+        rate / full,
+        569.0 / BATCH as f64
+    );
 }
