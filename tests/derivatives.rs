@@ -166,6 +166,42 @@ cases! {
     triangular_loop: "sum(i in 1..3, sum(j in 0..i, x[i] * x[j]))";
     smooth_norm: "sqrt(x[0]^2 + x[1]^2 + x[2]^2 + 1)";
     vector_arith: "sum(i in 0..3, (2 * x + v)[i]^2) + norm(x - v)";
+    chol_two: "let L = chol([[x[0]^2 + 1, x[1] / 2], [x[1] / 2, x[2]^2 + 1]]) in L[0, 0] + L[1, 0] * x[2] + L[1, 1]^2";
+    chol_three: "let L = chol([[4, x[0], x[1]], [x[0], 5, x[2]], [x[1], x[2], 6]]) in sum(i in 0..3, sum(j in 0..3, L[i, j] * x[j]))";
+    matrix_products: "dot(x, matvec(outer(v, x) + transpose(outer(x, v)), x)) + trace(outer(x, x))";
+}
+
+/// `chol` of matrices with known integer factors, read back as the drift of
+/// `dL = chol(M) dt` over a matrix state.
+#[test]
+fn chol_of_known_matrices() {
+    use sdelang::runtime::SdeSystem;
+    let cases: [(&str, &[f64]); 3] = [
+        ("[[4, 2], [2, 5]]", &[2.0, 0.0, 1.0, 2.0]),
+        (
+            "[[4, 12, -16], [12, 37, -43], [-16, -43, 98]]",
+            &[2.0, 0.0, 0.0, 6.0, 1.0, 0.0, -8.0, 5.0, 3.0],
+        ),
+        // only the lower triangle is read
+        ("[[9, 100], [3, 2]]", &[3.0, 0.0, 1.0, 1.0]),
+    ];
+    for (m, want) in cases {
+        let k = (want.len() as f64).sqrt() as usize;
+        let text = format!("model m {{\n  state L: real[{k}, {k}]\n  dL = chol({m}) dt\n}}\n");
+        let mut sources = SourceMap::new();
+        let id = sources.add("chol.sde", None, text);
+        let c = compile_source(sources, id, None, &CompileOptions::default())
+            .unwrap_or_else(|f| panic!("{}", sdelang::render::render(&f.diagnostics, &f.sources, false)));
+        let n = want.len();
+        let (mut drift, mut g) = (vec![0.0; n], vec![0.0; n]);
+        c.compiled.drift_diffusion(&vec![0.0; n], 0.0, &mut drift, &mut g);
+        for (got, w) in drift.iter().zip(want) {
+            assert!(
+                close(*got, *w, 1e-15, 1e-15),
+                "chol({m}) = {drift:?}, want {want:?}"
+            );
+        }
+    }
 }
 
 // The table must keep at least 30 cases (checked at compile time).

@@ -321,6 +321,22 @@ case!(
      run {\n  method = milstein(dt = 0.01, dt_min = 1e-6)\n  save_every = -1\n  record = [x[2], v, 2 * x]\n}\n"
 );
 case!(
+    matrix_noise_needs_a_general_scheme,
+    "model m {\n  particles x[10]: real[2]\n  \
+     dx[i] = -x[i] dt + sqrt(2) * chol(cov(j in x, x[j])) dW[i]\n}\n\
+     run { method = milstein(dt = 0.01) }\n"
+);
+case!(
+    matrix_noise_shape,
+    "model m {\n  particles x[10]: real[2]\n  \
+     dx[i] = -x[i] dt + [[1, 0, 0], [0, 1, 0]] dW[i]\n}\n"
+);
+case!(
+    chol_of_a_non_square_matrix,
+    "model m {\n  particles x[10]: real[2]\n  \
+     dx[i] = -x[i] dt + chol(outer(x[i], [1, 2, 3])) dW[i]\n}\n"
+);
+case!(
     sde_settings_in_energy_model,
     "model m {\n  state x: real\n  energy U = x^2\n}\nrun { save_at = [1, 2], record = [x] }\n"
 );

@@ -224,6 +224,7 @@ pub fn describe(l: &Lowering, origin: &str) -> ModelDesc {
             dim: layout.noise.dim,
             diagonal: layout.noise.diagonal,
             additive: layout.noise.additive,
+            block: layout.noise.block,
         },
     }
 }

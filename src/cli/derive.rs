@@ -219,7 +219,7 @@ fn evaluate(c: &Compilation, x: &[f64], t: f64) -> Vec<(String, Vec<f64>)> {
             d.get(..n).map(<[f64]>::to_vec).unwrap_or_default(),
         ));
     }
-    let m = sdelang::runtime::SdeSystem::noise(&c.compiled).dim;
+    let m = sdelang::runtime::SdeSystem::noise(&c.compiled).row_len();
     for (kind, name) in [
         (KernelKind::DriftNoise, "drift_ito"),
         (KernelKind::StratDriftNoise, "drift_stratonovich"),

@@ -28,6 +28,7 @@ impl CompiledModel {
             dim: lowered.layout.noise.dim,
             diagonal: lowered.layout.noise.diagonal,
             additive: lowered.layout.noise.additive,
+            block: lowered.layout.noise.block,
         };
         let native = NativeModel::new(kernels, lowered.env_init.clone(), lowered.layout.state_len, noise)
             .ok_or_else(|| err("no prelude, or prelude buffer lengths"))?;

@@ -63,6 +63,9 @@ struct Buffer {
 /// The largest buffer, in values.
 const MAX_BUFFER: i64 = 4096;
 
+/// The longest range of a reduction whose variable a buffer may tabulate.
+const MAX_REDUCTION_SPAN: i64 = 64;
+
 /// Sums over constant ranges at least this long use [`Emitter::unrolled_sum`].
 const UNROLL_MIN: i64 = 16;
 
@@ -217,10 +220,12 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
     /// Fills a buffer, before a loop over `var`, for every reduction the loop body
     /// needs that does not depend on `var` but does depend on the variables of
-    /// loops inside the body over constant ranges.
+    /// loops, or of reductions, inside the body over constant ranges (the ensemble
+    /// covariance C[a, b] in `matvec(C, g)`, summed over b, varies along both).
     fn buffer_invariants(&mut self, var: IndexVar, body: &[KStmt], roots: &[NodeId]) {
         let mut inner = Vec::new();
         constant_loops(body, &mut inner);
+        constant_reductions(self.arena, roots, &mut inner);
         inner.retain(|(v, _, _)| *v != var);
         if inner.is_empty() {
             return;
@@ -696,6 +701,27 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 }
 
 /// The variables of the loops in `stmts` (at any depth) over constant ranges.
+/// The variables of the reductions reachable from `roots` over short constant
+/// ranges (at most [`MAX_REDUCTION_SPAN`] values: coordinates, not data rows).
+fn constant_reductions(arena: &Arena, roots: &[NodeId], out: &mut Vec<(IndexVar, i64, i64)>) {
+    for id in arena.topo_order(roots) {
+        if let Node::Reduce {
+            var,
+            lo,
+            hi,
+            over: Over::Range,
+            ..
+        } = arena.node(id)
+        {
+            if let (Some(lo), Some(hi)) = (lo.as_constant(), hi.as_constant()) {
+                if hi - lo <= MAX_REDUCTION_SPAN && !out.iter().any(|(v, _, _)| v == var) {
+                    out.push((*var, lo, hi));
+                }
+            }
+        }
+    }
+}
+
 fn constant_loops(stmts: &[KStmt], out: &mut Vec<(IndexVar, i64, i64)>) {
     for s in stmts {
         if let KStmt::Loop {

@@ -1,13 +1,15 @@
 //! SDE kernels: drift and diffusion stores over the flat state.
 //!
 //! Diagonal noise gives n-vectors (`DriftDiffusion`, `DriftDiffusionDg`,
-//! `StratDriftDiffusion`); other noise the dense n×m matrix G after the drift
-//! (`DriftNoise`, `StratDriftNoise`), row i = state component, column j = Wiener
-//! process, at `n + i·m + j`.
+//! `StratDriftDiffusion`); other noise the matrix G after the drift
+//! (`DriftNoise`, `StratDriftNoise`): dense n×m, row i = state component, column
+//! j = Wiener process, at `n + i·m + j`; or, for block-diagonal noise with blocks
+//! of k, the k entries of row i within its block at `n + i·k + c` (column
+//! `i − i mod k + c`), N·k·k numbers instead of (N·k)².
 
 use super::{convert, KStmt, Kernel, KernelKind};
 use crate::model::{Index, NoiseKind, Over, SdeComponents};
-use crate::symbolic::diff::{index_add, index_scale};
+use crate::symbolic::diff::{index_add, index_scale, index_sub};
 use crate::symbolic::{NodeId, SdeEquation, System};
 
 /// The SDE kernels of a system with equations.
@@ -25,13 +27,16 @@ pub(super) fn kernels(system: &System) -> Vec<Kernel> {
         out.push(kernel(KernelKind::DriftDiffusionDg, 3 * n, ddg));
         out.push(kernel(KernelKind::StratDriftDiffusion, 2 * n, sdd));
     } else {
-        let m = system.noise.dim;
+        let (g, width) = match system.noise.block {
+            0 => (matrix(system), system.noise.dim),
+            k => (blocks(system, k), k),
+        };
         let mut ito = stores(system, &|eq| eq.drift_ito, 0);
-        ito.extend(matrix(system));
+        ito.extend(g.iter().cloned());
         let mut strat = stores(system, &|eq| eq.drift_strat, 0);
-        strat.extend(matrix(system));
-        out.push(kernel(KernelKind::DriftNoise, n + n * m, ito));
-        out.push(kernel(KernelKind::StratDriftNoise, n + n * m, strat));
+        strat.extend(g);
+        out.push(kernel(KernelKind::DriftNoise, n + n * width, ito));
+        out.push(kernel(KernelKind::StratDriftNoise, n + n * width, strat));
     }
     if let Some(j) = &system.jacobian {
         let mut body = vec![KStmt::Zero { start: 0, len: n * n }];
@@ -127,8 +132,66 @@ fn matrix(system: &System) -> Vec<KStmt> {
                     over: Over::Range,
                     body: vec![store(&index_add(&declared, &Index::var(*j)))],
                 },
+                // particle r's columns start at column + r·k: column + row − col + b
+                NoiseKind::RowMatrix(b) => match &eq.components {
+                    SdeComponents::Rows { col, cols, .. } => {
+                        let first = index_sub(&index_add(&own, row), &Index::var(*col));
+                        over_columns(*b, *cols, store(&index_add(&first, &Index::var(*b))))
+                    }
+                    _ => store(&index_add(&own, row)),
+                },
             }
         }));
     }
     out
+}
+
+/// Zeroes the blocks of a block-diagonal G (blocks of k) and stores every
+/// equation's entries: component i's coefficient of column `i − i mod k + c` at
+/// `n + i·k + c`. Only row equations of k columns starting at a multiple of k
+/// have this layout (see `crate::symbolic::sde`).
+fn blocks(system: &System, k: usize) -> Vec<KStmt> {
+    let n = system.state_size;
+    let mut out = vec![KStmt::Zero { start: n, len: n * k }];
+    for eq in system.sdes.iter() {
+        let (b, col) = match (&eq.noise, &eq.components) {
+            (NoiseKind::RowMatrix(b), SdeComponents::Rows { col, .. }) => (Some(*b), *col),
+            (NoiseKind::Own, SdeComponents::Rows { col, .. }) => (None, *col),
+            _ => continue,
+        };
+        let g = eq.diffusion;
+        out.push(per_component(eq, |row| {
+            let at_row = index_add(
+                &Index::constant((n + eq.offset * k) as i64),
+                &index_scale(row, k as i64),
+            );
+            match b {
+                Some(b) => over_columns(
+                    b,
+                    k,
+                    KStmt::Store {
+                        index: index_add(&at_row, &Index::var(b)),
+                        value: g,
+                    },
+                ),
+                // its own process: the column of its coordinate within the block
+                None => KStmt::Store {
+                    index: index_add(&at_row, &Index::var(col)),
+                    value: g,
+                },
+            }
+        }));
+    }
+    out
+}
+
+/// `body` for `b` in `0..k`.
+fn over_columns(b: crate::model::IndexVar, k: usize, body: KStmt) -> KStmt {
+    KStmt::Loop {
+        var: b,
+        lo: Index::constant(0),
+        hi: Index::constant(k as i64),
+        over: Over::Range,
+        body: vec![body],
+    }
 }

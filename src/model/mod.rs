@@ -460,6 +460,11 @@ pub enum NoiseKind {
     DeclaredDiagonal,
     /// `dx[i] = … g(i, j) dW[j]`: Σⱼ g(i, j) dWⱼ over the declared noise, `j` bound to `0..m`.
     DeclaredSum(IndexVar),
+    /// `dp[i] = … G dW[i]` with a k×k matrix G in a row equation: coordinate a of
+    /// particle i gets Σ_b G[a, b] dW[i, b], k Wiener processes of its own per
+    /// particle. The diffusion is G[col, b] with `b` bound to `0..k` (block-diagonal
+    /// noise: N blocks of k×k).
+    RowMatrix(IndexVar),
 }
 
 /// `noise W: real[m]`: the model's own Wiener process.

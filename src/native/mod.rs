@@ -359,7 +359,8 @@ impl SdeSystem for NativeModel {
 }
 
 impl NativeModel {
-    /// Drift and the full n×m noise matrix; diagonal models expand their diagonal.
+    /// Drift and the noise matrix (n×m, or n×k blocks); diagonal models expand
+    /// their diagonal.
     fn matrix_call(
         &self,
         kind: KernelKind,
@@ -391,7 +392,7 @@ impl NativeModel {
             }
             return;
         }
-        let len = n + n * self.noise.dim;
+        let len = n + n * self.noise.row_len();
         let ok = self.sde_call(kind, x, t, len, |out| {
             let (d, m) = out.split_at(n);
             copy(drift, d);

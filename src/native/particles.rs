@@ -568,8 +568,49 @@ impl SdeSystem for ParticleModel {
         }
     }
 
+    fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::DriftNoise, x, t, drift, g);
+    }
+
+    fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        self.matrix_call(KernelKind::StratDriftNoise, x, t, drift, g);
+    }
+
     fn canonicalize(&self, x: &mut [f64]) {
         self.wrap(x);
+    }
+}
+
+impl ParticleModel {
+    /// Drift and the noise matrix (n×m, or n×k blocks) from a blocked kernel; a
+    /// model with diagonal noise expands its diagonal.
+    fn matrix_call(&self, kind: KernelKind, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
+        let n = self.model.dim();
+        let noise = SdeSystem::noise(&self.model);
+        if noise.diagonal {
+            let mut diag = vec![0.0; n];
+            if kind == KernelKind::StratDriftNoise {
+                self.strat_drift_diffusion(x, t, drift, &mut diag);
+            } else {
+                self.drift_diffusion(x, t, drift, &mut diag);
+            }
+            g.fill(0.0);
+            for (k, v) in diag.iter().enumerate() {
+                if let Some(e) = g.get_mut(k * n + k) {
+                    *e = *v;
+                }
+            }
+            return;
+        }
+        let len = n + n * noise.row_len();
+        let ok = self.sde_call(kind, x, t, len, |out| {
+            let (d, m) = out.split_at(n.min(out.len()));
+            copy(drift, d);
+            copy(g, m);
+        });
+        if !ok {
+            drift.fill(f64::NAN);
+        }
     }
 }
 

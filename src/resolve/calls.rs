@@ -165,7 +165,7 @@ impl<'m> Checker<'m> {
                 self.aggregate(func, args, span)
             }
             "dot" => self.dot_call(func, args, span),
-            "matvec" | "outer" | "transpose" | "trace" => {
+            "matvec" | "outer" | "transpose" | "trace" | "chol" => {
                 let Some(exprs) = self.only_positional(func, args) else {
                     return Val::Error;
                 };

@@ -1,5 +1,6 @@
 //! Matrices: elements of symbolic matrices, matrix literals, elementwise
-//! arithmetic, and the matrix builtins (`matvec`, `outer`, `transpose`, `trace`).
+//! arithmetic, and the matrix builtins (`matvec`, `outer`, `transpose`, `trace`,
+//! `chol`).
 //!
 //! A matrix is `real[n, k]`, row-major when flattened: element (i, j) of a matrix
 //! state or parameter is component `i·k + j`, so every element access stays an
@@ -9,7 +10,7 @@ use super::cx::Checker;
 use super::index;
 use super::val::{MatExpr, MatOperand, Val, VecExpr};
 use crate::diagnostic::Diagnostic;
-use crate::model::{BinaryFn, Expr, Index, Over, ReduceOp};
+use crate::model::{BinaryFn, Expr, Index, Over, ReduceOp, UnaryFn};
 use crate::source::Span;
 use std::rc::Rc;
 
@@ -162,7 +163,7 @@ impl<'m> Checker<'m> {
         }
     }
 
-    /// `matvec(A, v)`, `outer(u, v)`, `transpose(A)`, `trace(A)`.
+    /// `matvec(A, v)`, `outer(u, v)`, `transpose(A)`, `trace(A)`, `chol(A)`.
     pub(super) fn matrix_builtin(&mut self, name: &str, args: Vec<(Val, Span)>, span: Span) -> Val {
         let mut it = args.into_iter();
         match (name, it.next(), it.next(), it.next()) {
@@ -214,6 +215,19 @@ impl<'m> Checker<'m> {
                     body,
                 }))
             }
+            ("chol", Some((Val::Matrix(a), sa)), None, None) => {
+                if a.rows() != a.cols() {
+                    self.report(
+                        Diagnostic::error(
+                            "E0202",
+                            format!("`chol` of a non-square real[{}, {}]", a.rows(), a.cols()),
+                        )
+                        .with_label(sa, "not square"),
+                    );
+                    return Val::Error;
+                }
+                Val::Matrix(self.cholesky(&a))
+            }
             (_, first, second, third) => {
                 let all: Vec<(Val, Span)> = [first, second, third].into_iter().flatten().collect();
                 if all.iter().any(|(v, _)| matches!(v, Val::Error)) {
@@ -222,6 +236,7 @@ impl<'m> Checker<'m> {
                 let expected = match name {
                     "matvec" => "a matrix and a vector",
                     "outer" => "two vectors",
+                    "chol" => "one square matrix",
                     _ => "one matrix",
                 };
                 let found: Vec<String> = all.iter().map(|(v, _)| v.shape()).collect();
@@ -233,6 +248,47 @@ impl<'m> Checker<'m> {
             }
         }
     }
+}
+
+impl Checker<'_> {
+    /// The lower Cholesky factor L of a symmetric positive definite k×k matrix M
+    /// (L Lᵀ = M), built element by element from M's lower triangle:
+    /// L_jj = √(M_jj − Σ_{p<j} L_jp²), L_ij = (M_ij − Σ_{p<j} L_ip L_jp) / L_jj for
+    /// i > j, and 0 above the diagonal. Each element is a shared scalar expression,
+    /// so an M that does not depend on the particle is computed once per block.
+    fn cholesky(&mut self, m: &MatExpr) -> Rc<MatExpr> {
+        let k = m.rows();
+        let zero = self.mk(Expr::Const(0.0));
+        let mut l: Vec<Vec<Rc<Expr>>> = vec![vec![zero; k]; k];
+        for j in 0..k {
+            for i in j..k {
+                let (ic, jc) = (Index::constant(i as i64), Index::constant(j as i64));
+                let mut acc = self.mat_element(m, &ic, &jc);
+                for p in 0..j {
+                    let (Some(a), Some(b)) = (cell(&l, i, p), cell(&l, j, p)) else {
+                        continue;
+                    };
+                    let prod = self.mk(Expr::Binary(BinaryFn::Mul, a, b));
+                    acc = self.mk(Expr::Binary(BinaryFn::Sub, acc, prod));
+                }
+                let value = match (i == j, cell(&l, j, j)) {
+                    (true, _) => self.mk(Expr::Unary(UnaryFn::Sqrt, acc)),
+                    (false, Some(d)) => self.mk(Expr::Binary(BinaryFn::Div, acc, d)),
+                    (false, None) => acc,
+                };
+                if let Some(slot) = l.get_mut(i).and_then(|r| r.get_mut(j)) {
+                    *slot = value;
+                }
+            }
+        }
+        let rows = l.into_iter().map(|r| Rc::new(VecExpr::Literal(r))).collect();
+        Rc::new(MatExpr::Rows(rows))
+    }
+}
+
+/// Element (i, j) of a matrix held as rows.
+fn cell(l: &[Vec<Rc<Expr>>], i: usize, j: usize) -> Option<Rc<Expr>> {
+    l.get(i).and_then(|r| r.get(j)).cloned()
 }
 
 /// `i·cols + j`.

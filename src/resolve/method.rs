@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{
     signature, ArgKind, ArgSig, MethodArg, MethodKind, MethodSpec, ScheduleKind, ScheduleSpec,
 };
-use crate::model::{Expr, Index};
+use crate::model::{Expr, Index, NoiseKind, Sde};
 use crate::source::Span;
 use crate::syntax::ast::{self, CallArg, ExprKind};
 use std::rc::Rc;
@@ -373,6 +373,29 @@ pub(super) fn method_mismatch(m: &MethodSpec, is_gibbs: bool) -> Option<Diagnost
         Diagnostic::error("E0403", format!("method `{}` does not fit {what}", m.kind.name()))
             .with_label(m.span, format!("`{}` is {kind}", m.kind.name()))
             .with_help(format!("use one of {}", MethodKind::names_of(is_gibbs))),
+    )
+}
+
+/// E0403 when `m` is a scheme for diagonal noise (Milstein, SRIW1, or adaptive steps on
+/// Milstein) and some equation's noise is not diagonal: shared or declared noise, or a
+/// matrix per particle.
+pub(super) fn noise_mismatch(m: &MethodSpec, sdes: &[Sde]) -> Option<Diagnostic> {
+    if !matches!(m.kind, MethodKind::Milstein | MethodKind::Sriw1) {
+        return None;
+    }
+    let eq = sdes
+        .iter()
+        .find(|s| !matches!(s.noise, NoiseKind::None | NoiseKind::Own))?;
+    let what = match eq.noise {
+        NoiseKind::RowMatrix(_) => "this equation's noise is a matrix per particle",
+        _ => "this equation's noise is not diagonal",
+    };
+    let name = m.kind.name();
+    Some(
+        Diagnostic::error("E0403", format!("method `{name}` needs diagonal noise"))
+            .with_label(m.span, format!("`{name}` takes one Wiener process per component"))
+            .with_label(eq.span, what)
+            .with_help("euler_maruyama and heun take any noise"),
     )
 }
 

@@ -198,10 +198,13 @@ pub fn methods() -> impl Iterator<Item = (MethodKind, Vec<&'static str>)> {
         .map(|k| (*k, crate::model::signature(*k).iter().map(|a| a.name).collect()))
 }
 
-/// E0403 if `method` (e.g. from `--method`) does not fit `model`; E0402 if its `mass` vector
+/// E0403 if `method` (e.g. from `--method`) does not fit `model` or its noise; E0402 if its `mass` vector
 /// fits neither a diagonal nor a dense matrix for the model's state.
 pub fn check_method_fits(model: &Model, method: &MethodSpec) -> Result<(), Diagnostic> {
     if let Some(d) = method::method_mismatch(method, model.is_gibbs()) {
+        return Err(d);
+    }
+    if let Some(d) = method::noise_mismatch(method, &model.sdes) {
         return Err(d);
     }
     method::mass_mismatch(method, model.state_size()).map_or(Ok(()), Err)
@@ -248,7 +251,11 @@ fn check_modules<'m>(
         .items
         .iter()
         .any(|i| matches!(i, crate::syntax::ast::ModelItem::Sde(_)));
-    let run = cx.run_settings(&run_items, &states, sdes.is_empty() && !declares_sdes);
+    let mut run = cx.run_settings(&run_items, &states, sdes.is_empty() && !declares_sdes);
+    if let Some(d) = run.method.as_ref().and_then(|m| method::noise_mismatch(m, &sdes)) {
+        cx.report(d);
+        run.method = None;
+    }
     Some(Model {
         name: chosen.decl.name.name.clone(),
         params,

@@ -46,6 +46,7 @@ pub const BUILTINS: &[&str] = &[
     "outer",
     "transpose",
     "trace",
+    "chol",
     "grad",
     "len",
     "fcc",

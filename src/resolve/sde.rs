@@ -5,12 +5,14 @@
 //! equation has Wiener processes of its own — `dW[i]` (or `dW` on a scalar
 //! state or an unindexed vector equation) is diagonal, `dW` in `dx[i] = …` is one
 //! process shared by all components. With `noise W: real[m]` every `dW` is that
-//! process: `dW[j]` with a fresh index `j` sums over its m components.
+//! process: `dW[j]` with a fresh index `j` sums over its m components. In a
+//! particle equation `dp[i] = … G dW[i]` a k×k matrix G multiplies particle i's
+//! own k processes ([`NoiseKind::RowMatrix`]).
 
 use super::cx::{Checker, Mode};
 use super::params::Const;
 use super::scope::with_suggestions;
-use super::val::Val;
+use super::val::{MatExpr, Val};
 use crate::diagnostic::Diagnostic;
 use crate::model::{BinaryFn, StateId, UnaryFn};
 use crate::model::{Convention, Expr, Index, IndexVar, Langevin, NoiseDecl, NoiseKind, Sde, SdeComponents};
@@ -127,7 +129,7 @@ impl<'m> Checker<'m> {
             Some(l) => self.langevin(eq, l, len, &components, has_energy)?,
             None => {
                 let noise = self.noise_kind(eq, len, decl)?;
-                let (f, g) = self.sde_terms(eq, len, &components, &noise)?;
+                let (f, g, noise) = self.sde_terms(eq, len, &components, noise)?;
                 (f, g, noise, None)
             }
         };
@@ -237,14 +239,15 @@ impl<'m> Checker<'m> {
     }
 
     /// Checks drift and diffusion (zero when absent); `j` of `dW[j]` is bound
-    /// in the diffusion only.
+    /// in the diffusion only. A k×k matrix coefficient of a row equation's own
+    /// noise turns the noise into [`NoiseKind::RowMatrix`].
     fn sde_terms(
         &mut self,
         eq: &'m ast::SdeEquation,
         len: Option<usize>,
         components: &SdeComponents,
-        noise: &NoiseKind,
-    ) -> Option<(Rc<Expr>, Rc<Expr>)> {
+        mut noise: NoiseKind,
+    ) -> Option<(Rc<Expr>, Rc<Expr>, NoiseKind)> {
         let mut bound = 0;
         if let (Some(var), Some(i)) = (components.bound_var(), &eq.index) {
             self.locals.push((&i.name, Val::Int(Index::var(var))));
@@ -252,21 +255,63 @@ impl<'m> Checker<'m> {
         }
         let f = self.term(eq.drift.as_ref(), len, components, eq.index.is_some());
         if let (NoiseKind::DeclaredSum(var), Some(j)) =
-            (noise, eq.noise.as_ref().and_then(|n| n.index.as_ref()))
+            (&noise, eq.noise.as_ref().and_then(|n| n.index.as_ref()))
         {
             self.locals.push((&j.name, Val::Int(Index::var(*var))));
             bound += 1;
         }
-        let g = self.term(
-            eq.noise.as_ref().map(|n| &n.coeff),
-            len,
-            components,
-            eq.index.is_some(),
-        );
+        let g = match (components, &noise, &eq.noise, &eq.index) {
+            (SdeComponents::Rows { row, col, cols }, NoiseKind::Own, Some(term), Some(_)) => {
+                let v = self.in_mode(Mode::Model, |cx| cx.expr(&term.coeff));
+                match v {
+                    Val::Matrix(m) => self.row_matrix(&m, *col, *cols, term.coeff.span).map(|(g, b)| {
+                        noise = NoiseKind::RowMatrix(b);
+                        g
+                    }),
+                    other => self.row_component(other, (*row, *col, *cols), true, term.coeff.span),
+                }
+            }
+            _ => self.term(
+                eq.noise.as_ref().map(|n| &n.coeff),
+                len,
+                components,
+                eq.index.is_some(),
+            ),
+        };
         for _ in 0..bound {
             self.locals.pop();
         }
-        Some((f?, g?))
+        Some((f?, g?, noise))
+    }
+
+    /// Entry (col, b) of the k×k noise matrix of a row equation, with `b` a fresh
+    /// variable over `0..k` (E0202 for a matrix of another shape).
+    fn row_matrix(
+        &mut self,
+        m: &MatExpr,
+        col: IndexVar,
+        cols: usize,
+        span: Span,
+    ) -> Option<(Rc<Expr>, IndexVar)> {
+        if m.rows() != cols || m.cols() != cols {
+            self.report(
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "the noise matrix of a particle equation must be real[{cols}, {cols}], found real[{}, {}]",
+                        m.rows(),
+                        m.cols()
+                    ),
+                )
+                .with_label(span, format!("this is real[{}, {}]", m.rows(), m.cols()))
+                .with_note(format!(
+                    "`G dW[i]` is the product of G with the {cols} Wiener processes of particle i"
+                )),
+            );
+            return None;
+        }
+        let b = self.fresh_var(&Index::constant(0), &Index::constant(cols as i64));
+        Some((self.mat_element(m, &Index::var(col), &Index::var(b)), b))
     }
 
     /// One term: a scalar for scalar states and indexed equations, a component of
@@ -321,8 +366,8 @@ impl<'m> Checker<'m> {
         }
     }
 
-    /// Row equations take independent noise per component (`dW[i]`, or `dW` on an
-    /// unindexed equation); E0304 otherwise.
+    /// Row equations take noise of their own (`dW[i]`, or `dW` on an unindexed
+    /// equation), per coordinate or through a k×k matrix; E0304 otherwise.
     fn row_noise_ok(
         &mut self,
         eq: &'m ast::SdeEquation,

@@ -88,6 +88,33 @@ pub struct NoiseShape {
     pub diagonal: bool,
     /// The diffusion does not depend on the state (it may depend on time).
     pub additive: bool,
+    /// Block-diagonal noise with blocks of this size k (0 for none): m = n, and
+    /// component i is driven by the k processes of its block, `i − i mod k` to
+    /// `i − i mod k + k − 1` (a particle's k coordinates by its own k processes).
+    /// G is then stored as n×k: row i holds its k entries within the block.
+    pub block: usize,
+}
+
+impl NoiseShape {
+    /// Diagonal noise for `n` components.
+    pub fn diagonal(n: usize) -> NoiseShape {
+        NoiseShape {
+            dim: n,
+            diagonal: true,
+            additive: false,
+            block: 0,
+        }
+    }
+
+    /// Entries per component in the buffer of G that [`SdeSystem::drift_noise`]
+    /// writes: 1 (diagonal), k (blocks of k) or m (dense).
+    pub fn row_len(&self) -> usize {
+        match (self.diagonal, self.block) {
+            (true, _) => 1,
+            (false, 0) => self.dim,
+            (false, k) => k,
+        }
+    }
 }
 
 /// An SDE dX = b(X,t) dt + G(X,t) dW over a flat state vector, with diagonal noise
@@ -106,11 +133,7 @@ pub trait SdeSystem: Sync {
 
     /// The noise layout; the default is diagonal, state-dependent noise.
     fn noise(&self) -> NoiseShape {
-        NoiseShape {
-            dim: self.dim(),
-            diagonal: true,
-            additive: false,
-        }
+        NoiseShape::diagonal(self.dim())
     }
 
     /// Writes the Stratonovich drift b − ½ g ∂g/∂x and the diagonal diffusion
@@ -124,8 +147,9 @@ pub trait SdeSystem: Sync {
         });
     }
 
-    /// Writes the Itô drift and the n×m diffusion matrix G (row-major). The default
-    /// embeds the diagonal diffusion.
+    /// Writes the Itô drift and the diffusion matrix G: n×m row-major, or n×k for
+    /// block-diagonal noise ([`NoiseShape::block`]). The default embeds the diagonal
+    /// diffusion.
     fn drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
         with_scratch(x.len(), |diag| {
             self.drift_diffusion(x, t, drift, diag);
@@ -137,8 +161,8 @@ pub trait SdeSystem: Sync {
     /// model wraps periodic positions into its box); the default keeps it.
     fn canonicalize(&self, _x: &mut [f64]) {}
 
-    /// Writes the Stratonovich drift and G (row-major). The default embeds the
-    /// diagonal form of [`SdeSystem::strat_drift_diffusion`].
+    /// Writes the Stratonovich drift and G (laid out as by [`SdeSystem::drift_noise`]).
+    /// The default embeds the diagonal form of [`SdeSystem::strat_drift_diffusion`].
     fn strat_drift_noise(&self, x: &[f64], t: f64, drift: &mut [f64], g: &mut [f64]) {
         with_scratch(x.len(), |diag| {
             self.strat_drift_diffusion(x, t, drift, diag);

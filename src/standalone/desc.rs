@@ -319,6 +319,7 @@ impl ModelDesc {
         w.usize(self.noise.dim);
         w.bool(self.noise.diagonal);
         w.bool(self.noise.additive);
+        w.usize(self.noise.block);
         w.str(&self.plot);
         w.0
     }
@@ -405,6 +406,7 @@ impl ModelDesc {
             dim: r.usize()?,
             diagonal: r.bool()?,
             additive: r.bool()?,
+            block: r.usize()?,
         };
         let plot = r.str()?;
         if !r.0.is_empty() {
@@ -491,6 +493,7 @@ mod tests {
                 dim: 3,
                 diagonal: false,
                 additive: true,
+                block: 2,
             },
             kernels: vec![(KernelKind::Prelude, 4), (KernelKind::EnergyGrad, 3)],
             plot: "{\"source\":null,\"exact\":[]}".into(),

@@ -7,9 +7,17 @@
 //! Stratonovich drift f + (α − ½)·c; integrators read one or the other.
 //!
 //! Noise layout: with diagonal noise (every noise term is `Own` or absent),
-//! Wiener column k drives state component k and there are n columns. Otherwise
-//! the columns are: the declared `noise W` first (m columns), then each `Own`
-//! equation's components, then one column per `Shared` equation.
+//! Wiener column k drives state component k and there are n columns. With a
+//! k×k matrix per particle (`RowMatrix`), when every noisy equation is a row
+//! equation of k columns at an offset that is a multiple of k, the noise is
+//! *block-diagonal*: n columns in blocks of k, component i driven by the k
+//! columns of its block `[i − i mod k, i − i mod k + k)` only. Otherwise the
+//! columns are: the declared `noise W` first (m columns), then each `Own` or
+//! `RowMatrix` equation's components, then one column per `Shared` equation.
+//!
+//! Block-diagonal noise couples only a particle's own coordinates, so its
+//! noise-induced drift is c_{r,a} = Σ_b Σ_e G[e, b] ∂G[a, b]/∂x[r, e]: the
+//! derivative along particle r's own block of G.
 
 use super::arena::NodeId;
 use super::System;
@@ -28,6 +36,9 @@ pub struct NoiseLayout {
     pub declared: usize,
     /// Number of columns of the declared `noise W` (0 if none).
     pub declared_len: usize,
+    /// Block-diagonal noise with blocks of this size (0: diagonal or dense): m = n,
+    /// component i driven by the columns of its block only.
+    pub block: usize,
 }
 
 /// One SDE equation in symbolic form.
@@ -107,7 +118,11 @@ impl System {
         let state = r.sde.state;
         let target = target(&r.sde.components);
         let a = &mut self.arena;
-        let diffusion_dx = a.derivative(r.diffusion, state, &target);
+        // ∂gᵢ/∂xᵢ serves diagonal schemes only, which a noise matrix rules out.
+        let diffusion_dx = match r.sde.noise {
+            NoiseKind::RowMatrix(_) => a.constant(0.0),
+            _ => a.derivative(r.diffusion, state, &target),
+        };
         let drift = match (r.langevin, self.energy) {
             (Some((d, kt)), Some(u)) => {
                 let du = a.derivative(u, state, &target);
@@ -187,6 +202,7 @@ impl System {
                     body,
                 )
             }
+            NoiseKind::RowMatrix(b) => row_matrix_drift(a, eq, *b),
         };
         let alpha = eq.convention.alpha();
         let wi = a.constant(alpha);
@@ -197,6 +213,46 @@ impl System {
         eq.drift_ito = a.add(eq.drift, eq.correction);
         eq.drift_strat = a.add(eq.drift, to_strat);
     }
+}
+
+/// The noise-induced drift of a row equation with a k×k noise matrix G per
+/// particle (see the module header): Σ_b of the derivative of G[a, b] along
+/// column (r, b) of the block-diagonal matrix, whose entry at a leaf x[ix] is
+/// Σ_e δ(ix, r·k + e) G[e, b] for leaves of this state and 0 elsewhere.
+fn row_matrix_drift(a: &mut super::Arena, eq: &SdeEquation, b: IndexVar) -> NodeId {
+    let SdeComponents::Rows { row, col, cols } = eq.components else {
+        return a.constant(0.0);
+    };
+    let (me, g) = (eq.state, eq.diffusion);
+    let rows: Vec<NodeId> = (0..cols as i64)
+        .map(|e| a.substitute(g, col, &Index::constant(e)))
+        .collect();
+    let mut tangent = |a: &mut super::Arena, s: StateId, ix: &Index| {
+        if s != me {
+            return a.constant(0.0);
+        }
+        let terms: Vec<NodeId> = rows
+            .iter()
+            .enumerate()
+            .map(|(e, g_e)| {
+                let at = Index {
+                    constant: e as i64,
+                    terms: vec![(row, cols as i64)],
+                };
+                let delta = super::diff::index_delta(a, ix, &at);
+                a.mul(delta, *g_e)
+            })
+            .collect();
+        a.sum_all(terms)
+    };
+    let body = a.directional(g, &mut tangent);
+    a.reduce(
+        crate::model::ReduceOp::Sum,
+        b,
+        Index::constant(0),
+        Index::constant(cols as i64),
+        body,
+    )
 }
 
 /// The entry G[(s, ix), col] of the declared noise: `col` is the column within
@@ -237,13 +293,27 @@ fn layout(eqs: &mut [SdeEquation], model: &Model) -> NoiseLayout {
             additive: false,
             declared: 0,
             declared_len: 0,
+            block: 0,
+        };
+    }
+    if let Some(block) = block_size(eqs) {
+        for e in eqs.iter_mut() {
+            e.column = e.offset;
+        }
+        return NoiseLayout {
+            dim: n,
+            diagonal,
+            additive: false,
+            declared: 0,
+            declared_len: 0,
+            block,
         };
     }
     let declared_len = model.noise.as_ref().map_or(0, |d| d.size());
     let mut next = declared_len;
     for e in eqs.iter_mut() {
         match e.noise {
-            NoiseKind::Own => {
+            NoiseKind::Own | NoiseKind::RowMatrix(_) => {
                 e.column = next;
                 next += e.len;
             }
@@ -260,7 +330,27 @@ fn layout(eqs: &mut [SdeEquation], model: &Model) -> NoiseLayout {
         additive: false,
         declared: 0,
         declared_len,
+        block: 0,
     }
+}
+
+/// The block size k when the noise is block-diagonal: some equation has a k×k
+/// matrix per particle, and every equation with noise is a row equation of k
+/// columns (a matrix or its own noise per coordinate) whose rows start at a
+/// multiple of k in the flat state.
+fn block_size(eqs: &[SdeEquation]) -> Option<usize> {
+    let k = eqs.iter().find_map(|e| match (&e.noise, &e.components) {
+        (NoiseKind::RowMatrix(_), SdeComponents::Rows { cols, .. }) => Some(*cols),
+        _ => None,
+    })?;
+    let fits = |e: &SdeEquation| match (&e.noise, &e.components) {
+        (NoiseKind::None, _) => true,
+        (NoiseKind::RowMatrix(_) | NoiseKind::Own, SdeComponents::Rows { cols, .. }) => {
+            *cols == k && e.offset.is_multiple_of(k)
+        }
+        _ => false,
+    };
+    (k > 0 && eqs.iter().all(fits)).then_some(k)
 }
 
 /// The component an equation defines: its variable, or 0 for a scalar state.

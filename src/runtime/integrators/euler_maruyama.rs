@@ -16,12 +16,7 @@ pub struct EulerMaruyama {
 impl EulerMaruyama {
     /// Euler–Maruyama with time step `dt` for a `dim`-dimensional system with diagonal noise.
     pub fn new(dim: usize, dt: f64) -> Self {
-        let noise = NoiseShape {
-            dim,
-            diagonal: true,
-            additive: false,
-        };
-        Self::with_noise(dim, noise, dt)
+        Self::with_noise(dim, NoiseShape::diagonal(dim), dt)
     }
 
     /// Euler–Maruyama for a `dim`-dimensional system with the given noise.

@@ -1,5 +1,6 @@
 //! What every SDE scheme shares: Brownian increments, drift and diffusion in
-//! the system's own noise layout (a diagonal g or an n×m matrix G), and G·v.
+//! the system's own noise layout (a diagonal g, an n×m matrix G, or the blocks of
+//! a block-diagonal G), and G·v.
 
 use crate::runtime::rng::{fill_normal, StreamRng};
 use crate::runtime::target::{NoiseShape, SdeSystem};
@@ -35,28 +36,47 @@ pub fn draw_increments(rng: &mut StreamRng, h: f64, dw: &mut [f64], dz: &mut [f6
 pub(crate) struct Coeffs {
     /// The drift (Itô or Stratonovich, whichever was evaluated last).
     pub drift: Vec<f64>,
-    /// g (n values, diagonal noise) or G (n×m, row-major).
+    /// g (n values, diagonal noise), G (n×m, row-major) or the blocks of G (n×k).
     pub g: Vec<f64>,
-    diagonal: bool,
-    m: usize,
+    layout: Layout,
+}
+
+/// How [`Coeffs::g`] holds G.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// n values: G = diag(g).
+    Diagonal,
+    /// n×m, row-major.
+    Dense(usize),
+    /// Blocks of k: row i holds its k entries for the processes of its block.
+    Blocks(usize),
+}
+
+impl Layout {
+    /// The layout of G for this noise.
+    pub fn of(noise: NoiseShape) -> Layout {
+        match (noise.diagonal, noise.block) {
+            (true, _) => Layout::Diagonal,
+            (false, 0) => Layout::Dense(noise.dim),
+            (false, k) => Layout::Blocks(k),
+        }
+    }
 }
 
 impl Coeffs {
     /// Buffers for an `n`-dimensional system with this noise.
     pub fn new(n: usize, noise: NoiseShape) -> Coeffs {
-        let glen = if noise.diagonal { n } else { n * noise.dim };
         Coeffs {
             drift: vec![0.0; n],
-            g: vec![0.0; glen],
-            diagonal: noise.diagonal,
-            m: noise.dim,
+            g: vec![0.0; n * noise.row_len()],
+            layout: Layout::of(noise),
         }
     }
 
     /// The Itô drift and the diffusion at (x, t).
     #[inline]
     pub fn ito<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &[f64], t: f64) {
-        if self.diagonal {
+        if self.layout == Layout::Diagonal {
             sys.drift_diffusion(x, t, &mut self.drift, &mut self.g);
         } else {
             sys.drift_noise(x, t, &mut self.drift, &mut self.g);
@@ -66,7 +86,7 @@ impl Coeffs {
     /// The Stratonovich drift and the diffusion at (x, t).
     #[inline]
     pub fn strat<S: SdeSystem + ?Sized>(&mut self, sys: &S, x: &[f64], t: f64) {
-        if self.diagonal {
+        if self.layout == Layout::Diagonal {
             sys.strat_drift_diffusion(x, t, &mut self.drift, &mut self.g);
         } else {
             sys.strat_drift_noise(x, t, &mut self.drift, &mut self.g);
@@ -76,28 +96,42 @@ impl Coeffs {
     /// out += s · G v.
     #[inline]
     pub fn add_noise(&self, out: &mut [f64], v: &[f64], s: f64) {
-        apply(&self.g, self.diagonal, self.m, out, v, s);
+        apply(&self.g, self.layout, out, v, s);
     }
 
     /// out += s · (G − other.G) v.
     #[inline]
     pub fn add_noise_difference(&self, other: &Coeffs, out: &mut [f64], v: &[f64], s: f64) {
-        apply(&self.g, self.diagonal, self.m, out, v, s);
-        apply(&other.g, other.diagonal, other.m, out, v, -s);
+        apply(&self.g, self.layout, out, v, s);
+        apply(&other.g, other.layout, out, v, -s);
     }
 }
 
-/// out += s · G v, for a diagonal `g` (n values) or a row-major n×m `g`.
+/// out += s · G v, for G held as `layout` says.
 #[inline]
-pub(crate) fn apply(g: &[f64], diagonal: bool, m: usize, out: &mut [f64], v: &[f64], s: f64) {
-    if diagonal {
-        for ((o, gi), vi) in out.iter_mut().zip(g).zip(v) {
-            *o += s * gi * vi;
+pub(crate) fn apply(g: &[f64], layout: Layout, out: &mut [f64], v: &[f64], s: f64) {
+    match layout {
+        Layout::Diagonal => {
+            for ((o, gi), vi) in out.iter_mut().zip(g).zip(v) {
+                *o += s * gi * vi;
+            }
         }
-    } else if m > 0 {
-        for (o, row) in out.iter_mut().zip(g.chunks_exact(m)) {
-            let dot: f64 = row.iter().zip(v).map(|(a, b)| a * b).sum();
-            *o += s * dot;
+        Layout::Dense(m) if m > 0 => {
+            for (o, row) in out.iter_mut().zip(g.chunks_exact(m)) {
+                let dot: f64 = row.iter().zip(v).map(|(a, b)| a * b).sum();
+                *o += s * dot;
+            }
         }
+        // Block b: components and processes bk … bk + k − 1 (a last, shorter block
+        // when k does not divide n).
+        Layout::Blocks(k) if k > 0 => {
+            for ((o, gb), vb) in out.chunks_mut(k).zip(g.chunks(k * k)).zip(v.chunks(k)) {
+                for (oi, row) in o.iter_mut().zip(gb.chunks_exact(k)) {
+                    let dot: f64 = row.iter().zip(vb).map(|(a, b)| a * b).sum();
+                    *oi += s * dot;
+                }
+            }
+        }
+        Layout::Dense(_) | Layout::Blocks(_) => {}
     }
 }
