@@ -127,3 +127,23 @@ fn gauss_gradient_matches_closed_form_and_evaluator() {
     // The gradient stays one loop, not d statements.
     assert_eq!(sdelang::symbolic::Stmt::count(&system.gradient), 1);
 }
+
+/// A clone of a compiled model's native kernels keeps their code alive: calling it after
+/// the compiled model is dropped used to read freed JIT memory.
+#[test]
+fn native_model_clone_outlives_the_compiled_model() {
+    let d = 4;
+    let model = gauss_model(d);
+    let system = build(&model, BuildOptions::default()).unwrap();
+    let lowered = lower(&model, &system);
+    let native = {
+        let compiled = compile(&lowered, &[]).unwrap();
+        compiled.native().clone()
+    };
+    let x = vec![1.0; d];
+    let mut g = vec![0.0; d];
+    let u = native.energy_grad(&x, &mut g);
+    let s: Vec<f64> = (0..d).map(|i| 10f64.powf(i as f64 / (d - 1) as f64)).collect();
+    let want: f64 = 0.5 * s.iter().map(|b| (1.0 / b).powi(2)).sum::<f64>();
+    assert!((u - want).abs() < 1e-12, "{u} vs {want}");
+}

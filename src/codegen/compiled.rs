@@ -10,11 +10,10 @@ use std::collections::HashMap;
 
 /// Native code for one model, ready to run. Cheap to share across threads.
 pub struct CompiledModel {
-    // Field order matters: the kernels (raw pointers into the code) are dropped
-    // before the code memory that owns them.
+    // The native model (and every clone of it) holds the code memory alive: the
+    // kernels are raw pointers into it.
     native: NativeModel,
     stats: CodegenStats,
-    _code: CodeMemory,
 }
 
 impl CompiledModel {
@@ -31,12 +30,9 @@ impl CompiledModel {
             block: lowered.layout.noise.block,
         };
         let native = NativeModel::new(kernels, lowered.env_init.clone(), lowered.layout.state_len, noise)
-            .ok_or_else(|| err("no prelude, or prelude buffer lengths"))?;
-        Ok(CompiledModel {
-            native,
-            stats,
-            _code: code,
-        })
+            .ok_or_else(|| err("no prelude, or prelude buffer lengths"))?
+            .owning(std::sync::Arc::new(code));
+        Ok(CompiledModel { native, stats })
     }
 
     /// The kernels and parameters, as the runtime calls them.

@@ -471,6 +471,31 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 let off = self.layout.state_offsets.get(s.0 as usize).copied().unwrap_or(0);
                 self.load(self.state, off, &ix)
             }
+            Node::Lookup { param, base, keys } => {
+                let off = self
+                    .layout
+                    .param_offsets
+                    .get(param.0 as usize)
+                    .copied()
+                    .unwrap_or(0);
+                let mut at = self.index(&Index {
+                    constant: 0,
+                    terms: base.terms.clone(),
+                });
+                for (key, stride) in keys {
+                    // Keys are integers stored as reals, proved in range by the checker;
+                    // the saturating conversion cannot trap.
+                    let k = self.value(key);
+                    let k = self.b.ins().fcvt_to_sint_sat(types::I64, k);
+                    let k = self.b.ins().imul_imm_s(k, stride);
+                    at = self.b.ins().iadd(at, k);
+                }
+                let bytes = self.b.ins().ishl_imm_u(at, 3);
+                let addr = self.b.ins().iadd(self.env, bytes);
+                let byte_off = (off as i64 + base.constant).saturating_mul(8);
+                let byte_off = i32::try_from(byte_off).unwrap_or(i32::MAX);
+                self.b.ins().load(types::F64, flags(), addr, byte_off)
+            }
             Node::Table(t, ix) => {
                 let off = self.layout.tables.get(t.0 as usize).map_or(0, |t| t.offset);
                 self.load(self.env, off, &ix)

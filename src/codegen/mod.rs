@@ -65,7 +65,8 @@ impl Drop for CodeMemory {
     fn drop(&mut self) {
         if let Some(module) = self.0.take() {
             // SAFETY: the only pointers into this code are the KernelFns of the
-            // CompiledModel that owns this CodeMemory, dropped before it.
+            // NativeModels that hold this CodeMemory alive (see `NativeModel::owning`):
+            // the last of them is gone when it is dropped.
             unsafe { module.free_memory() };
         }
     }

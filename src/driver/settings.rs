@@ -9,8 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{MethodKind, MethodSpec, Model, RunSettings, ScheduleKind, ScheduleSpec};
 use crate::runtime::config::DEFAULT_DT_MIN;
 use crate::runtime::{
-    Adaptation, AdaptiveBase, InitDraw, InitLaw, Kinetic, Mass, Method, Minibatch, RunConfig, Save, Schedule,
-    SdeOptions,
+    Adaptation, AdaptiveBase, Kinetic, Mass, Method, Minibatch, RunConfig, Save, Schedule, SdeOptions,
 };
 #[cfg(feature = "compiler")]
 use crate::source::SourceMap;
@@ -248,12 +247,14 @@ pub fn resolve(model: &Model, o: &Overrides, sources: &mut SourceMap) -> Result<
         .filter(|(id, _)| !given.contains(&(id.0 as usize)))
         .filter_map(|(id, law)| {
             let k = id.0 as usize;
-            Some(InitDraw {
+            Some(crate::runtime::InitDraw {
                 start: offsets.get(k).copied()?,
                 len: model.states.get(k)?.size(),
                 law: match *law {
-                    crate::model::InitLaw::Normal { mean, sd } => InitLaw::Normal { mean, sd },
-                    crate::model::InitLaw::Uniform { lo, hi } => InitLaw::Uniform { lo, hi },
+                    crate::model::InitLaw::Normal { mean, sd } => {
+                        crate::runtime::InitLaw::Normal { mean, sd }
+                    }
+                    crate::model::InitLaw::Uniform { lo, hi } => crate::runtime::InitLaw::Uniform { lo, hi },
                 },
             })
         })

@@ -337,6 +337,21 @@ impl Builder<'_> {
                 let k = self.index(idx);
                 Op::Const(self.param(*p, Some(k)))
             }
+            Expr::Lookup { param, base, keys } => {
+                // Keys are entries of integer parameters: constants here.
+                let mut k = self.index(base);
+                for (key, stride) in keys {
+                    let v = match &**key {
+                        Expr::ParamElem(q, ix) => {
+                            let at = self.index(ix);
+                            self.param(*q, Some(at))
+                        }
+                        _ => f64::NAN,
+                    };
+                    k = k.saturating_add(stride.saturating_mul(v as i64));
+                }
+                Op::Const(self.param(*param, Some(k)))
+            }
             Expr::State(s) => return self.state(*s, None),
             Expr::StateElem(s, idx) => return self.state(*s, Some(self.index(idx))),
             Expr::Time => return Err(FormulaError::Time),

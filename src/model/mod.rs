@@ -208,6 +208,17 @@ pub enum Expr {
     Param(ParamId),
     /// An element of a vector parameter.
     ParamElem(ParamId, Index),
+    /// An element of a parameter table picked by entries of integer tables: element
+    /// `base + Σ stride·key` of `param`'s flat storage, each key an entry `type[i]` of an
+    /// integer parameter (`eps[type[i], type[j]]`). The checker proved every key value in range.
+    Lookup {
+        /// The table read.
+        param: ParamId,
+        /// The affine part of the flat index.
+        base: Index,
+        /// Each key (an integer-valued expression) with its stride.
+        keys: Vec<(Rc<Expr>, i64)>,
+    },
     /// A scalar state.
     State(StateId),
     /// An element of a vector state.

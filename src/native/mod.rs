@@ -125,6 +125,8 @@ pub struct NativeModel {
     state_len: usize,
     noise: NoiseShape,
     ctx: abi::CtxShape,
+    /// What owns the kernels' code (JIT memory), kept alive by every clone.
+    owner: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl NativeModel {
@@ -147,11 +149,19 @@ impl NativeModel {
             state_len,
             noise,
             ctx,
+            owner: None,
         };
         let prelude = m.kernels.get(&KernelKind::Prelude).cloned()?;
         let dummy = vec![0.0; m.state_len];
         prelude.call_in_place(&mut m.env, &dummy)?;
         Some(m)
+    }
+
+    /// The same model, keeping `owner` (the memory its kernels' code lives in) alive for
+    /// as long as it or any clone of it exists.
+    pub fn owning(mut self, owner: std::sync::Arc<dyn std::any::Any + Send + Sync>) -> NativeModel {
+        self.owner = Some(owner);
+        self
     }
 
     /// Number of state components.

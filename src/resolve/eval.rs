@@ -91,9 +91,12 @@ fn eval_in(e: &Expr, env: &mut Vec<(IndexVar, i64)>, budget: &mut u64) -> Result
     tick(budget)?;
     Ok(match e {
         Expr::Const(c) => *c,
-        Expr::Param(_) | Expr::ParamElem(..) | Expr::State(_) | Expr::StateElem(..) | Expr::Time => {
-            return Err(EvalError::NotConstant)
-        }
+        Expr::Param(_)
+        | Expr::ParamElem(..)
+        | Expr::Lookup { .. }
+        | Expr::State(_)
+        | Expr::StateElem(..)
+        | Expr::Time => return Err(EvalError::NotConstant),
         Expr::IndexValue(idx) => index(idx, env)? as f64,
         Expr::Unary(f, a) => unary(*f, eval_in(a, env, budget)?),
         Expr::Binary(f, a, b) => binary(*f, eval_in(a, env, budget)?, eval_in(b, env, budget)?),

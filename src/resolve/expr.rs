@@ -382,6 +382,9 @@ impl<'m> Checker<'m> {
 
     fn index_expr(&mut self, v: &'m ast::Expr, i: &'m ast::Expr) -> Val {
         let (vv, iv) = (self.expr(v), self.expr(i));
+        if let Some(key) = self.table_key(&iv) {
+            return self.key_index(vv, key, (v.span, i.span));
+        }
         let idx = self.as_index(iv, i.span);
         let vec = match vv {
             Val::Vector(vec) => vec,
@@ -405,6 +408,12 @@ impl<'m> Checker<'m> {
         };
         if !self.check_bounds(&idx, vec.len(), v.span, i.span) {
             return Val::Error;
+        }
+        // An entry of an integer table is an integer, usable as a key of other tables.
+        if let VecExpr::Param(p, _) = &*vec {
+            if self.is_int_table(*p) {
+                return Val::NonAffine(self.element(&vec, &idx));
+            }
         }
         Val::Real(self.element(&vec, &idx))
     }

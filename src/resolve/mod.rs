@@ -36,6 +36,7 @@ mod fns;
 mod imports;
 mod index;
 mod lattice;
+mod lookup;
 mod matrix;
 mod method;
 mod model;

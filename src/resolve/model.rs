@@ -295,6 +295,7 @@ fn states_in<'e>(roots: impl Iterator<Item = &'e Rc<Expr>>) -> HashSet<u32> {
                 out.insert(s.0);
             }
             Expr::Const(_) | Expr::Param(_) | Expr::ParamElem(..) | Expr::Time | Expr::IndexValue(_) => {}
+            Expr::Lookup { keys, .. } => stack.extend(keys.iter().map(|(k, _)| k)),
             Expr::Unary(_, a) | Expr::Not(a) | Expr::NoGrad(a) | Expr::Deriv { body: a, .. } => stack.push(a),
             Expr::Arg(_) => {}
             Expr::Subst { body, args } => {

@@ -705,6 +705,7 @@ fn mentions_args_or_state(e: &Rc<Expr>) -> bool {
         match &*e {
             Expr::Arg(_) | Expr::State(_) | Expr::StateElem(..) => return true,
             Expr::Const(_) | Expr::Param(_) | Expr::ParamElem(..) | Expr::Time | Expr::IndexValue(_) => {}
+            Expr::Lookup { keys, .. } => stack.extend(keys.iter().map(|(k, _)| k.clone())),
             Expr::Unary(_, a) | Expr::Not(a) | Expr::NoGrad(a) | Expr::Deriv { body: a, .. } => {
                 stack.push(a.clone())
             }

@@ -84,6 +84,15 @@ pub(super) enum VecExpr {
     Reduce(Rc<VecReduce<VecExpr>>),
     /// `A · v`.
     MatVec(Rc<MatExpr>, Rc<VecExpr>),
+    /// Row `key` of a matrix parameter, `key` an entry of an integer table (see `lookup.rs`).
+    KeyRow {
+        /// The matrix parameter.
+        param: ParamId,
+        /// Its number of columns.
+        cols: usize,
+        /// The row: an integer-valued expression.
+        key: Rc<Expr>,
+    },
 }
 
 /// A reduction whose body is a vector or a matrix (reduced elementwise).
@@ -176,6 +185,7 @@ impl VecExpr {
             VecExpr::Row(m, _) => m.cols(),
             VecExpr::Reduce(r) => r.body.len(),
             VecExpr::MatVec(m, _) => m.rows(),
+            VecExpr::KeyRow { cols, .. } => *cols,
         }
     }
 }

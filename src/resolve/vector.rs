@@ -39,6 +39,11 @@ impl<'m> Checker<'m> {
                 self.mk(Expr::Select(c.clone(), x, y))
             }
             VecExpr::Row(m, row) => self.mat_element(m, row, idx),
+            VecExpr::KeyRow { param, cols, key } => self.mk(Expr::Lookup {
+                param: *param,
+                base: idx.clone(),
+                keys: vec![(key.clone(), *cols as i64)],
+            }),
             VecExpr::Reduce(r) => {
                 let body = self.element(&r.body, idx);
                 self.mk(Expr::Reduce {

@@ -26,6 +26,16 @@ pub enum Node {
     Param(ParamId, Index),
     /// Element `index` of a state (index 0 for scalars).
     State(StateId, Index),
+    /// Element `base + Σ stride·key` of a parameter, each key an integer-valued node
+    /// (an entry of an integer parameter): species tables `eps[type[i], type[j]]`.
+    Lookup {
+        /// The parameter read.
+        param: ParamId,
+        /// The affine part of the flat index.
+        base: Index,
+        /// The keys with their strides.
+        keys: Vec<(NodeId, i64)>,
+    },
     /// Element `index` of a precomputed parameter table.
     Table(TableId, Index),
     /// Time.
@@ -77,6 +87,11 @@ impl Node {
     ) -> Node {
         match self {
             Node::Param(p, ix) => Node::Param(*p, index(ix)),
+            Node::Lookup { param, base, keys } => Node::Lookup {
+                param: *param,
+                base: index(base),
+                keys: keys.iter().map(|(k, s)| (child(*k), *s)).collect(),
+            },
             Node::State(s, ix) => Node::State(*s, index(ix)),
             Node::Table(t, ix) => Node::Table(*t, index(ix)),
             Node::IndexValue(ix) => Node::IndexValue(index(ix)),
@@ -289,6 +304,12 @@ impl Arena {
                 combine(&[*a, *b])
             }
             Node::Select(c, a, b) => combine(&[*c, *a, *b]),
+            Node::Lookup { base, keys, .. } => {
+                let ids: Vec<NodeId> = keys.iter().map(|(k, _)| *k).collect();
+                let mut info = combine(&ids);
+                info.free = union(&info.free, &index_vars(base).collect::<Vec<_>>());
+                info
+            }
             Node::Reduce {
                 var,
                 lo,
@@ -322,6 +343,7 @@ impl Arena {
                 vec![*a, *b]
             }
             Node::Select(c, a, b) => vec![*c, *a, *b],
+            Node::Lookup { keys, .. } => keys.iter().map(|(k, _)| *k).collect(),
             Node::Reduce { body, .. } => vec![*body],
         }
     }

@@ -196,6 +196,26 @@ impl Names<'_> {
                     let _ = write!(out, "[{}]", index_str(&ix));
                 }
             }
+            Node::Lookup { param, base, keys } => {
+                let name = self.params.get(param.0 as usize).map_or("?", |(n, _)| n.as_str());
+                let _ = write!(out, "{name}[");
+                let mut first = true;
+                if base.as_constant() != Some(0) {
+                    out.push_str(&index_str(&base));
+                    first = false;
+                }
+                for (key, stride) in keys {
+                    if !first {
+                        out.push_str(" + ");
+                    }
+                    first = false;
+                    if stride != 1 {
+                        let _ = write!(out, "{stride}*");
+                    }
+                    self.write(arena, key, out);
+                }
+                out.push(']');
+            }
             Node::State(sid, ix) => {
                 let (name, vector) = self
                     .states

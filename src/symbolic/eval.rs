@@ -105,6 +105,18 @@ impl<'a> Evaluator<'a> {
                     .copied()
                     .unwrap_or(f64::NAN)
             }
+            Node::Lookup { param, base, keys } => {
+                let mut k = self.index(&base);
+                for (key, stride) in keys {
+                    k += stride * self.eval(key) as i64;
+                }
+                self.env
+                    .params
+                    .get(param.0 as usize)
+                    .and_then(|v| usize::try_from(k).ok().and_then(|k| v.get(k)))
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            }
             Node::State(s, ix) => {
                 let off = self.env.state_offsets.get(s.0 as usize).copied().unwrap_or(0) as i64;
                 let k = off + self.index(&ix);

@@ -318,6 +318,14 @@ impl Converter<'_> {
             Expr::Const(v) => self.arena.constant(*v),
             Expr::Param(p) => self.arena.intern(Node::Param(*p, Index::constant(0))),
             Expr::ParamElem(p, ix) => self.arena.intern(Node::Param(*p, ix.clone())),
+            Expr::Lookup { param, base, keys } => {
+                let keys = keys.iter().map(|(k, s)| (self.convert(k), *s)).collect();
+                self.arena.intern(Node::Lookup {
+                    param: *param,
+                    base: base.clone(),
+                    keys,
+                })
+            }
             Expr::State(s) => self.arena.intern(Node::State(*s, Index::constant(0))),
             Expr::StateElem(s, ix) => self.arena.intern(Node::State(*s, ix.clone())),
             Expr::Time => self.arena.intern(Node::Time),
