@@ -321,3 +321,20 @@ fn a_recorder_can_stop_a_run() {
         other => panic!("expected an interruption, got {:?}", other.map(|o| o.reports)),
     }
 }
+
+/// `:run` with a method that needs derivatives of its own compiles them: the minibatch
+/// gradient of SGLD, the Hessian of Newton–Langevin.
+#[test]
+fn run_compiles_what_the_method_needs() {
+    let out = script(
+        "method-needs",
+        ":load examples/logreg.sde\n:run sgld(step=0.005, batch=32) 2000 2\n\
+         :load examples/double_well.sde\n:run newton_langevin 500 2\n",
+        &[],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text.contains("method      sgld(step=0.005, batch=32"), "{text}");
+    assert!(text.contains("method      newton_langevin("), "{text}");
+    assert!(!text.contains("compiled without"), "{text}");
+}

@@ -184,7 +184,7 @@ pub fn run(s: &mut Session, out: &mut Out, args: &str) {
     if let Err(e) = parse_args(args, &mut o, &mut out_dir) {
         return out.error(&e);
     }
-    let c = match s.current_code() {
+    let c = match s.current_code(o.method.as_deref()) {
         Ok(c) => c,
         Err(f) => return out.failure(s, &f),
     };

@@ -8,6 +8,7 @@ use super::runcmd::LastRun;
 use sdelang::diagnostic::Diagnostic;
 use sdelang::driver::Overrides;
 use sdelang::lower::KernelKind;
+use sdelang::model::MethodKind;
 use sdelang::model::Model;
 use sdelang::pipeline::{self, Compilation, CompileOptions, Failure, Timings};
 use sdelang::source::{SourceId, SourceMap, Span};
@@ -92,7 +93,7 @@ pub struct Session {
     /// Bumped on every change of definitions or overrides.
     pub generation: u64,
     /// Code for the current model, for the generation it was made in.
-    pub cache: Option<(u64, Rc<Compilation>)>,
+    pub cache: Option<(u64, Option<String>, Rc<Compilation>)>,
     /// The last finished run.
     pub last_run: Option<LastRun>,
     /// Stage times of the last compilation.
@@ -251,13 +252,21 @@ impl Session {
         pipeline::compile_program(self.sources.clone(), &program, Some(&self.base_dir()), &options)
     }
 
-    /// The code for the current model's runs, compiled once per generation.
-    pub fn current_code(&mut self) -> Result<Rc<Compilation>, Failure> {
+    /// The code for the current model's runs, compiled once per generation and per
+    /// method that needs derivatives of its own (`method`, the `:run` method if any: the
+    /// Hessian of Newton–Langevin, the minibatch gradient of SGLD and SGHMC).
+    pub fn current_code(&mut self, method: Option<&str>) -> Result<Rc<Compilation>, Failure> {
         let Some(name) = self.current.clone() else {
             return Err(no_model());
         };
-        if let Some((generation, c)) = &self.cache {
-            if *generation == self.generation {
+        let special = method
+            .filter(|m| {
+                let head = m.split('(').next().unwrap_or("").trim();
+                MethodKind::from_name(head).is_some_and(|k| k.needs_hessian() || k.needs_minibatch())
+            })
+            .map(str::to_string);
+        if let Some((generation, m, c)) = &self.cache {
+            if *generation == self.generation && *m == special {
                 return Ok(Rc::clone(c));
             }
         }
@@ -269,15 +278,15 @@ impl Session {
             KernelKind::DriftDiffusion,
             KernelKind::DriftDiffusionDg,
         ];
-        let c = self.compile(
-            &self.defs,
-            &Target::Model(name),
-            BuildOptions::default(),
-            &kernels,
-        )?;
+        let program = self.assemble(&self.defs, &Target::Model(name.clone()));
+        let mut options = self.options(&self.defs, &Target::Model(name));
+        options.build = BuildOptions::default();
+        options.kernels = kernels.to_vec();
+        options.method = special.clone();
+        let c = pipeline::compile_program(self.sources.clone(), &program, Some(&self.base_dir()), &options)?;
         self.timings = Some(c.timings.clone());
         let c = Rc::new(c);
-        self.cache = Some((self.generation, Rc::clone(&c)));
+        self.cache = Some((self.generation, special, Rc::clone(&c)));
         Ok(c)
     }
 
