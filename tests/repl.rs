@@ -338,3 +338,21 @@ fn run_compiles_what_the_method_needs() {
     assert!(text.contains("method      newton_langevin("), "{text}");
     assert!(!text.contains("compiled without"), "{text}");
 }
+
+/// `:data FILE` binds `data` declarations typed in the session, as `--data` does for a file.
+#[test]
+fn data_files_bind_typed_declarations() {
+    let out = script(
+        "data",
+        ":data examples/data/gauss_mean.csv\ndata n: int, y: real[n]\n\
+         model g {\n  state m: real\n  energy U = sum(i in 0..n, (y[i] - m)^2) / 2 + m^2 / 200\n}\n\
+         :run sgld(step=0.005, batch=10) 2000 2\n:data\n:data absent.csv\n",
+        &[],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("data from examples/data/gauss_mean.csv"), "{text}");
+    assert!(text.contains("n = 50"), "{text}");
+    assert!(text.contains("method      sgld("), "{text}");
+    let all = format!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("no file `absent.csv`"), "{all}");
+}

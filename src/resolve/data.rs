@@ -165,6 +165,11 @@ fn missing(decl: &ast::ParamDecl, set: &DataSet) -> Diagnostic {
         d = d.with_help(format!(
             "did you mean `{best}`? A CSV column of another name is bound with `= columns(\"{best}\")`"
         ));
+    } else if matches!(decl.ty, Some(TypeExpr::Int(_))) {
+        d = d.with_help(format!(
+            "a size no file holds is counted from the arrays it sizes: declare them together, \
+             `data {name}: int, y: real[{name}]`"
+        ));
     }
     d
 }

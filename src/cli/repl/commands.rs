@@ -24,7 +24,7 @@ pub enum Flow {
 }
 
 /// Commands, for `:help` and completion: (name, arguments, what it does).
-pub const COMMANDS: [(&str, &str, &str); 19] = [
+pub const COMMANDS: [(&str, &str, &str); 20] = [
     ("help", "", "this list"),
     ("quit", "", "leave (also :q, Ctrl-D)"),
     (
@@ -61,6 +61,11 @@ pub const COMMANDS: [(&str, &str, &str); 19] = [
     ("type", "NAME|EXPR", "what a name is, its type and value"),
     ("shape", "NAME|EXPR", "same as :type"),
     ("load", "FILE", "start over from a model file"),
+    (
+        "data",
+        "[FILE]",
+        "bind `data` declarations from a CSV or JSON file; alone, list the files",
+    ),
     ("reload", "", "read the file again, keeping what was typed"),
     ("model", "[NAME]", "show or choose the current model"),
     ("list", "", "the definitions in effect"),
@@ -159,6 +164,7 @@ fn command(
             Some(p) => load(s, out, &p, false),
             None => out.error("no file loaded yet: `:load FILE`"),
         },
+        "data" => data(s, out, rest.trim()),
         "model" | "m" => choose_model(s, out, rest.trim()),
         "list" | "ls" => list(s, out),
         "forget" => define::forget(s, out, rest.trim()),
@@ -311,6 +317,27 @@ impl Session {
             && o.dt.is_none()
             && o.t0.is_none()
     }
+}
+
+/// `:data FILE`: a data file for the following definitions and runs (as `--data`);
+/// `:data` alone lists them.
+fn data(s: &mut Session, out: &mut Out, file: &str) {
+    if file.is_empty() {
+        if s.data_files.is_empty() {
+            out.text.push_str("no data files\n");
+        }
+        for f in &s.data_files {
+            let _ = writeln!(out.text, "{}", f.display());
+        }
+        return;
+    }
+    let path = Path::new(file);
+    if !path.is_file() {
+        return out.error(&format!("no file `{file}`"));
+    }
+    s.data_files.push(path.to_path_buf());
+    s.bump();
+    let _ = writeln!(out.text, "data from {file}");
 }
 
 fn unset(s: &mut Session, out: &mut Out, rest: &str) {

@@ -88,6 +88,8 @@ pub struct Session {
     pub overrides: Vec<(String, String)>,
     /// Run settings set with `:set` (steps, chains, method …).
     pub run_settings: Overrides,
+    /// Data files given with `:data FILE`, searched before a run block's (as `--data`).
+    pub data_files: Vec<PathBuf>,
     /// The model `:run`, `:derive` and `:plot` work on.
     pub current: Option<String>,
     /// Bumped on every change of definitions or overrides.
@@ -124,6 +126,7 @@ impl Session {
             file_path: None,
             defs: Vec::new(),
             overrides: Vec::new(),
+            data_files: Vec::new(),
             run_settings: Overrides::default(),
             current: None,
             generation: 0,
@@ -226,6 +229,7 @@ impl Session {
         CompileOptions {
             overrides,
             model,
+            data: self.data_files.clone(),
             ..CompileOptions::default()
         }
     }
