@@ -297,3 +297,22 @@ fn missing_linker_is_a_clear_error() {
     assert!(!dir.join("gbm").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What standalone binaries cannot do yet is refused with E0703 and exit code 2, before
+/// anything is linked: particle models, and stochastic-gradient methods (whose minibatch
+/// gradient reads a run-time list).
+#[test]
+fn unsupported_models_are_refused_clearly() {
+    let dir = temp_dir("unsupported");
+    for (model, what) in [
+        ("examples/lj_fluid.sde", "particle models"),
+        ("examples/logreg_sgld.sde", "stochastic-gradient methods"),
+    ] {
+        let out = dir.join("bin");
+        let o = sde(&["build", model, "-o", path(&out)]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{model}: {err}");
+        assert!(err.contains("E0703") && err.contains(what), "{model}: {err}");
+        assert!(!out.exists(), "{model}: a binary was written");
+    }
+}
