@@ -246,6 +246,14 @@ case!(
     "model m {\n  state x: real\n  energy U = x^2\n}\nrun { steps = -10, temperature = 0 }\n"
 );
 case!(
+    table_entry_indexes_a_state,
+    "param kind: int[3] = [0, 2, 1]\nmodel m {\n  state x: real[3]\n  energy U = sum(i in 0..3, x[kind[i]]^2)\n}\n"
+);
+case!(
+    table_entry_out_of_range,
+    "param kind: int[3] = [0, 3, 1]\nparam w: real[3] = [1, 2, 3]\nmodel m {\n  state x: real[3]\n  energy U = sum(i in 0..3, w[kind[i]] * x[i]^2)\n}\n"
+);
+case!(
     bad_output_format,
     "model m {\n  state x: real\n  energy U = x^2\n}\nrun { output = \"cmdstn\", dt = \"npy\", thin = 2 }\n"
 );
