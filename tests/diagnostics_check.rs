@@ -250,6 +250,10 @@ case!(
     "param kind: int[3] = [0, 2, 1]\nmodel m {\n  state x: real[3]\n  energy U = sum(i in 0..3, x[kind[i]]^2)\n}\n"
 );
 case!(
+    table_entry_in_arithmetic_as_index,
+    "param kind: int[3] = [0, 1, 1]\nparam w: real[3] = [1, 2, 3]\nmodel m {\n  state x: real[3]\n  energy U = sum(i in 0..3, w[kind[i] + 1] * x[i]^2)\n}\n"
+);
+case!(
     table_entry_out_of_range,
     "param kind: int[3] = [0, 3, 1]\nparam w: real[3] = [1, 2, 3]\nmodel m {\n  state x: real[3]\n  energy U = sum(i in 0..3, w[kind[i]] * x[i]^2)\n}\n"
 );

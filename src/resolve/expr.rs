@@ -192,6 +192,17 @@ impl<'m> Checker<'m> {
         match v {
             Val::Int(idx) => Some(idx),
             Val::Error => None,
+            Val::NonAffine(e) if self.reads_int_table(&e) => {
+                self.report(
+                    Diagnostic::error("E0205", "an index computed from a table entry")
+                        .with_label(span, "arithmetic on an entry of an integer table")
+                        .with_note(
+                            "an entry itself indexes a parameter table (`w[kind[i]]`); for `w[kind[i] + 1]` \
+                             make a table of the shifted values",
+                        ),
+                );
+                None
+            }
             Val::NonAffine(_) => {
                 self.report(
                     Diagnostic::error("E0205", "index is not affine in the index variables")

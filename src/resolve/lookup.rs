@@ -34,6 +34,20 @@ impl<'m> Checker<'m> {
         self.int_table(id).is_some()
     }
 
+    /// Whether `e` reads an entry of an integer table anywhere.
+    pub(super) fn reads_int_table(&mut self, e: &Rc<Expr>) -> bool {
+        let mut stack = vec![e.clone()];
+        while let Some(e) = stack.pop() {
+            match &*e {
+                Expr::ParamElem(p, _) if self.is_int_table(*p) => return true,
+                Expr::Unary(_, a) => stack.push(a.clone()),
+                Expr::Binary(_, a, b) => stack.extend([a.clone(), b.clone()]),
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// The key `v` is, if it is an entry `type[i]` of an integer table.
     pub(super) fn table_key(&mut self, v: &Val) -> Option<Key> {
         let Val::NonAffine(e) = v else {
