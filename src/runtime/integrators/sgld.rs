@@ -128,3 +128,32 @@ impl Sampler for Sgld {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_the_schedule() {
+        let batch = Minibatch {
+            size: 1,
+            replace: true,
+        };
+        let constant = Sgld::new(1, 0.01, 0.0, 1.0, batch, 1.0);
+        assert_eq!(constant.step_at(0), 0.01);
+        assert_eq!(constant.step_at(10_000), 0.01);
+        // h_t = step·(1 + t/offset)^(−decay): Welling and Teh's a(b + t)^(−γ)/2 with
+        // b = offset, γ = decay, a = 2·step·offset^γ.
+        let decaying = Sgld::new(1, 0.01, 0.55, 100.0, batch, 1.0);
+        assert_eq!(decaying.step_at(0), 0.01);
+        let (a, b, g) = (2.0 * 0.01 * 100f64.powf(0.55), 100.0, 0.55);
+        for t in [1u64, 99, 100, 12_345] {
+            let welling_teh = a * (b + t as f64).powf(-g) / 2.0;
+            let ours = decaying.step_at(t);
+            assert!(
+                (ours - welling_teh).abs() < 1e-15,
+                "t = {t}: {ours} vs {welling_teh}"
+            );
+        }
+    }
+}
