@@ -16,7 +16,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use sdelang::driver::{resolve, Overrides};
+use sdelang::driver::{resolve, Overrides, Resolved};
 use sdelang::pipeline::{compile_file, Compilation, CompileOptions};
 use sdelang::runtime::{run_gibbs, Recorder, RunConfig};
 use std::io;
@@ -76,30 +76,7 @@ fn main() {
     };
     support::pin_threads();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/logreg.sde");
-    let t0 = Instant::now();
-    let mut c = match compile_file(&path, &CompileOptions::default()) {
-        Ok(c) => c,
-        Err(f) => {
-            eprintln!("{}", sdelang::render::render(&f.diagnostics, &f.sources, false));
-            std::process::exit(1);
-        }
-    };
-    let compile_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let o = Overrides {
-        method: Some(format!("mala(step = {H}, adapt = false)")),
-        chains: Some(CHAINS),
-        warmup: Some(steps / 2),
-        steps: Some(steps - steps / 2),
-        seed: Some(support::seed()),
-        ..Overrides::default()
-    };
-    let r = match resolve(&c.model, &o, &mut c.sources) {
-        Ok(r) => r,
-        Err(d) => {
-            eprintln!("{}", sdelang::render::render(&d, &c.sources, false));
-            std::process::exit(1);
-        }
-    };
+    let (c, r, compile_ms) = prepare(&path, &format!("mala(step = {H}, adapt = false)"), steps);
     println!(
         "W2 logreg: n = 569, d = {}, MALA h = {H}, {CHAINS} chains x {steps} steps from the mode \
          (means over the second half), {reps} alternating repetitions of sdelang and the Rust \
@@ -180,32 +157,7 @@ fn main() {
 /// gradient rate against the full-gradient rate `full` of the MALA runs.
 fn sgld_line(path: &Path, steps: u64, full: f64) {
     const BATCH: u64 = 32;
-    let options = CompileOptions {
-        method: Some(format!("sgld(step = 0.005, batch = {BATCH})")),
-        ..CompileOptions::default()
-    };
-    let mut c = match compile_file(path, &options) {
-        Ok(c) => c,
-        Err(f) => {
-            eprintln!("{}", sdelang::render::render(&f.diagnostics, &f.sources, false));
-            std::process::exit(1);
-        }
-    };
-    let o = Overrides {
-        method: options.method.clone(),
-        chains: Some(CHAINS),
-        warmup: Some(steps / 2),
-        steps: Some(steps - steps / 2),
-        seed: Some(support::seed()),
-        ..Overrides::default()
-    };
-    let r = match resolve(&c.model, &o, &mut c.sources) {
-        Ok(r) => r,
-        Err(d) => {
-            eprintln!("{}", sdelang::render::render(&d, &c.sources, false));
-            std::process::exit(1);
-        }
-    };
+    let (c, r, _) = prepare(path, &format!("sgld(step = 0.005, batch = {BATCH})"), steps);
     let (rate, _, _) = sdelang_run(&c, &r.init, &r.config);
     println!(
         "sdelang SGLD, batch {BATCH} of 569 rows: {} minibatch gradients/s, {:.1}x the full \
@@ -214,4 +166,38 @@ fn sgld_line(path: &Path, steps: u64, full: f64) {
         rate / full,
         569.0 / BATCH as f64
     );
+}
+
+/// Compiles `path` for `method` (exiting with the diagnostics on failure) and resolves a
+/// run of `CHAINS` chains × `steps` steps, the first half warmup. Returns the compile time
+/// in milliseconds too.
+fn prepare(path: &Path, method: &str, steps: u64) -> (Compilation, Resolved, f64) {
+    let options = CompileOptions {
+        method: Some(method.to_string()),
+        ..CompileOptions::default()
+    };
+    let t0 = Instant::now();
+    let mut c = match compile_file(path, &options) {
+        Ok(c) => c,
+        Err(f) => {
+            eprintln!("{}", sdelang::render::render(&f.diagnostics, &f.sources, false));
+            std::process::exit(1);
+        }
+    };
+    let compile_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let o = Overrides {
+        method: options.method,
+        chains: Some(CHAINS),
+        warmup: Some(steps / 2),
+        steps: Some(steps - steps / 2),
+        seed: Some(support::seed()),
+        ..Overrides::default()
+    };
+    match resolve(&c.model, &o, &mut c.sources) {
+        Ok(r) => (c, r, compile_ms),
+        Err(d) => {
+            eprintln!("{}", sdelang::render::render(&d, &c.sources, false));
+            std::process::exit(1);
+        }
+    }
 }

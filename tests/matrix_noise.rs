@@ -247,14 +247,8 @@ fn adaptive_steps_take_matrix_noise() {
             dt_max: 0.1,
         },
         chains: 2,
-        warmup: 0,
-        steps: 1,
-        thin: 1,
         seed: 3,
-        temperature: 1.0,
-        t0: 0.0,
-        stop_all_on_nonfinite: false,
-        init_draws: Vec::new(),
+        ..RunConfig::new(Method::EulerMaruyama { dt: 0.01 }, 1)
     };
     let options = SdeOptions {
         t_end: Some(1.0),

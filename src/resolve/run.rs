@@ -44,33 +44,25 @@ impl<'m> Checker<'m> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for item in items {
             match item {
-                RunItem::Setting { name, value, .. } => {
+                RunItem::Setting { name, .. } | RunItem::Text { name, .. } => {
                     if !SETTINGS.contains(&name.name.as_str()) {
-                        let d = with_suggestions(
-                            Diagnostic::error("E0401", format!("unknown run setting `{}`", name.name))
-                                .with_label(name.span, "not a run setting")
-                                .with_note(format!("settings: {}", SETTINGS.join(", "))),
-                            &name.name,
-                            SETTINGS.iter().copied(),
-                        );
-                        self.report(d);
+                        self.report(unknown_setting(name));
                         continue;
                     }
                     if let Some(first) = seen.insert(&name.name, name.span) {
                         self.report(duplicate(&name.name, "run setting", first, name.span));
                         continue;
                     }
-                    self.setting(&mut run, name, value, is_gibbs, states);
+                    match item {
+                        RunItem::Setting { value, .. } => {
+                            self.setting(&mut run, name, value, is_gibbs, states)
+                        }
+                        RunItem::Text { value, .. } => self.text_setting(&mut run, name, value),
+                        _ => {}
+                    }
                 }
                 RunItem::Init { name, value, .. } => self.run_init(&mut run, states, name, value),
                 RunItem::InitDraw { name, law, .. } => self.run_init_draw(&mut run, states, name, law),
-                RunItem::Text { name, value, .. } => {
-                    if let Some(first) = seen.insert(&name.name, name.span) {
-                        self.report(duplicate(&name.name, "run setting", first, name.span));
-                        continue;
-                    }
-                    self.text_setting(&mut run, name, value);
-                }
                 // read before checking, by the front door (see `crate::pipeline`)
                 RunItem::Data { .. } => {}
             }
@@ -152,26 +144,17 @@ impl<'m> Checker<'m> {
         }
     }
 
-    /// `output = "csv" | "cmdstan" | "npy"` (E0402 for another word or setting).
+    /// `output = "csv" | "cmdstan" | "npy"` (E0402 for another word, or text for another setting).
     fn text_setting(&mut self, run: &mut RunSettings, name: &ast::Ident, (text, span): &(String, Span)) {
         let words: Vec<&str> = OutputFormat::NAMES.iter().map(|(w, _)| *w).collect();
         if name.name != "output" {
-            let d = if SETTINGS.contains(&name.name.as_str()) {
+            self.report(
                 Diagnostic::error(
                     "E0402",
                     format!("`{}` takes a number or an expression", name.name),
                 )
-                .with_label(*span, "not a text setting")
-            } else {
-                with_suggestions(
-                    Diagnostic::error("E0401", format!("unknown run setting `{}`", name.name))
-                        .with_label(name.span, "not a run setting")
-                        .with_note(format!("settings: {}", SETTINGS.join(", "))),
-                    &name.name,
-                    SETTINGS.iter().copied(),
-                )
-            };
-            self.report(d);
+                .with_label(*span, "not a text setting"),
+            );
             return;
         }
         match OutputFormat::NAMES.iter().find(|(w, _)| w == text) {
@@ -316,4 +299,15 @@ impl<'m> Checker<'m> {
             run.init.push((id, v));
         }
     }
+}
+
+/// E0401: `name` is not a run setting.
+fn unknown_setting(name: &ast::Ident) -> Diagnostic {
+    with_suggestions(
+        Diagnostic::error("E0401", format!("unknown run setting `{}`", name.name))
+            .with_label(name.span, "not a run setting")
+            .with_note(format!("settings: {}", SETTINGS.join(", "))),
+        &name.name,
+        SETTINGS.iter().copied(),
+    )
 }

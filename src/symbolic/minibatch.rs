@@ -148,6 +148,16 @@ pub(super) fn batch_energy(
     u: NodeId,
     request: MinibatchRequest,
 ) -> Result<(NodeId, DataBatch), Diagnostic> {
+    let fail = |message: String, label: &str| {
+        Diagnostic::error("E0906", message).with_label(request.span, label.to_string())
+    };
+    if !model.particles.is_empty() {
+        return Err(fail(
+            "stochastic gradients subsample data rows; particle models are not supported".to_string(),
+            "this method follows minibatch gradients",
+        )
+        .with_help("use `ula`, `baoab` or another full-gradient method"));
+    }
     let data = data_rows(model);
     let list = ListId(model.lists.len() as u32);
     let mut rw = Rewrite {
@@ -162,16 +172,6 @@ pub(super) fn batch_energy(
     let mut distinct = found.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    let fail = |message: String, label: &str| {
-        Diagnostic::error("E0906", message).with_label(request.span, label.to_string())
-    };
-    if !model.particles.is_empty() {
-        return Err(fail(
-            "stochastic gradients subsample data rows; particle models are not supported".to_string(),
-            "this method follows minibatch gradients",
-        )
-        .with_help("use `ula`, `baoab` or another full-gradient method"));
-    }
     let rows = match distinct.as_slice() {
         [] if nonlinear => {
             return Err(fail(

@@ -283,20 +283,9 @@ fn layout(eqs: &mut [SdeEquation], model: &Model) -> NoiseLayout {
     let diagonal = eqs
         .iter()
         .all(|e| matches!(e.noise, NoiseKind::None | NoiseKind::Own));
-    if diagonal {
-        for e in eqs.iter_mut() {
-            e.column = e.offset;
-        }
-        return NoiseLayout {
-            dim: n,
-            diagonal,
-            additive: false,
-            declared: 0,
-            declared_len: 0,
-            block: 0,
-        };
-    }
-    if let Some(block) = block_size(eqs) {
+    // Diagonal noise and blocks of k×k per particle both give each component its own column.
+    let block = if diagonal { Some(0) } else { block_size(eqs) };
+    if let Some(block) = block {
         for e in eqs.iter_mut() {
             e.column = e.offset;
         }

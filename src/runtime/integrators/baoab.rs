@@ -4,7 +4,7 @@
 //! superconvergent in the high-friction limit.
 
 use super::kinetic::{Phase, Thermostat};
-use super::{check_finite, half_norm2, Sampler};
+use super::{check_finite, Sampler};
 use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::Kinetic;
@@ -60,10 +60,7 @@ impl Sampler for Baoab {
     /// One position update per step of size h, no Metropolis test: acceptance 1; the energy
     /// is the Hamiltonian (U(q) + |p|²/2m)/T at the draw.
     fn draw_stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
-        let t = self.temperature;
-        let u = target.energy(x) / t;
-        let kinetic = half_norm2(&self.phase.momentum) * self.phase.inv_mass / t;
-        *out = [-u, 1.0, self.phase.step, 0.0, 1.0, 0.0, u + kinetic];
+        self.phase.draw_stats(target, x, self.temperature, out);
     }
 
     /// The momenta (the force is recomputed from the state).

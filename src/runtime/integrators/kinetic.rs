@@ -75,6 +75,20 @@ impl Phase {
         }
     }
 
+    /// The statistics of an unadjusted kinetic step at the draw `x`: lp = −U(q)/T,
+    /// acceptance 1, the step size, one gradient, and the energy (U(q) + |p|²/2m)/T.
+    pub(crate) fn draw_stats<T: crate::runtime::target::GibbsTarget + ?Sized>(
+        &self,
+        target: &T,
+        x: &[f64],
+        temperature: f64,
+        out: &mut [f64; 7],
+    ) {
+        let u = target.energy(x) / temperature;
+        let kinetic = super::half_norm2(&self.momentum) * self.inv_mass / temperature;
+        *out = [-u, 1.0, self.step, 0.0, 1.0, 0.0, u + kinetic];
+    }
+
     /// The O(τ) constants.
     pub(crate) fn thermostat(&self, tau: f64) -> Thermostat {
         let eta = (-self.friction * tau).exp();

@@ -5,7 +5,51 @@
 
 use crate::runtime::method::Minibatch;
 use crate::runtime::rng::StreamRng;
+use crate::runtime::target::GibbsTarget;
 use rand::RngExt;
+
+/// The minibatch gradient of one chain: its rows, sized for the target's data.
+#[derive(Debug, Clone)]
+pub(crate) struct MinibatchGrad {
+    minibatch: Minibatch,
+    rows: Option<RowSampler>,
+}
+
+impl MinibatchGrad {
+    /// Gradients over `minibatch`; [`MinibatchGrad::start`] sizes the rows for a target.
+    pub(crate) fn new(minibatch: Minibatch) -> Self {
+        MinibatchGrad {
+            minibatch,
+            rows: None,
+        }
+    }
+
+    /// Prepares the row buffers for `target`'s data rows (none if it has no minibatch
+    /// gradient, which the run refuses beforehand).
+    pub(crate) fn start<T: GibbsTarget + ?Sized>(&mut self, target: &T) {
+        self.rows = target
+            .data_rows()
+            .and_then(|r| RowSampler::new(r, self.minibatch));
+    }
+
+    /// Writes the minibatch gradient at `x` over the next rows into `grad` (NaN when the
+    /// target cannot, which the chain reports as a blow-up).
+    pub(crate) fn grad<T: GibbsTarget + ?Sized>(
+        &mut self,
+        target: &T,
+        x: &[f64],
+        rng: &mut StreamRng,
+        grad: &mut [f64],
+    ) {
+        let ok = self
+            .rows
+            .as_mut()
+            .is_some_and(|r| target.batch_grad(x, r.draw(rng), grad));
+        if !ok {
+            grad.fill(f64::NAN);
+        }
+    }
+}
 
 /// The row buffers of one chain, allocated once.
 #[derive(Debug, Clone, Default)]

@@ -6,9 +6,8 @@
 //! Momenta start from N(0, mT) at the first step.
 
 use super::kinetic::Phase;
-use super::minibatch::RowSampler;
-use super::sgld::minibatch_grad;
-use super::{check_finite, half_norm2, Sampler, SamplerStats};
+use super::minibatch::MinibatchGrad;
+use super::{check_finite, Sampler, SamplerStats};
 use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
 use crate::runtime::method::{Kinetic, Minibatch};
@@ -22,8 +21,7 @@ pub struct Sghmc {
     damping: f64,
     noise_scale: f64,
     temperature: f64,
-    minibatch: Minibatch,
-    rows: Option<RowSampler>,
+    batches: MinibatchGrad,
     noise: Vec<f64>,
 }
 
@@ -35,8 +33,7 @@ impl Sghmc {
             damping: 1.0 - k.step * k.friction,
             noise_scale: (2.0 * k.friction * k.step * k.mass * temperature).sqrt(),
             temperature,
-            minibatch,
-            rows: None,
+            batches: MinibatchGrad::new(minibatch),
             noise: vec![0.0; dim],
         }
     }
@@ -45,9 +42,7 @@ impl Sghmc {
 impl Sampler for Sghmc {
     fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
         self.phase.reset();
-        self.rows = target
-            .data_rows()
-            .and_then(|r| RowSampler::new(r, self.minibatch));
+        self.batches.start(target);
         check_finite(x)
     }
 
@@ -55,7 +50,7 @@ impl Sampler for Sghmc {
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
         self.phase.start(rng);
         let h = self.phase.step;
-        minibatch_grad(target, self.rows.as_mut(), x, rng, &mut self.phase.grad);
+        self.batches.grad(target, x, rng, &mut self.phase.grad);
         fill_normal(rng, &mut self.noise);
         for ((p, g), z) in self
             .phase
@@ -78,10 +73,7 @@ impl Sampler for Sghmc {
 
     /// Unadjusted: acceptance 1; the energy is (U(q) + |p|²/2m)/T with the full data.
     fn draw_stats<T: GibbsTarget + ?Sized>(&self, target: &T, x: &[f64], out: &mut [f64; 7]) {
-        let t = self.temperature;
-        let u = target.energy(x) / t;
-        let kinetic = half_norm2(&self.phase.momentum) * self.phase.inv_mass / t;
-        *out = [-u, 1.0, self.phase.step, 0.0, 1.0, 0.0, u + kinetic];
+        self.phase.draw_stats(target, x, self.temperature, out);
     }
 
     /// The momenta.

@@ -5,7 +5,7 @@
 //! b = offset, γ = decay. With decay in (0.5, 1] the chain converges to the posterior; with
 //! constant steps its law is biased by O(h) and by the minibatch noise.
 
-use super::minibatch::RowSampler;
+use super::minibatch::MinibatchGrad;
 use super::{check_finite, Sampler, SamplerStats};
 use crate::runtime::checkpoint::{RestoreError, SamplerState, StateReader};
 use crate::runtime::error::NonFiniteWhat;
@@ -20,10 +20,9 @@ pub struct Sgld {
     decay: f64,
     offset: f64,
     temperature: f64,
-    minibatch: Minibatch,
     /// Steps taken so far (the t of the schedule).
     taken: u64,
-    rows: Option<RowSampler>,
+    batches: MinibatchGrad,
     grad: Vec<f64>,
     noise: Vec<f64>,
 }
@@ -43,9 +42,8 @@ impl Sgld {
             decay,
             offset,
             temperature,
-            minibatch,
             taken: 0,
-            rows: None,
+            batches: MinibatchGrad::new(minibatch),
             grad: vec![0.0; dim],
             noise: vec![0.0; dim],
         }
@@ -61,27 +59,10 @@ impl Sgld {
     }
 }
 
-/// Writes the minibatch gradient at `x` for the next rows of `rows` into `grad` (NaN when
-/// the target cannot, which the chain reports as a blow-up).
-pub(super) fn minibatch_grad<T: GibbsTarget + ?Sized>(
-    target: &T,
-    rows: Option<&mut RowSampler>,
-    x: &[f64],
-    rng: &mut StreamRng,
-    grad: &mut [f64],
-) {
-    let ok = rows.is_some_and(|r| target.batch_grad(x, r.draw(rng), grad));
-    if !ok {
-        grad.fill(f64::NAN);
-    }
-}
-
 impl Sampler for Sgld {
     fn init<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &[f64]) -> Result<(), (NonFiniteWhat, f64)> {
         self.taken = 0;
-        self.rows = target
-            .data_rows()
-            .and_then(|r| RowSampler::new(r, self.minibatch));
+        self.batches.start(target);
         check_finite(x)
     }
 
@@ -89,7 +70,7 @@ impl Sampler for Sgld {
     fn step<T: GibbsTarget + ?Sized>(&mut self, target: &T, x: &mut [f64], rng: &mut StreamRng) {
         let h = self.step_at(self.taken);
         self.taken += 1;
-        minibatch_grad(target, self.rows.as_mut(), x, rng, &mut self.grad);
+        self.batches.grad(target, x, rng, &mut self.grad);
         fill_normal(rng, &mut self.noise);
         let scale = (2.0 * h * self.temperature).sqrt();
         for ((xi, g), z) in x.iter_mut().zip(&self.grad).zip(&self.noise) {
