@@ -164,6 +164,10 @@ cases! {
     neg_log_sum_exp: "-log(sum(i in 0..3, exp(-x[i] * v[i])))";
     mixed: "(x[0] - x[1])^2 * tanh(x[2]) + sigmoid(-x[0] * x[2])";
     triangular_loop: "sum(i in 1..3, sum(j in 0..i, x[i] * x[j]))";
+    // sums over one range, side by side and nested, run as one loop
+    fused_sums: "sum(i in 0..3, x[i]^2) + sum(k in 0..3, sum(j in 0..3, x[k] * x[j] / (1 + x[j]^2))) + sum(m in 0..3, cos(x[m]))";
+    // a cutoff test picks without a branch; quotients by powers share one reciprocal
+    cutoff_mask: "let s = x[0]^2 + x[1]^2 + 1 in if s < 4 then 1 / s^3 - 2 / s^6 + 0.1 * s else x[2] * s";
     smooth_norm: "sqrt(x[0]^2 + x[1]^2 + x[2]^2 + 1)";
     vector_arith: "sum(i in 0..3, (2 * x + v)[i]^2) + norm(x - v)";
     chol_two: "let L = chol([[x[0]^2 + 1, x[1] / 2], [x[1] / 2, x[2]^2 + 1]]) in L[0, 0] + L[1, 0] * x[2] + L[1, 1]^2";

@@ -16,7 +16,8 @@ use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Arena, Node, NodeId};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value,
+    types, BlockArg, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
+    StackSlotKind, Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
@@ -103,6 +104,10 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
     /// Emits the kernel's statements and its return.
     pub fn kernel(&mut self, kernel: &Kernel) {
+        let mut roots = Vec::new();
+        crate::lower::hoist_values(&kernel.body, &mut roots);
+        roots.extend(kernel.result);
+        self.fuse_sums(&roots);
         self.stmts(&kernel.body);
         let ret = match kernel.result {
             Some(r) => self.value(r),
@@ -120,10 +125,9 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     self.b.ins().store(flags(), v, base, off);
                 }
                 KStmt::Accumulate { index, value } => {
-                    let v = self.value(*value);
                     let (base, off) = self.address(self.out, 0, index);
                     let old = self.b.ins().load(types::F64, flags(), base, off);
-                    let sum = self.b.ins().fadd(old, v);
+                    let sum = self.accumulate(old, *value);
                     self.b.ins().store(flags(), sum, base, off);
                 }
                 KStmt::Zero { start, len } => self.zero(*start, *len),
@@ -155,10 +159,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                         held.iter()
                             .zip(accs)
                             .map(|(s, acc)| match s {
-                                KStmt::Accumulate { value, .. } => {
-                                    let v = e.value(*value);
-                                    e.b.ins().fadd(*acc, v)
-                                }
+                                KStmt::Accumulate { value, .. } => e.accumulate(*acc, *value),
                                 _ => *acc,
                             })
                             .collect()
@@ -173,6 +174,42 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     }
                 }
             }
+        }
+    }
+
+    /// `acc + value`. A value of the form `−c·x` (c > 0) whose twin `c·x` the arena
+    /// also holds is subtracted as the twin: the two ends of a pair force, `+c·x`
+    /// into one particle and `−c·x` into the other, then share one product.
+    fn accumulate(&mut self, acc: Value, value: NodeId) -> Value {
+        match self.positive_twin(value) {
+            Some(twin) => {
+                let v = self.value(twin);
+                self.b.ins().fsub(acc, v)
+            }
+            None => {
+                let v = self.value(value);
+                self.b.ins().fadd(acc, v)
+            }
+        }
+    }
+
+    /// For `−x`, `x`; for `k·x` with a constant k < 0, the node `(−k)·x`, and for
+    /// `(k·x)·y` the node `((−k)·x)·y`, if the arena already has it.
+    fn positive_twin(&self, id: NodeId) -> Option<NodeId> {
+        match *self.arena.node(id) {
+            Node::Unary(UnaryFn::Neg, x) => Some(x),
+            Node::Binary(BinaryFn::Mul, k, x) => match self.arena.as_const(k) {
+                Some(k) if k < 0.0 => {
+                    let pos = self.arena.find(&Node::Const((-k).to_bits()))?;
+                    self.arena.find(&Node::Binary(BinaryFn::Mul, pos, x))
+                }
+                Some(_) => None,
+                None => {
+                    let left = self.positive_twin(k)?;
+                    self.arena.find(&Node::Binary(BinaryFn::Mul, left, x))
+                }
+            },
+            _ => None,
         }
     }
 
@@ -386,6 +423,36 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         self.b.block_params(exit).to_vec()
     }
 
+    /// A nonzero constant is read from the function's constant pool (one load, which can
+    /// stay in a loop) instead of being rebuilt from an integer at every use: Cranelift
+    /// rematerialises scalar float constants inside loops, two instructions each.
+    fn fconst(&mut self, v: f64) -> Value {
+        if v == 0.0 {
+            return self.b.ins().f64const(v);
+        }
+        let pair = self.splat_const(v);
+        self.b.ins().extractlane(pair, 0)
+    }
+
+    /// `[v, v]` from the constant pool.
+    fn splat_const(&mut self, v: f64) -> Value {
+        let mut bytes = v.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&v.to_le_bytes());
+        let h = self.b.func.dfg.constants.insert(ConstantData::from(bytes));
+        self.b.ins().vconst(types::F64X2, h)
+    }
+
+    /// `[x, x]` for the value of node `id`.
+    fn splat_node(&mut self, id: NodeId) -> Value {
+        match self.arena.as_const(id) {
+            Some(v) => self.splat_const(v),
+            None => {
+                let x = self.value(id);
+                self.b.ins().splat(types::F64X2, x)
+            }
+        }
+    }
+
     /// An affine index as an i64 value.
     fn index(&mut self, ix: &Index) -> Value {
         let mut acc = self.b.ins().iconst(types::I64, ix.constant);
@@ -462,7 +529,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
     fn compute(&mut self, id: NodeId) -> Value {
         let node = self.arena.node(id).clone();
         match node {
-            Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+            Node::Const(bits) => self.fconst(f64::from_bits(bits)),
             Node::Param(p, ix) => {
                 let off = self.layout.param_offsets.get(p.0 as usize).copied().unwrap_or(0);
                 self.load(self.env, off, &ix)
@@ -512,15 +579,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             Node::Binary(f, a, c) => self.binary(f, a, c),
             Node::Compare(op, a, c) => {
                 let (a, c) = (self.value(a), self.value(c));
-                let cc = match op {
-                    CmpOp::Eq => FloatCC::Equal,
-                    CmpOp::Ne => FloatCC::NotEqual,
-                    CmpOp::Lt => FloatCC::LessThan,
-                    CmpOp::Le => FloatCC::LessThanOrEqual,
-                    CmpOp::Gt => FloatCC::GreaterThan,
-                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
-                };
-                self.b.ins().fcmp(cc, a, c)
+                self.b.ins().fcmp(float_cc(op), a, c)
             }
             Node::And(a, c) => {
                 let (a, c) = (self.value(a), self.value(c));
@@ -534,10 +593,13 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 let a = self.value(a);
                 self.b.ins().bxor_imm_u(a, 1)
             }
-            Node::Select(c, a, d) => {
-                let (c, a, d) = (self.value(c), self.value(a), self.value(d));
-                self.b.ins().select(c, a, d)
-            }
+            Node::Select(c, a, d) => match *self.arena.node(c) {
+                Node::Compare(op, x, y) => self.masked_select(op, (x, y), a, d),
+                _ => {
+                    let (c, a, d) = (self.value(c), self.value(a), self.value(d));
+                    self.b.ins().select(c, a, d)
+                }
+            },
             Node::NoGrad(a) => self.value(a),
             // Placeholders are substituted before lowering.
             Node::Arg(_) => {
@@ -552,6 +614,102 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 over,
                 body,
             } => self.reduce(op, var, (&lo, &hi, &over), body),
+        }
+    }
+
+    /// `if x op y then a else d` without a branch: the comparison of the low lanes of
+    /// two vectors gives an all-ones or all-zeros mask that picks the bits of `a` or
+    /// `d`. A scalar select is a conditional jump on x86-64, and where the outcome is
+    /// random (a pair inside or outside a cutoff) a mispredicted jump costs more than
+    /// the whole mask.
+    fn masked_select(&mut self, op: CmpOp, (x, y): (NodeId, NodeId), a: NodeId, d: NodeId) -> Value {
+        let [xv, yv, av, dv] = [x, y, a, d].map(|n| self.splat_node(n));
+        let mask = self.b.ins().fcmp(float_cc(op), xv, yv);
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let mask = self.b.ins().bitcast(types::F64X2, little, mask);
+        let picked = self.b.ins().bitselect(mask, av, dv);
+        self.b.ins().extractlane(picked, 0)
+    }
+
+    /// Emits every group of two or more sums reachable from `roots` that bind the same
+    /// variable over the same range, and that can be computed here (all their free
+    /// variables bound), as one loop with an accumulator each; their values are cached
+    /// in the current scope. Within one iteration the bodies share what they have in
+    /// common (see `lower::fuse`), and their sums inside are fused in turn. Each
+    /// accumulator adds the same values in the same order as a loop of its own.
+    fn fuse_sums(&mut self, roots: &[NodeId]) {
+        let mut groups: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
+        for id in self.arena.topo_order(roots) {
+            let Node::Reduce {
+                op: ReduceOp::Sum,
+                var,
+                lo,
+                hi,
+                over,
+                ..
+            } = self.arena.node(id)
+            else {
+                continue;
+            };
+            let unrolled = matches!(over, Over::Range)
+                && matches!((lo.as_constant(), hi.as_constant()), (Some(a), Some(b)) if b - a >= UNROLL_MIN);
+            let bound = self
+                .arena
+                .info(id)
+                .free
+                .iter()
+                .all(|v| self.vars.iter().any(|(w, _)| w == v));
+            if unrolled || !bound || self.cached(id).is_some() {
+                continue;
+            }
+            let same_loop = |other: &Node| {
+                matches!(other, Node::Reduce { op: ReduceOp::Sum, var: v, lo: l, hi: h, over: o, .. }
+                    if v == var && l == lo && h == hi && o == over)
+            };
+            match groups
+                .iter_mut()
+                .find(|(first, _)| same_loop(self.arena.node(*first)))
+            {
+                Some((_, members)) => members.push(id),
+                None => groups.push((id, vec![id])),
+            }
+        }
+        for (first, members) in groups {
+            if members.len() < 2 {
+                continue;
+            }
+            let Node::Reduce {
+                var, lo, hi, over, ..
+            } = self.arena.node(first).clone()
+            else {
+                continue;
+            };
+            let bodies: Vec<NodeId> = members
+                .iter()
+                .filter_map(|m| match self.arena.node(*m) {
+                    Node::Reduce { body, .. } => Some(*body),
+                    _ => None,
+                })
+                .collect();
+            self.hoist_invariants(var, &bodies);
+            let zero = self.b.ins().f64const(0.0);
+            let init = vec![zero; bodies.len()];
+            let sums = self.emit_loop(var, (&lo, &hi, &over), &init, |e, accs| {
+                e.fuse_sums(&bodies);
+                bodies
+                    .iter()
+                    .zip(accs)
+                    .map(|(body, acc)| {
+                        let v = e.value(*body);
+                        e.b.ins().fadd(*acc, v)
+                    })
+                    .collect()
+            });
+            if let Some(scope) = self.scopes.last_mut() {
+                for (m, s) in members.iter().zip(sums) {
+                    scope.insert(*m, s);
+                }
+            }
         }
     }
 
@@ -573,6 +731,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         let init = self.b.ins().f64const(init);
         let out = self.emit_loop(var, range, &[init], |e, accs| {
             let acc = accs.first().copied().unwrap_or(init);
+            e.fuse_sums(&[body]);
             let v = e.value(body);
             let next = match op {
                 ReduceOp::Sum => e.b.ins().fadd(acc, v),
@@ -660,6 +819,18 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
     }
 
     fn binary(&mut self, f: BinaryFn, a: NodeId, c: NodeId) -> Value {
+        // x / bⁿ as x·(1/b)ⁿ: every such quotient over the same b (the r⁻⁸ and r⁻¹⁴ of
+        // a Lennard-Jones force) then shares one division, the slowest operation here.
+        if f == BinaryFn::Div {
+            if let Node::Binary(BinaryFn::Pow, base, e) = *self.arena.node(c) {
+                if let Some(n) = self.arena.as_const(e).and_then(small_int).filter(|n| *n > 0) {
+                    let x = self.value(a);
+                    let b = self.value(base);
+                    let inv = self.powi(b, -n);
+                    return self.b.ins().fmul(x, inv);
+                }
+            }
+        }
         if f == BinaryFn::Pow {
             if let Some(e) = self.arena.as_const(c) {
                 let base = self.value(a);
@@ -722,6 +893,17 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             Some(r) => r,
             None => self.b.ins().f64const(1.0),
         }
+    }
+}
+
+fn float_cc(op: CmpOp) -> FloatCC {
+    match op {
+        CmpOp::Eq => FloatCC::Equal,
+        CmpOp::Ne => FloatCC::NotEqual,
+        CmpOp::Lt => FloatCC::LessThan,
+        CmpOp::Le => FloatCC::LessThanOrEqual,
+        CmpOp::Gt => FloatCC::GreaterThan,
+        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
     }
 }
 

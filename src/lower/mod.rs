@@ -10,6 +10,7 @@
 //!   computed once per run by the `prelude` kernel into `env`, and the kernels read
 //!   them instead of recomputing them at every step.
 
+mod fuse;
 mod hoist;
 mod sde;
 
@@ -305,6 +306,9 @@ pub fn lower(model: &Model, system: &System) -> Lowered {
             }
         }
         kernels.extend(sde_kernels);
+    }
+    for k in kernels.iter_mut() {
+        fuse::share_reduction_vars(&mut arena, k);
     }
     let (param_offsets, param_lens, env_init) = param_layout(model);
     let params_len = env_init.len();

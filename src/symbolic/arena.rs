@@ -221,6 +221,11 @@ impl Arena {
         }
     }
 
+    /// The id of `node` if it is already in the arena (nothing is added).
+    pub fn find(&self, node: &Node) -> Option<NodeId> {
+        self.lookup.get(node).copied()
+    }
+
     /// Interns a node without simplification and returns its id.
     pub fn intern(&mut self, node: Node) -> NodeId {
         if let Some(id) = self.lookup.get(&node) {

@@ -110,6 +110,15 @@ impl Axis {
         }
     }
 
+    /// The minimum image of a difference along this axis.
+    #[inline]
+    fn min_image(&self, delta: f64) -> f64 {
+        match self.period {
+            Some(l) => Boundary::Periodic(l).min_image(delta),
+            None => delta,
+        }
+    }
+
     /// The distinct cells adjacent to (and including) cell `c`, and how many there are.
     #[inline]
     fn around(&self, c: usize) -> ([usize; 3], usize) {
@@ -136,8 +145,9 @@ struct CellGrid {
     cell_of: Vec<u32>,
     /// Scratch: the next free slot of each cell while sorting.
     fill: Vec<u32>,
-    /// The members' coordinates (as given, unwrapped) in cell order, so a cell's scan reads
-    /// contiguous memory.
+    /// The members' coordinates in cell order, periodic ones wrapped into `[0, L)`, so a
+    /// cell's scan reads contiguous memory and a forward scan can shift a whole neighbour
+    /// cell by ±L instead of rounding every distance.
     coords: Vec<f64>,
 }
 
@@ -220,12 +230,14 @@ impl CellGrid {
             }
         }
         self.coords.clear();
-        let members = &self.members;
-        self.coords.extend(
-            members
-                .iter()
-                .flat_map(|&m| pos.get(m as usize * k..(m as usize + 1) * k).unwrap_or_default()),
-        );
+        let (members, axes) = (&self.members, &self.axes);
+        self.coords.extend(members.iter().flat_map(|&m| {
+            let x = pos.get(m as usize * k..(m as usize + 1) * k).unwrap_or_default();
+            x.iter().zip(axes).map(|(&v, a)| match a.period {
+                Some(l) => wrap_into(v, l),
+                None => v,
+            })
+        }));
     }
 
     #[inline]
@@ -299,6 +311,150 @@ impl CellGrid {
     }
 }
 
+/// Cells per task of a forward scan ([`Search::forward_pairs`]): fixed, so the split of
+/// the work never depends on the thread count.
+pub(super) const CELL_CHUNK: usize = 8;
+
+/// The 13 offsets of the forward half of the 3×3×3 stencil: those whose last nonzero
+/// component (z, then y, then x) is +1. Of any two cells that are neighbours, exactly one
+/// reaches the other through one of them, so each pair of cells is scanned once.
+const FORWARD: [[i64; 3]; 13] = [
+    [1, 0, 0],
+    [-1, 1, 0],
+    [0, 1, 0],
+    [1, 1, 0],
+    [-1, -1, 1],
+    [0, -1, 1],
+    [1, -1, 1],
+    [-1, 0, 1],
+    [0, 0, 1],
+    [1, 0, 1],
+    [-1, 1, 1],
+    [0, 1, 1],
+    [1, 1, 1],
+];
+
+impl CellGrid {
+    /// Whether every pair of neighbouring cells is reached by exactly one forward offset:
+    /// not with two cells along a periodic axis, where the offsets −1 and +1 reach the same
+    /// cell.
+    fn forward_scan_applies(&self) -> bool {
+        self.axes.iter().all(|a| !(a.period.is_some() && a.cells == 2))
+    }
+
+    /// The cell at `offset` from the cell with coordinates `c`, wrapping periodic axes, and
+    /// the shift (0 or ±L per axis) that brings its wrapped coordinates next to cell `c`;
+    /// `None` past an open edge or along a single-cell axis.
+    #[inline]
+    fn offset_cell(&self, c: [usize; 3], offset: [i64; 3]) -> Option<(usize, [f64; 3])> {
+        let mut flat = 0usize;
+        let mut stride = 1usize;
+        let mut shift = [0.0; 3];
+        for (((a, &x), &o), s) in self.axes.iter().zip(&c).zip(&offset).zip(&mut shift) {
+            let n = a.cells as i64;
+            let mut y = x as i64 + o;
+            if y < 0 || y >= n {
+                match a.period {
+                    Some(l) if n >= 3 => {
+                        *s = if y < 0 { -l } else { l };
+                        y = y.rem_euclid(n);
+                    }
+                    _ => return None,
+                }
+            }
+            flat += y as usize * stride;
+            stride *= a.cells;
+        }
+        Some((flat, shift))
+    }
+
+    /// The members and coordinates of cell `c`.
+    #[inline]
+    fn cell<'g, const K: usize>(&'g self, coords: &'g [[f64; K]], c: usize) -> (&'g [u32], &'g [[f64; K]]) {
+        let lo = self.cell_start.get(c).map_or(0, |&v| v as usize);
+        let hi = self.cell_start.get(c + 1).map_or(lo, |&v| v as usize);
+        (
+            self.members.get(lo..hi).unwrap_or_default(),
+            coords.get(lo..hi).unwrap_or_default(),
+        )
+    }
+
+    /// Appends `(min(a, b), max(a, b))` for every pair within `r2` with one particle in each
+    /// of the cells `cells` (a cell with itself: each pair of its members once), scanning
+    /// each cell against itself and its forward neighbours.
+    ///
+    /// Coordinates are wrapped, so along a periodic axis of at least four cells the
+    /// neighbour cell shifted by the ±L its offset wrapped by holds the minimum images
+    /// (two adjacent cells span at most half the box). Axes of one or three cells take
+    /// the minimum image of every difference. Candidates are written unconditionally and
+    /// kept by advancing the end: whether a pair is within the radius is random, and a
+    /// branch on it would be mispredicted often.
+    fn forward_k<const K: usize>(&self, r2: f64, cells: std::ops::Range<usize>, out: &mut Vec<(u32, u32)>) {
+        let (coords, _) = self.coords.as_chunks::<K>();
+        let [a0, a1, _] = &self.axes;
+        let mut exact = [true; K];
+        for (e, a) in exact.iter_mut().zip(&self.axes) {
+            *e = a.period.is_none() || a.cells >= 4;
+        }
+        for c in cells {
+            let at = [c % a0.cells, (c / a0.cells) % a1.cells, c / (a0.cells * a1.cells)];
+            let (own, own_x) = self.cell(coords, c);
+            for (p, (&a, xa)) in own.iter().zip(own_x).enumerate() {
+                let them = own.get(p + 1..).unwrap_or_default();
+                let them_x = own_x.get(p + 1..).unwrap_or_default();
+                self.keep_close(a, xa, (them, them_x), [0.0; K], exact, r2, out);
+            }
+            for offset in FORWARD {
+                let Some((other, shift)) = self.offset_cell(at, offset) else {
+                    continue;
+                };
+                let mut shift_k = [0.0; K];
+                for (s, v) in shift_k.iter_mut().zip(shift) {
+                    *s = v;
+                }
+                let (them, them_x) = self.cell(coords, other);
+                for (&a, xa) in own.iter().zip(own_x) {
+                    self.keep_close(a, xa, (them, them_x), shift_k, exact, r2, out);
+                }
+            }
+        }
+    }
+
+    /// Appends the pairs of `a` (at `xa`) with the members of `them` within `r2`, their
+    /// coordinates shifted by `shift` (minimum image along the axes not `exact`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn keep_close<const K: usize>(
+        &self,
+        a: u32,
+        xa: &[f64; K],
+        (them, them_x): (&[u32], &[[f64; K]]),
+        shift: [f64; K],
+        exact: [bool; K],
+        r2: f64,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        let base = out.len();
+        out.resize(base + them.len(), (0, 0));
+        let mut end = base;
+        for (&b, xb) in them.iter().zip(them_x) {
+            let mut d2 = 0.0;
+            for ((((&x, &s), &y), &e), axis) in xb.iter().zip(&shift).zip(xa).zip(&exact).zip(&self.axes) {
+                let mut delta = x + s - y;
+                if !e {
+                    delta = axis.min_image(delta);
+                }
+                d2 += delta * delta;
+            }
+            if let Some(slot) = out.get_mut(end) {
+                *slot = (a.min(b), a.max(b));
+            }
+            end += usize::from(d2 <= r2);
+        }
+        out.truncate(end);
+    }
+}
+
 /// A prepared pair search over one configuration. Reused across configurations so its buffers
 /// are allocated once.
 #[derive(Debug)]
@@ -352,6 +508,25 @@ impl Search {
         }
     }
 
+    /// The number of cells of a forward scan, if one applies to this configuration (cells
+    /// were binned, and no periodic axis has exactly two of them); see
+    /// [`forward_pairs`](Self::forward_pairs).
+    pub(super) fn forward_cells(&self) -> Option<usize> {
+        (self.cells && self.grid.forward_scan_applies()).then(|| self.grid.ncells())
+    }
+
+    /// Appends `(i, j)`, `i < j`, for every pair within the radius with one particle in a
+    /// cell of `cells`: over all cells, every pair exactly once, in no particular order.
+    /// Only when [`forward_cells`](Self::forward_cells) is `Some`.
+    pub(super) fn forward_pairs(&self, dim: usize, cells: std::ops::Range<usize>, out: &mut Vec<(u32, u32)>) {
+        match dim {
+            1 => self.grid.forward_k::<1>(self.r2, cells, out),
+            2 => self.grid.forward_k::<2>(self.r2, cells, out),
+            3 => self.grid.forward_k::<3>(self.r2, cells, out),
+            _ => {}
+        }
+    }
+
     /// The number of cells along each binned dimension (empty for a direct scan).
     #[cfg(test)]
     pub(super) fn cells_per_dim(&self) -> Vec<usize> {
@@ -359,5 +534,29 @@ impl Search {
             return Vec::new();
         }
         self.grid.axes.iter().map(|a| a.cells).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FORWARD;
+
+    #[test]
+    fn forward_offsets_hold_one_of_each_opposite_pair() {
+        let mut seen = 0;
+        for z in -1..=1 {
+            for y in -1..=1 {
+                for x in -1..=1 {
+                    if [x, y, z] == [0, 0, 0] {
+                        continue;
+                    }
+                    let here = FORWARD.contains(&[x, y, z]);
+                    let opposite = FORWARD.contains(&[-x, -y, -z]);
+                    assert!(here != opposite, "{x} {y} {z}");
+                    seen += usize::from(here);
+                }
+            }
+        }
+        assert_eq!(seen, 13);
     }
 }

@@ -8,7 +8,7 @@ use std::slice;
 use rayon::prelude::*;
 
 use super::domain::Domain;
-use super::grid::{Search, Strategy};
+use super::grid::{Search, Strategy, CELL_CHUNK};
 use super::NeighborError;
 
 /// Particles per parallel build task. Fixed, so the work split never depends on the thread
@@ -221,6 +221,10 @@ struct ChunkRows {
 pub struct ListBuilder {
     search: Search,
     chunks: Vec<ChunkRows>,
+    /// The pairs each task of a forward scan found.
+    found: Vec<Vec<(u32, u32)>>,
+    /// The next free slot of each row while the found pairs are placed.
+    cursor: Vec<u32>,
 }
 
 impl Default for ListBuilder {
@@ -235,6 +239,8 @@ impl ListBuilder {
         Self {
             search: Search::new(),
             chunks: Vec::new(),
+            found: Vec::new(),
+            cursor: Vec::new(),
         }
     }
 
@@ -266,6 +272,9 @@ impl ListBuilder {
         domain.check_radius("list radius", radius)?;
         let n = domain.particles(pos)?;
         self.search.prepare(domain, pos, n, radius, how);
+        if let Some(ncells) = self.search.forward_cells() {
+            return self.build_forward(domain, n, ncells, out);
+        }
         let nchunks = n.div_ceil(CHUNK);
         if self.chunks.len() < nchunks {
             self.chunks.resize_with(nchunks, ChunkRows::default);
@@ -299,6 +308,88 @@ impl ListBuilder {
             }
             out.idx.extend_from_slice(&rows.idx);
         }
+        Ok(())
+    }
+
+    /// The list from a forward scan of the cells: every pair once, found by chunks of
+    /// cells in parallel, then placed in its row (the smaller index) by a counting sort and
+    /// each row sorted, so the list is the same as the row-by-row scan's. No particle is
+    /// looked for in a cell twice and no row needs a search for its first partner `> i`.
+    fn build_forward(
+        &mut self,
+        domain: &Domain,
+        n: usize,
+        ncells: usize,
+        out: &mut PairList,
+    ) -> Result<(), NeighborError> {
+        let ntasks = ncells.div_ceil(CELL_CHUNK);
+        if self.found.len() < ntasks {
+            self.found.resize_with(ntasks, Vec::new);
+        }
+        let search = &self.search;
+        let found = self.found.get_mut(..ntasks).unwrap_or_default();
+        found.par_iter_mut().enumerate().for_each(|(t, pairs)| {
+            pairs.clear();
+            let cells = t * CELL_CHUNK..((t + 1) * CELL_CHUNK).min(ncells);
+            search.forward_pairs(domain.dim(), cells, pairs);
+        });
+        let found = self.found.get(..ntasks).unwrap_or_default();
+        let total: u64 = found.iter().map(|p| p.len() as u64).sum();
+        if total > u64::from(u32::MAX) {
+            return Err(NeighborError::TooManyPairs { pairs: total });
+        }
+        // counting sort by row
+        out.start.clear();
+        out.start.resize(n + 1, 0);
+        for &(i, _) in found.iter().flatten() {
+            if let Some(c) = out.start.get_mut(i as usize + 1) {
+                *c += 1;
+            }
+        }
+        let mut acc = 0u32;
+        for s in out.start.iter_mut() {
+            acc += *s;
+            *s = acc;
+        }
+        self.cursor.clear();
+        self.cursor
+            .extend_from_slice(out.start.get(..n).unwrap_or_default());
+        out.idx.clear();
+        out.idx.resize(total as usize, 0);
+        for &(i, j) in found.iter().flatten() {
+            if let Some(at) = self.cursor.get_mut(i as usize) {
+                if let Some(slot) = out.idx.get_mut(*at as usize) {
+                    *slot = j;
+                }
+                *at += 1;
+            }
+        }
+        // rows ascending, chunks of rows in parallel
+        let mut pieces = Vec::with_capacity(n.div_ceil(CHUNK));
+        let mut rest: &mut [u32] = &mut out.idx;
+        let start = &out.start;
+        for lo in (0..n).step_by(CHUNK) {
+            let hi = (lo + CHUNK).min(n);
+            let (a, b) = (
+                start.get(lo).copied().unwrap_or(0),
+                start.get(hi).copied().unwrap_or(0),
+            );
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut((b - a) as usize);
+            pieces.push((lo, hi, head));
+            rest = tail;
+        }
+        pieces.into_par_iter().for_each(|(lo, hi, piece)| {
+            let base = start.get(lo).copied().unwrap_or(0);
+            for i in lo..hi {
+                let (a, b) = (
+                    start.get(i).copied().unwrap_or(0),
+                    start.get(i + 1).copied().unwrap_or(0),
+                );
+                if let Some(row) = piece.get_mut((a - base) as usize..(b - base) as usize) {
+                    row.sort_unstable();
+                }
+            }
+        });
         Ok(())
     }
 

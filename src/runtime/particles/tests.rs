@@ -73,6 +73,11 @@ fn one_two_and_three_cells_along_a_dimension() {
     let domain = Domain::periodic(&[3.0, 2.0]).unwrap();
     let pos = config(21, &domain, 50, (0.0, 1.0), 3);
     assert_eq!(assert_matches_brute(&domain, &pos, 1.0), vec![2, 1, 1]);
+    // one and three cells without a two-cell axis: the forward scan, minimum images
+    // along the one- and three-cell axes, shifted cells along the five-cell one
+    let domain = Domain::periodic(&[3.5, 2.0, 6.0]).unwrap();
+    let pos = config(23, &domain, 120, (0.0, 1.0), 3);
+    assert_eq!(assert_matches_brute(&domain, &pos, 1.0), vec![3, 1, 5]);
     // a 2-cell dimension with a 1-cell one, 1D
     let domain = Domain::periodic(&[2.5]).unwrap();
     let pos = config(22, &domain, 40, (0.0, 1.0), 2);
