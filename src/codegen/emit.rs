@@ -16,8 +16,8 @@ use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Arena, Node, NodeId};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, BlockArg, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
-    StackSlotKind, Value,
+    types, BlockArg, Endianness, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind,
+    Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
@@ -436,10 +436,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
     /// `[v, v]` from the constant pool.
     fn splat_const(&mut self, v: f64) -> Value {
-        let mut bytes = v.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&v.to_le_bytes());
-        let h = self.b.func.dfg.constants.insert(ConstantData::from(bytes));
-        self.b.ins().vconst(types::F64X2, h)
+        super::vmath::splat_const(&mut self.b, v)
     }
 
     /// `[x, x]` for the value of node `id`.

@@ -7,7 +7,7 @@
 //! over the whole double range, and propagates NaN and infinities like libm.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, ConstantData, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 
 /// log2(e).
@@ -16,6 +16,8 @@ const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// for |k| < 2²⁰) and the rest (Cody & Waite 1980).
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// 1.5·2⁵²: adding it rounds any |t| < 2⁵¹ to an integer.
+const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
 /// Above this exp overflows to +inf; below the lower bound it underflows to 0.
 const OVERFLOW: f64 = 709.782_712_893_384;
 const UNDERFLOW: f64 = -745.133_219_101_941_1;
@@ -40,7 +42,7 @@ const TAYLOR: [f64; 12] = [
 /// Taylor polynomial, then scaled by 2^k built from the exponent bits (in two
 /// factors, so results in the subnormal range are right too).
 pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
-    let c = |b: &mut FunctionBuilder, v: f64| b.ins().f64const(v);
+    let c = pool_const;
     // Clamped so k fits comfortably; fmin/fmax keep NaN.
     let hi = c(b, 710.0);
     let lo = c(b, -746.0);
@@ -48,7 +50,12 @@ pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let xc = b.ins().fmax(xc, lo);
     let log2e = c(b, LOG2_E);
     let t = b.ins().fmul(xc, log2e);
-    let kf = b.ins().nearest(t);
+    // Adding 1.5·2⁵² rounds t to an integer (ties to even, like `nearest`) and leaves
+    // that integer in the low bits of the sum, so k needs no float-to-integer
+    // conversion (whose saturating form is a branchy sequence on x86-64).
+    let shift = c(b, ROUND_SHIFT);
+    let shifted = b.ins().fadd(t, shift);
+    let kf = b.ins().fsub(shifted, shift);
     let ln2_hi = c(b, LN2_HI);
     let ln2_lo = c(b, LN2_LO);
     let a = b.ins().fmul(kf, ln2_hi);
@@ -69,7 +76,8 @@ pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let one = c(b, 1.0);
     let p = b.ins().fadd(p, one);
     // 2^k = 2^(k1) · 2^(k − k1), each factor a normal number for |k| ≤ 1100.
-    let k = b.ins().fcvt_to_sint_sat(types::I64, kf);
+    let shifted_bits = b.ins().bitcast(types::I64, MemFlagsData::new(), shifted);
+    let k = b.ins().iadd_imm_s(shifted_bits, -(ROUND_SHIFT.to_bits() as i64));
     let k1 = b.ins().sshr_imm_u(k, 1);
     let k2 = b.ins().isub(k, k1);
     let p = scale(b, p, k1);
@@ -83,6 +91,22 @@ pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let y = b.ins().select(over, inf, y);
     let under = b.ins().fcmp(FloatCC::LessThan, x, under_at);
     b.ins().select(under, zero, y)
+}
+
+/// A constant read from the function's constant pool: Cranelift rebuilds scalar
+/// float constants from integers at every use in a loop, two instructions each, and
+/// the polynomial has a dozen.
+fn pool_const(b: &mut FunctionBuilder, v: f64) -> Value {
+    let pair = splat_const(b, v);
+    b.ins().extractlane(pair, 0)
+}
+
+/// `[v, v]` from the function's constant pool.
+pub fn splat_const(b: &mut FunctionBuilder, v: f64) -> Value {
+    let mut bytes = v.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&v.to_le_bytes());
+    let h = b.func.dfg.constants.insert(ConstantData::from(bytes));
+    b.ins().vconst(types::F64X2, h)
 }
 
 /// p · 2^k for an exponent k with a normal 2^k.
