@@ -29,7 +29,6 @@ pub fn share_reduction_vars(arena: &mut Arena, kernel: &mut Kernel) {
         arena,
         vars: HashMap::new(),
         memo: HashMap::new(),
-        has_reduce: HashMap::new(),
     };
     renamer.stmts(&mut kernel.body);
     if let Some(r) = kernel.result.as_mut() {
@@ -41,7 +40,6 @@ struct Renamer<'a> {
     arena: &'a mut Arena,
     vars: HashMap<RangeKey, IndexVar>,
     memo: HashMap<(NodeId, usize), NodeId>,
-    has_reduce: HashMap<NodeId, bool>,
 }
 
 impl Renamer<'_> {
@@ -57,31 +55,36 @@ impl Renamer<'_> {
         }
     }
 
-    /// Whether a reduction occurs in `id`.
-    fn contains_reduce(&mut self, id: NodeId) -> bool {
-        if let Some(&r) = self.has_reduce.get(&id) {
-            return r;
+    /// `id` with the reductions at `depth` and below renamed. The walk keeps its own
+    /// stack, children first, so a deep expression costs no call stack (only the
+    /// nesting of reductions recurses), and it does not enter what it renamed before.
+    fn rename(&mut self, id: NodeId, depth: usize) -> NodeId {
+        let mut stack = vec![(id, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if self.memo.contains_key(&(n, depth)) {
+                continue;
+            }
+            if expanded {
+                let new = self.rename_node(n, depth);
+                self.memo.insert((n, depth), new);
+                continue;
+            }
+            stack.push((n, true));
+            // a reduction's body is renamed one level down, by `rename_node`
+            if !matches!(self.arena.node(n), Node::Reduce { .. }) {
+                for c in self.arena.children(n) {
+                    if !self.memo.contains_key(&(c, depth)) {
+                        stack.push((c, false));
+                    }
+                }
+            }
         }
-        let r = matches!(self.arena.node(id), Node::Reduce { .. })
-            || self
-                .arena
-                .children(id)
-                .into_iter()
-                .any(|c| self.contains_reduce(c));
-        self.has_reduce.insert(id, r);
-        r
+        self.memo.get(&(id, depth)).copied().unwrap_or(id)
     }
 
-    /// `id` with the reductions at `depth` and below renamed.
-    fn rename(&mut self, id: NodeId, depth: usize) -> NodeId {
-        if !self.contains_reduce(id) {
-            return id;
-        }
-        if let Some(&r) = self.memo.get(&(id, depth)) {
-            return r;
-        }
-        let node = self.arena.node(id).clone();
-        let new = match node {
+    /// One node whose children at `depth` are already renamed (in `memo`).
+    fn rename_node(&mut self, n: NodeId, depth: usize) -> NodeId {
+        match self.arena.node(n).clone() {
             Node::Reduce {
                 op,
                 var,
@@ -115,14 +118,22 @@ impl Renamer<'_> {
                 })
             }
             node => {
-                let children = self.arena.children(id);
-                let renamed: HashMap<NodeId, NodeId> =
-                    children.into_iter().map(|c| (c, self.rename(c, depth))).collect();
-                self.arena
-                    .intern(node.map(|k| renamed.get(&k).copied().unwrap_or(k), Index::clone))
+                let memo = &self.memo;
+                let mut changed = false;
+                let mapped = node.map(
+                    |k| {
+                        let r = memo.get(&(k, depth)).copied().unwrap_or(k);
+                        changed |= r != k;
+                        r
+                    },
+                    Index::clone,
+                );
+                if changed {
+                    self.arena.intern(mapped)
+                } else {
+                    n
+                }
             }
-        };
-        self.memo.insert((id, depth), new);
-        new
+        }
     }
 }
