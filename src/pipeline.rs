@@ -32,6 +32,8 @@ pub struct CompileOptions {
     /// The run's method as given on the command line (`--method`), overriding the run block's:
     /// the derivatives it needs are built and compiled (see [`method_requirements`]).
     pub method: Option<String>,
+    /// Code generation choices (the defaults unless a test compares them).
+    pub codegen: codegen::CodegenOptions,
 }
 
 /// Time spent in each stage.
@@ -183,7 +185,7 @@ pub fn compile_program(
         ..
     } = lower_program(sources, program, base_dir, options)?;
     let start = Instant::now();
-    let compiled = match codegen::compile(&lowered, &kernels) {
+    let compiled = match codegen::compile_with(&lowered, &kernels, options.codegen) {
         Ok(c) => c,
         Err(e) => {
             let d = Diagnostic::bug(format!("code generation failed: {e}"));

@@ -11,7 +11,7 @@
 //! differs from a left-to-right sum in the last bits.
 
 use crate::lower::{KStmt, Kernel, Layout};
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, UnaryFn};
+use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ParamId, UnaryFn};
 use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Arena, Node, NodeId};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -22,6 +22,7 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 
+mod lanes;
 mod reduce;
 
 /// Resolves a libm symbol to a function reference inside the current function.
@@ -47,6 +48,12 @@ pub struct Emitter<'a, 'b, C: Callee> {
     /// Loop-invariant reductions that vary only along inner constant-range loops,
     /// computed before the outer loop into stack buffers.
     buffers: Vec<Buffer>,
+    /// Whether loops may run two iterations at a time in vector lanes (see `lanes`).
+    lane_loops: bool,
+    /// Whether the target has fused multiply-add instructions.
+    fma: bool,
+    /// How many loops were emitted in lanes.
+    pub lane_loops_emitted: usize,
     /// Set when a needed symbol could not be declared.
     pub failed: Option<String>,
 }
@@ -100,8 +107,25 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             vars: Vec::new(),
             scopes: vec![HashMap::new()],
             buffers: Vec::new(),
+            lane_loops: true,
+            fma: false,
+            lane_loops_emitted: 0,
             failed: None,
         }
+    }
+
+    /// Whether loops may run two iterations at a time (on by default); the results are
+    /// the same bits either way.
+    pub fn with_lane_loops(mut self, on: bool) -> Self {
+        self.lane_loops = on;
+        self
+    }
+
+    /// Whether the target has fused multiply-add instructions (off by default), which
+    /// the inline exponential then uses.
+    pub fn with_fma(mut self, on: bool) -> Self {
+        self.fma = on;
+        self
     }
 
     /// Emits the kernel's statements and its return.
@@ -154,18 +178,11 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                     });
                     let zero = self.b.ins().f64const(0.0);
                     let init = vec![zero; held.len()];
-                    let sums = self.emit_loop(*var, (lo, hi, over), &init, |e, accs| {
-                        for s in &rest {
-                            e.stmts(std::slice::from_ref(*s));
-                        }
-                        held.iter()
-                            .zip(accs)
-                            .map(|(s, acc)| match s {
-                                KStmt::Accumulate { value, .. } => e.accumulate(*acc, *value),
-                                _ => *acc,
-                            })
-                            .collect()
-                    });
+                    let range = (lo, hi, over);
+                    let sums = match self.lane_loop(*var, range, (&rest, &held), &init) {
+                        Some(sums) => sums,
+                        None => self.emit_loop(*var, range, &init, |e, accs| e.loop_body(&rest, &held, accs)),
+                    };
                     for (s, sum) in held.iter().zip(sums) {
                         if let KStmt::Accumulate { index, .. } = s {
                             let (base, off) = self.address(self.out, 0, index);
@@ -179,19 +196,44 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         }
     }
 
-    /// `acc + value`. A value of the form `−c·x` (c > 0) whose twin `c·x` the arena
-    /// also holds is subtracted as the twin: the two ends of a pair force, `+c·x`
-    /// into one particle and `−c·x` into the other, then share one product.
+    /// One iteration of a loop statement's body: the statements that move with the
+    /// loop variable, then the held accumulations added to their registers `accs`.
+    fn loop_body(&mut self, rest: &[&KStmt], held: &[&KStmt], accs: &[Value]) -> Vec<Value> {
+        for s in rest {
+            self.stmts(std::slice::from_ref(*s));
+        }
+        held.iter()
+            .zip(accs)
+            .map(|(s, acc)| match s {
+                KStmt::Accumulate { value, .. } => self.accumulate(*acc, *value),
+                _ => *acc,
+            })
+            .collect()
+    }
+
+    /// `acc + value`, as [`Emitter::addend`] says.
     fn accumulate(&mut self, acc: Value, value: NodeId) -> Value {
+        let (term, subtract) = self.addend(value);
+        let v = self.value(term);
+        self.add_or_subtract(acc, v, subtract)
+    }
+
+    fn add_or_subtract(&mut self, acc: Value, v: Value, subtract: bool) -> Value {
+        if subtract {
+            self.b.ins().fsub(acc, v)
+        } else {
+            self.b.ins().fadd(acc, v)
+        }
+    }
+
+    /// What accumulating `value` adds (false) or subtracts (true). A value of the form
+    /// `−c·x` (c > 0) whose twin `c·x` the arena also holds is subtracted as the twin:
+    /// the two ends of a pair force, `+c·x` into one particle and `−c·x` into the
+    /// other, then share one product.
+    fn addend(&self, value: NodeId) -> (NodeId, bool) {
         match self.positive_twin(value) {
-            Some(twin) => {
-                let v = self.value(twin);
-                self.b.ins().fsub(acc, v)
-            }
-            None => {
-                let v = self.value(value);
-                self.b.ins().fadd(acc, v)
-            }
+            Some(twin) => (twin, true),
+            None => (value, false),
         }
     }
 
@@ -379,6 +421,18 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         body: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
     ) -> Vec<Value> {
         let (lo_v, hi_v, entries) = self.loop_bounds(lo, hi, over);
+        self.counted_loop(var, (lo_v, hi_v, entries), init, body)
+    }
+
+    /// The loop of [`Emitter::emit_loop`] from emitted bounds: the counter runs over
+    /// `lo..hi`, and `var` is the counter or, with `entries`, the list entry it points at.
+    fn counted_loop(
+        &mut self,
+        var: IndexVar,
+        (lo_v, hi_v, entries): (Value, Value, Option<Value>),
+        init: &[Value],
+        body: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
+    ) -> Vec<Value> {
         let header = self.b.create_block();
         let body_block = self.b.create_block();
         let exit = self.b.create_block();
@@ -538,29 +592,9 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 self.load(self.state, off, &ix)
             }
             Node::Lookup { param, base, keys } => {
-                let off = self
-                    .layout
-                    .param_offsets
-                    .get(param.0 as usize)
-                    .copied()
-                    .unwrap_or(0);
-                let mut at = self.index(&Index {
-                    constant: 0,
-                    terms: base.terms.clone(),
-                });
-                for (key, stride) in keys {
-                    // Keys are integers stored as reals, proved in range by the checker;
-                    // the saturating conversion cannot trap.
-                    let k = self.value(key);
-                    let k = self.b.ins().fcvt_to_sint_sat(types::I64, k);
-                    let k = self.b.ins().imul_imm_s(k, stride);
-                    at = self.b.ins().iadd(at, k);
-                }
-                let bytes = self.b.ins().ishl_imm_u(at, 3);
-                let addr = self.b.ins().iadd(self.env, bytes);
-                let byte_off = (off as i64 + base.constant).saturating_mul(8);
-                let byte_off = i32::try_from(byte_off).unwrap_or(i32::MAX);
-                self.b.ins().load(types::F64, flags(), addr, byte_off)
+                let keys: Vec<(Value, i64)> =
+                    keys.iter().map(|(k, stride)| (self.value(*k), *stride)).collect();
+                self.lookup(param, &base, &keys)
             }
             Node::Table(t, ix) => {
                 let off = self.layout.tables.get(t.0 as usize).map_or(0, |t| t.offset);
@@ -616,6 +650,32 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         }
     }
 
+    /// Element `base + Σ stride·key` of parameter `param`, for the emitted keys.
+    fn lookup(&mut self, param: ParamId, base: &Index, keys: &[(Value, i64)]) -> Value {
+        let off = self
+            .layout
+            .param_offsets
+            .get(param.0 as usize)
+            .copied()
+            .unwrap_or(0);
+        let mut at = self.index(&Index {
+            constant: 0,
+            terms: base.terms.clone(),
+        });
+        for (k, stride) in keys {
+            // Keys are integers stored as reals, proved in range by the checker;
+            // the saturating conversion cannot trap.
+            let k = self.b.ins().fcvt_to_sint_sat(types::I64, *k);
+            let k = self.b.ins().imul_imm_s(k, *stride);
+            at = self.b.ins().iadd(at, k);
+        }
+        let bytes = self.b.ins().ishl_imm_u(at, 3);
+        let addr = self.b.ins().iadd(self.env, bytes);
+        let byte_off = (off as i64 + base.constant).saturating_mul(8);
+        let byte_off = i32::try_from(byte_off).unwrap_or(i32::MAX);
+        self.b.ins().load(types::F64, flags(), addr, byte_off)
+    }
+
     /// `if x op y then a else d` without a branch: the comparison of the low lanes of
     /// two vectors gives an all-ones or all-zeros mask that picks the bits of `a` or
     /// `d`. A scalar select is a conditional jump on x86-64, and where the outcome is
@@ -653,7 +713,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             UnaryFn::Abs => self.b.ins().fabs(a),
             UnaryFn::Round => self.b.ins().nearest(a),
             UnaryFn::Floor => self.b.ins().floor(a),
-            UnaryFn::Exp => super::vmath::exp(&mut self.b, a),
+            UnaryFn::Exp => super::vmath::exp(&mut self.b, a, self.fma),
             _ => match crate::codegen::libm::unary_symbol(f) {
                 Some(name) => self.call(name, &[a]),
                 None => a,
@@ -713,8 +773,13 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         let mut result: Option<Value> = None;
         // A negative power is a power of the reciprocal: x⁻⁶ and x⁻³ then share one
         // division (the optimiser merges the identical 1/x).
+        let lanes = self.b.func.dfg.value_type(x).is_vector();
         let mut base = if n < 0 {
-            let one = self.b.ins().f64const(1.0);
+            let one = if lanes {
+                self.splat_const(1.0)
+            } else {
+                self.b.ins().f64const(1.0)
+            };
             self.b.ins().fdiv(one, x)
         } else {
             x
@@ -734,6 +799,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         }
         match result {
             Some(r) => r,
+            None if lanes => self.splat_const(1.0),
             None => self.b.ins().f64const(1.0),
         }
     }

@@ -49,6 +49,19 @@ fn err(message: impl fmt::Display) -> CodegenError {
     }
 }
 
+/// Choices of code generation that change how fast kernels run, never what they compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodegenOptions {
+    /// Run loops that qualify two iterations at a time in vector lanes (`emit::lanes`).
+    pub lane_loops: bool,
+}
+
+impl Default for CodegenOptions {
+    fn default() -> Self {
+        CodegenOptions { lane_loops: true }
+    }
+}
+
 /// Compile-time statistics.
 #[derive(Clone, Debug, Default)]
 pub struct CodegenStats {
@@ -56,6 +69,8 @@ pub struct CodegenStats {
     pub time: Duration,
     /// Number of Cranelift IR instructions emitted, per kernel.
     pub instructions: Vec<(KernelKind, usize)>,
+    /// Loops emitted two iterations at a time in vector lanes, over all kernels.
+    pub lane_loops: usize,
 }
 
 /// The JIT module; kept alive as long as its code may run, freed on drop.
@@ -125,10 +140,19 @@ fn jit_module() -> Result<JITModule, CodegenError> {
 /// Compiles the prelude and the requested kernels (all kernels of the lowered
 /// program when `only` is empty).
 pub fn compile(lowered: &Lowered, only: &[KernelKind]) -> Result<CompiledModel, CodegenError> {
+    compile_with(lowered, only, CodegenOptions::default())
+}
+
+/// [`compile`] with explicit code generation options.
+pub fn compile_with(
+    lowered: &Lowered,
+    only: &[KernelKind],
+    options: CodegenOptions,
+) -> Result<CompiledModel, CodegenError> {
     let start = Instant::now();
     let mut module = jit_module()?;
     let mut stats = CodegenStats::default();
-    let defined = define_kernels(&mut module, lowered, only, Linkage::Local, &mut stats)?;
+    let defined = define_kernels(&mut module, lowered, only, (Linkage::Local, options), &mut stats)?;
     module.finalize_definitions().map_err(err)?;
     let layout = &lowered.layout;
     let shape = std::sync::Arc::new(layout.ctx.clone());
@@ -182,7 +206,7 @@ fn define_kernels<M: Module>(
     module: &mut M,
     lowered: &Lowered,
     only: &[KernelKind],
-    linkage: Linkage,
+    (linkage, options): (Linkage, CodegenOptions),
     stats: &mut CodegenStats,
 ) -> Result<Vec<(KernelKind, usize, FuncId, bool)>, CodegenError> {
     let ids = declare_libm(module)?;
@@ -200,8 +224,10 @@ fn define_kernels<M: Module>(
             .declare_function(&format!("sdelang_kernel_{}", kernel.kind), linkage, &sig)
             .map_err(err)?;
         ctx.func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig.clone());
-        let insts = build_function(&mut ctx.func, &mut fctx, module, &ids, lowered, kernel)?;
+        let (insts, lane_loops) =
+            build_function(&mut ctx.func, &mut fctx, (module, &ids), lowered, kernel, options)?;
         stats.instructions.push((kernel.kind, insts));
+        stats.lane_loops += lane_loops;
         module
             .define_function(id, &mut ctx)
             .map_err(|e| err(format!("{}: {e:?}", kernel.kind)))?;
@@ -211,16 +237,18 @@ fn define_kernels<M: Module>(
     Ok(defined)
 }
 
-/// Builds one kernel's IR into `func`; returns its instruction count.
+/// Builds one kernel's IR into `func`; returns its instruction count and the number of
+/// its loops run in lanes.
 fn build_function<M: Module>(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    module: &mut M,
-    ids: &HashMap<&'static str, FuncId>,
+    (module, ids): (&mut M, &HashMap<&'static str, FuncId>),
     lowered: &Lowered,
     kernel: &Kernel,
-) -> Result<usize, CodegenError> {
+    options: CodegenOptions,
+) -> Result<(usize, usize), CodegenError> {
     let frontend = module.target_config();
+    let fma = module.isa().has_native_fma();
     let mut callee = ModuleCallee {
         module,
         ids,
@@ -235,12 +263,15 @@ fn build_function<M: Module>(
         [a, s, t, o, c] => [*a, *s, *t, *o, *c],
         _ => return Err(err("kernel signature has the wrong number of parameters")),
     };
-    let mut e = emit::Emitter::new(b, &lowered.arena, &lowered.layout, &mut callee, params);
+    let mut e = emit::Emitter::new(b, &lowered.arena, &lowered.layout, &mut callee, params)
+        .with_lane_loops(options.lane_loops)
+        .with_fma(fma);
     e.kernel(kernel);
     if let Some(msg) = e.failed.take() {
         return Err(err(msg));
     }
+    let lane_loops = e.lane_loops_emitted;
     e.b.seal_all_blocks();
     e.b.finalize(frontend);
-    Ok(func.dfg.num_insts())
+    Ok((func.dfg.num_insts(), lane_loops))
 }

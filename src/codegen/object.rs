@@ -18,7 +18,7 @@
 //! runs on older machines of the same architecture. Floating-point results do
 //! not depend on ISA features here: the kernels use no fused multiply-add.
 
-use super::{define_kernels, err, flags, CodegenError, CodegenStats};
+use super::{define_kernels, err, flags, CodegenError, CodegenOptions, CodegenStats};
 use crate::lower::{KernelKind, Lowered};
 use crate::native::image::{IMAGE_BYTES, MAGIC, VERSION};
 use cranelift_codegen::ir::{types, AbiParam, Function, InstBuilder, UserFuncName};
@@ -42,7 +42,13 @@ pub fn emit_object(lowered: &Lowered, only: &[KernelKind], desc: &[u8]) -> Resul
     let builder = ObjectBuilder::new(isa, "sdelang_model", default_libcall_names()).map_err(err)?;
     let mut module = ObjectModule::new(builder);
     let mut stats = CodegenStats::default();
-    let kernels = define_kernels(&mut module, lowered, only, Linkage::Export, &mut stats)?;
+    let kernels = define_kernels(
+        &mut module,
+        lowered,
+        only,
+        (Linkage::Export, CodegenOptions::default()),
+        &mut stats,
+    )?;
     if kernels.iter().any(|k| k.3) {
         return Err(err(
             "standalone binaries of particle models are not supported yet",

@@ -7,7 +7,7 @@
 //! over the whole double range, and propagates NaN and infinities like libm.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{types, ConstantData, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, ConstantData, Endianness, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 
 /// log2(e).
@@ -40,45 +40,84 @@ const TAYLOR: [f64; 12] = [
 
 /// e^x: x = k·ln2 + r with k = round(x·log2 e) and |r| ≤ ln2/2, e^r by its
 /// Taylor polynomial, then scaled by 2^k built from the exponent bits (in two
-/// factors, so results in the subnormal range are right too).
-pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
-    let c = pool_const;
-    // Clamped so k fits comfortably; fmin/fmax keep NaN.
+/// factors, so results in the subnormal range are right too). `x` is an F64 or an
+/// F64X2; each lane of the vector form runs the same IEEE operations as the scalar
+/// form, so both give the same bits. With `fma` (the target has fused multiply-add
+/// instructions) each product-and-sum is one rounding instead of two.
+pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
+    let lanes = b.func.dfg.value_type(x).is_vector();
+    let c = |b: &mut FunctionBuilder, v: f64| {
+        if lanes {
+            splat_const(b, v)
+        } else {
+            pool_const(b, v)
+        }
+    };
+    // Clamped so k fits comfortably, as `hi < x ? hi : x` and `x < lo ? lo : x`: a
+    // NaN fails both tests and is kept, and each is one minsd/minpd (maxsd/maxpd)
+    // where `fmin`/`fmax`, exact about NaN operands on both sides, are sequences.
     let hi = c(b, 710.0);
     let lo = c(b, -746.0);
-    let xc = b.ins().fmin(x, hi);
-    let xc = b.ins().fmax(xc, lo);
+    let above = b.ins().fcmp(FloatCC::LessThan, hi, x);
+    let xc = select(b, above, hi, x);
+    let below = b.ins().fcmp(FloatCC::LessThan, xc, lo);
+    let xc = select(b, below, lo, xc);
     let log2e = c(b, LOG2_E);
-    let t = b.ins().fmul(xc, log2e);
-    // Adding 1.5·2⁵² rounds t to an integer (ties to even, like `nearest`) and leaves
-    // that integer in the low bits of the sum, so k needs no float-to-integer
+    // Adding 1.5·2⁵² rounds x·log2 e to an integer (ties to even, like `nearest`) and
+    // leaves that integer in the low bits of the sum, so k needs no float-to-integer
     // conversion (whose saturating form is a branchy sequence on x86-64).
     let shift = c(b, ROUND_SHIFT);
-    let shifted = b.ins().fadd(t, shift);
+    let shifted = mul_add(b, fma, (xc, log2e), shift);
     let kf = b.ins().fsub(shifted, shift);
-    let ln2_hi = c(b, LN2_HI);
-    let ln2_lo = c(b, LN2_LO);
-    let a = b.ins().fmul(kf, ln2_hi);
-    let r = b.ins().fsub(xc, a);
-    let a = b.ins().fmul(kf, ln2_lo);
-    let r = b.ins().fsub(r, a);
-    // e^r = 1 + r + r²·(1/2 + r·(1/6 + …)) by Horner.
-    let (last, rest) = TAYLOR.split_last().unwrap_or((&0.0, &[]));
-    let mut p = c(b, *last);
-    for coef in rest.iter().rev() {
-        let m = b.ins().fmul(p, r);
-        let k = c(b, *coef);
-        p = b.ins().fadd(m, k);
-    }
+    let minus_ln2_hi = c(b, -LN2_HI);
+    let minus_ln2_lo = c(b, -LN2_LO);
+    let r = mul_add(b, fma, (kf, minus_ln2_hi), xc);
+    let r = mul_add(b, fma, (kf, minus_ln2_lo), r);
+    // e^r = 1 + r + r²·q(r), q(r) = Σₖ TAYLOR[k]·rᵏ by Estrin's scheme: pairs
+    // TAYLOR[2m] + TAYLOR[2m+1]·r, combined with r², r⁴, r⁸. Its dependency chain is
+    // about a third of Horner's (12 multiply-add steps in a row), and in a pair loop
+    // that chain, not the instruction count, bounds the speed.
     let r2 = b.ins().fmul(r, r);
-    let p = b.ins().fmul(p, r2);
-    let p = b.ins().fadd(p, r);
+    let mut terms: Vec<Value> = TAYLOR
+        .chunks(2)
+        .map(|pair| {
+            let lo = c(b, pair.first().copied().unwrap_or(0.0));
+            match pair.get(1) {
+                Some(hi) => {
+                    let hi = c(b, *hi);
+                    mul_add(b, fma, (hi, r), lo)
+                }
+                None => lo,
+            }
+        })
+        .collect();
+    let mut power = r2;
+    while terms.len() > 1 {
+        terms = terms
+            .chunks(2)
+            .map(|pair| match pair {
+                [lo, hi] => mul_add(b, fma, (*hi, power), *lo),
+                [only] => *only,
+                _ => power,
+            })
+            .collect();
+        if terms.len() > 1 {
+            power = b.ins().fmul(power, power);
+        }
+    }
+    let p = terms.first().copied().unwrap_or(r2);
+    let p = mul_add(b, fma, (p, r2), r);
     let one = c(b, 1.0);
     let p = b.ins().fadd(p, one);
     // 2^k = 2^(k1) · 2^(k − k1), each factor a normal number for |k| ≤ 1100.
-    let shifted_bits = b.ins().bitcast(types::I64, MemFlagsData::new(), shifted);
-    let k = b.ins().iadd_imm_s(shifted_bits, -(ROUND_SHIFT.to_bits() as i64));
-    let k1 = b.ins().sshr_imm_u(k, 1);
+    let shifted_bits = to_bits(b, shifted);
+    let k = add_int(b, shifted_bits, -(ROUND_SHIFT.to_bits() as i64));
+    let k1 = if lanes {
+        let one = b.ins().iconst(types::I32, 1);
+        b.ins().sshr(k, one)
+    } else {
+        b.ins().sshr_imm_u(k, 1)
+    };
     let k2 = b.ins().isub(k, k1);
     let p = scale(b, p, k1);
     let y = scale(b, p, k2);
@@ -88,9 +127,67 @@ pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let over_at = c(b, OVERFLOW);
     let under_at = c(b, UNDERFLOW);
     let over = b.ins().fcmp(FloatCC::GreaterThan, x, over_at);
-    let y = b.ins().select(over, inf, y);
+    let y = select(b, over, inf, y);
     let under = b.ins().fcmp(FloatCC::LessThan, x, under_at);
-    b.ins().select(under, zero, y)
+    select(b, under, zero, y)
+}
+
+/// `a·m + c`: one fused instruction with `fma`, else a product and a sum.
+fn mul_add(b: &mut FunctionBuilder, fma: bool, (a, m): (Value, Value), c: Value) -> Value {
+    if fma {
+        b.ins().fma(a, m, c)
+    } else {
+        let p = b.ins().fmul(a, m);
+        b.ins().fadd(p, c)
+    }
+}
+
+/// Memory flags for reinterpreting vector lanes (Cranelift asks for an explicit byte
+/// order when a bitcast changes the lane type).
+fn little() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(Endianness::Little)
+}
+
+/// The bits of an F64 (as I64) or of each lane of an F64X2 (as I64X2).
+fn to_bits(b: &mut FunctionBuilder, x: Value) -> Value {
+    if b.func.dfg.value_type(x).is_vector() {
+        b.ins().bitcast(types::I64X2, little(), x)
+    } else {
+        b.ins().bitcast(types::I64, MemFlagsData::new(), x)
+    }
+}
+
+/// The doubles whose bits an I64 or the lanes of an I64X2 hold.
+fn from_bits(b: &mut FunctionBuilder, x: Value) -> Value {
+    if b.func.dfg.value_type(x).is_vector() {
+        b.ins().bitcast(types::F64X2, little(), x)
+    } else {
+        b.ins().bitcast(types::F64, MemFlagsData::new(), x)
+    }
+}
+
+/// `x + v` for an I64 or each lane of an I64X2.
+fn add_int(b: &mut FunctionBuilder, x: Value, v: i64) -> Value {
+    if b.func.dfg.value_type(x).is_vector() {
+        let mut bytes = v.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&v.to_le_bytes());
+        let h = b.func.dfg.constants.insert(ConstantData::from(bytes));
+        let splat = b.ins().vconst(types::I64X2, h);
+        b.ins().iadd(x, splat)
+    } else {
+        b.ins().iadd_imm_s(x, v)
+    }
+}
+
+/// `if cond then a else d`, for a scalar condition or, lane by lane, for the mask a
+/// vector comparison gives.
+pub fn select(b: &mut FunctionBuilder, cond: Value, a: Value, d: Value) -> Value {
+    if b.func.dfg.value_type(cond).is_vector() {
+        let mask = from_bits(b, cond);
+        b.ins().bitselect(mask, a, d)
+    } else {
+        b.ins().select(cond, a, d)
+    }
 }
 
 /// A constant read from the function's constant pool: Cranelift rebuilds scalar
@@ -109,10 +206,15 @@ pub fn splat_const(b: &mut FunctionBuilder, v: f64) -> Value {
     b.ins().vconst(types::F64X2, h)
 }
 
-/// p · 2^k for an exponent k with a normal 2^k.
+/// p · 2^k for an exponent k with a normal 2^k (lane by lane for vectors).
 fn scale(b: &mut FunctionBuilder, p: Value, k: Value) -> Value {
-    let biased = b.ins().iadd_imm_s(k, 1023);
-    let bits = b.ins().ishl_imm_u(biased, 52);
-    let two_k = b.ins().bitcast(types::F64, MemFlagsData::new(), bits);
+    let biased = add_int(b, k, 1023);
+    let bits = if b.func.dfg.value_type(k).is_vector() {
+        let by = b.ins().iconst(types::I32, 52);
+        b.ins().ishl(biased, by)
+    } else {
+        b.ins().ishl_imm_u(biased, 52)
+    };
+    let two_k = from_bits(b, bits);
     b.ins().fmul(p, two_k)
 }

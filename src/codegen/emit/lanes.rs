@@ -1,0 +1,444 @@
+//! Loops run two iterations at a time, in the two lanes of 128-bit vectors.
+//!
+//! A pair loop `for j in lo..hi { out[f(j)] += g(i, j); out[i] += h(i, j) }` spends
+//! its time in the arithmetic of g and h: in a mean-field sum, an exponential per
+//! pair. Computing j and j + 1 together in an F64X2 halves those instructions.
+//! Values that depend on j are computed in lanes; those that do not are scalars,
+//! computed before the loop and broadcast once.
+//!
+//! Each lane operation is the IEEE operation the scalar loop performs, and results
+//! leave the lanes in iteration order: all of j's statements, then all of j + 1's,
+//! and a register summing into out[i] adds j's value, then j + 1's. So the loop
+//! computes bit for bit what the scalar loop computes, on any number of threads. An
+//! odd last iteration runs as the scalar loop.
+//!
+//! A loop qualifies when its statements write components that move with j (besides
+//! the held sums into out[i]) and every value that depends on j is built from loads,
+//! arithmetic, comparisons, selects, square roots, integer powers and the inline
+//! exponential. A libm call or an inner reduction keeps the scalar loop: a call spills
+//! every vector register, and an inner loop would need lanes of its own.
+
+use super::{flags, float_cc, Callee, Emitter};
+use crate::lower::KStmt;
+use crate::model::{BinaryFn, Index, IndexVar, Over, UnaryFn};
+use crate::symbolic::simplify::small_int;
+use crate::symbolic::{Node, NodeId};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder, MemFlagsData, Value};
+use std::collections::HashMap;
+
+/// Loops over constant ranges shorter than this stay scalar (coordinates, not particles).
+const MIN_TRIP: i64 = 8;
+
+/// A statement that moves with the loop variable: `out[index] = node` or
+/// `out[index] ±= node`.
+struct Moving<'k> {
+    index: &'k Index,
+    node: NodeId,
+    store: bool,
+    subtract: bool,
+}
+
+/// The vector values of the loop: the broadcasts made before it and, inside its body,
+/// the lanes of every value that depends on the loop variable.
+type Lanes = HashMap<NodeId, Value>;
+
+impl<C: Callee> Emitter<'_, '_, C> {
+    /// The loop statement `for var in range { rest; held }` (as `Emitter::stmts` splits
+    /// it) two iterations at a time, returning the held sums; `None`, with nothing
+    /// emitted, when the loop does not qualify.
+    pub(super) fn lane_loop(
+        &mut self,
+        var: IndexVar,
+        (lo, hi, over): (&Index, &Index, &Over),
+        (rest, held): (&[&KStmt], &[&KStmt]),
+        init: &[Value],
+    ) -> Option<Vec<Value>> {
+        if !self.lane_loops || !matches!(over, Over::Range | Over::Particles(_)) {
+            return None;
+        }
+        if let (Some(a), Some(b)) = (lo.as_constant(), hi.as_constant()) {
+            if b - a < MIN_TRIP {
+                return None;
+            }
+        }
+        let mut moving = Vec::new();
+        for s in rest {
+            let (index, value, store) = match s {
+                KStmt::Accumulate { index, value } => (index, *value, false),
+                KStmt::Store { index, value } => (index, *value, true),
+                _ => return None,
+            };
+            if coefficient(index, var) == 0 {
+                return None;
+            }
+            let (node, subtract) = if store { (value, false) } else { self.addend(value) };
+            moving.push(Moving {
+                index,
+                node,
+                store,
+                subtract,
+            });
+        }
+        let mut sums = Vec::new();
+        for s in held {
+            let KStmt::Accumulate { value, .. } = s else {
+                return None;
+            };
+            sums.push(self.addend(*value));
+        }
+        let roots: Vec<NodeId> = moving
+            .iter()
+            .map(|s| s.node)
+            .chain(sums.iter().map(|(n, _)| *n))
+            .collect();
+        let varying: Vec<NodeId> = self
+            .arena
+            .topo_order(&roots)
+            .into_iter()
+            .filter(|id| self.varies(*id, var))
+            .collect();
+        if varying.is_empty() || !varying.iter().all(|id| self.lane_supported(*id)) {
+            return None;
+        }
+
+        self.lane_loops_emitted += 1;
+        // Before the loop: the broadcasts of the invariant values the lanes use.
+        let mut lanes = Lanes::new();
+        for id in &varying {
+            for c in self.arena.children(*id) {
+                if !self.varies(c, var) {
+                    self.broadcast(&mut lanes, c);
+                }
+            }
+        }
+        let (lo_v, hi_v, _) = self.loop_bounds(lo, hi, over);
+        let header = self.b.create_block();
+        let body_block = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.append_block_param(header, types::I64);
+        self.b.append_block_param(exit, types::I64);
+        for _ in init {
+            self.b.append_block_param(header, types::F64);
+            self.b.append_block_param(exit, types::F64);
+        }
+        let mut args = vec![BlockArg::Value(lo_v)];
+        args.extend(init.iter().map(|v| BlockArg::Value(*v)));
+        self.b.ins().jump(header, &args);
+
+        // header(j, sums): two iterations left while j + 1 < hi.
+        self.b.switch_to_block(header);
+        let params = self.b.block_params(header).to_vec();
+        let j = params.first().copied().unwrap_or(lo_v);
+        let next = self.b.ins().iadd_imm_s(j, 1);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, next, hi_v);
+        let exit_args: Vec<BlockArg> = params.iter().map(|v| BlockArg::Value(*v)).collect();
+        self.b.ins().brif(more, body_block, &[], exit, &exit_args);
+
+        self.b.switch_to_block(body_block);
+        self.vars.push((var, j));
+        self.scopes.push(HashMap::new());
+        for id in &varying {
+            let v = self.lane_compute(&mut lanes, var, j, *id);
+            lanes.insert(*id, v);
+        }
+        for lane in 0..2u8 {
+            for s in &moving {
+                let v = self.lane_of(&lanes, var, s.node, lane);
+                let (base, off) = self.lane_address(var, j, s.index, lane);
+                let v = if s.store {
+                    v
+                } else {
+                    let old = self.b.ins().load(types::F64, flags(), base, off);
+                    self.add_or_subtract(old, v, s.subtract)
+                };
+                self.b.ins().store(flags(), v, base, off);
+            }
+        }
+        let mut back = vec![BlockArg::Value(self.b.ins().iadd_imm_s(j, 2))];
+        for ((node, subtract), acc) in sums.iter().zip(params.iter().skip(1)) {
+            let mut acc = *acc;
+            for lane in 0..2u8 {
+                let v = self.lane_of(&lanes, var, *node, lane);
+                acc = self.add_or_subtract(acc, v, *subtract);
+            }
+            back.push(BlockArg::Value(acc));
+        }
+        self.scopes.pop();
+        self.vars.pop();
+        self.b.ins().jump(header, &back);
+
+        // exit(j, sums): the last iteration, if any, as the scalar loop.
+        self.b.switch_to_block(exit);
+        let params = self.b.block_params(exit).to_vec();
+        let j = params.first().copied().unwrap_or(lo_v);
+        let accs: Vec<Value> = params.iter().skip(1).copied().collect();
+        Some(self.counted_loop(var, (j, hi_v, None), &accs, |e, accs| {
+            e.loop_body(rest, held, accs)
+        }))
+    }
+
+    fn varies(&self, id: NodeId, var: IndexVar) -> bool {
+        self.arena.info(id).free.contains(&var)
+    }
+
+    /// Whether a value that depends on the loop variable can be computed in lanes
+    /// (as the module documentation lists).
+    fn lane_supported(&self, id: NodeId) -> bool {
+        match self.arena.node(id) {
+            Node::Param(..)
+            | Node::State(..)
+            | Node::Table(..)
+            | Node::Lookup { .. }
+            | Node::IndexValue(_) => true,
+            Node::Unary(f, _) => matches!(
+                f,
+                UnaryFn::Neg | UnaryFn::Sqrt | UnaryFn::Abs | UnaryFn::Round | UnaryFn::Floor | UnaryFn::Exp
+            ),
+            Node::Binary(BinaryFn::Pow, _, e) => self
+                .arena
+                .as_const(*e)
+                .is_some_and(|e| small_int(e).is_some() || e == 0.5),
+            Node::Binary(f, ..) => *f != BinaryFn::Atan2,
+            Node::Compare(..)
+            | Node::And(..)
+            | Node::Or(..)
+            | Node::Not(_)
+            | Node::Select(..)
+            | Node::NoGrad(_) => true,
+            Node::Const(_) | Node::Time | Node::Arg(_) | Node::Reduce { .. } => false,
+        }
+    }
+
+    /// `[x, x]` for a value that does not depend on the loop variable: a condition as
+    /// the all-ones or all-zeros mask of a vector comparison.
+    fn broadcast(&mut self, lanes: &mut Lanes, id: NodeId) -> Value {
+        if let Some(v) = lanes.get(&id) {
+            return *v;
+        }
+        let v = match *self.arena.node(id) {
+            Node::Compare(op, a, c) => {
+                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
+                self.b.ins().fcmp(float_cc(op), a, c)
+            }
+            Node::And(a, c) => {
+                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
+                self.b.ins().band(a, c)
+            }
+            Node::Or(a, c) => {
+                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
+                self.b.ins().bor(a, c)
+            }
+            Node::Not(a) => {
+                let a = self.broadcast(lanes, a);
+                self.b.ins().bnot(a)
+            }
+            _ => self.splat_node(id),
+        };
+        lanes.insert(id, v);
+        v
+    }
+
+    /// The lanes of a child: computed already if it depends on the loop variable,
+    /// else its broadcast (made before the loop, or here if it was not needed there).
+    fn lane_child(&mut self, lanes: &mut Lanes, id: NodeId) -> Value {
+        match lanes.get(&id) {
+            Some(v) => *v,
+            None => self.broadcast(lanes, id),
+        }
+    }
+
+    /// The lanes of a value that depends on the loop variable, bound to `j` (lane 0)
+    /// and `j + 1` (lane 1); its children are in `lanes`. Mirrors `Emitter::compute`.
+    fn lane_compute(&mut self, lanes: &mut Lanes, var: IndexVar, j: Value, id: NodeId) -> Value {
+        let node = self.arena.node(id).clone();
+        match node {
+            Node::Param(p, ix) => {
+                let off = self.layout.param_offsets.get(p.0 as usize).copied().unwrap_or(0);
+                self.lane_load(self.env, off, &ix, var, j)
+            }
+            Node::State(s, ix) => {
+                let off = self.layout.state_offsets.get(s.0 as usize).copied().unwrap_or(0);
+                self.lane_load(self.state, off, &ix, var, j)
+            }
+            Node::Table(t, ix) => {
+                let off = self.layout.tables.get(t.0 as usize).map_or(0, |t| t.offset);
+                self.lane_load(self.env, off, &ix, var, j)
+            }
+            Node::Lookup { param, base, keys } => {
+                let mut values = [j; 2];
+                for (lane, slot) in values.iter_mut().enumerate() {
+                    let key_values: Vec<(Value, i64)> = keys
+                        .iter()
+                        .map(|(k, stride)| (self.lane_of(lanes, var, *k, lane as u8), *stride))
+                        .collect();
+                    *slot = self.with_lane(var, j, lane as u8, |e| e.lookup(param, &base, &key_values));
+                }
+                self.pack(values)
+            }
+            Node::IndexValue(ix) => {
+                let mut values = [j; 2];
+                for (lane, slot) in values.iter_mut().enumerate() {
+                    *slot = self.with_lane(var, j, lane as u8, |e| {
+                        let i = e.index(&ix);
+                        e.b.ins().fcvt_from_sint(types::F64, i)
+                    });
+                }
+                self.pack(values)
+            }
+            Node::Unary(f, a) => {
+                let a = self.lane_child(lanes, a);
+                self.unary(f, a)
+            }
+            Node::Binary(f, a, c) => self.lane_binary(lanes, f, a, c),
+            Node::Compare(op, a, c) => {
+                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
+                self.b.ins().fcmp(float_cc(op), a, c)
+            }
+            Node::And(a, c) => {
+                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
+                self.b.ins().band(a, c)
+            }
+            Node::Or(a, c) => {
+                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
+                self.b.ins().bor(a, c)
+            }
+            Node::Not(a) => {
+                let a = self.lane_child(lanes, a);
+                self.b.ins().bnot(a)
+            }
+            Node::Select(c, a, d) => {
+                let (c, a, d) = (
+                    self.lane_child(lanes, c),
+                    self.lane_child(lanes, a),
+                    self.lane_child(lanes, d),
+                );
+                super::super::vmath::select(&mut self.b, c, a, d)
+            }
+            Node::NoGrad(a) => self.lane_child(lanes, a),
+            Node::Const(_) | Node::Time | Node::Arg(_) | Node::Reduce { .. } => {
+                self.failed = Some("a value outside the lane subset reached a lane loop".into());
+                self.splat_const(f64::NAN)
+            }
+        }
+    }
+
+    /// Mirrors `Emitter::binary` lane by lane.
+    fn lane_binary(&mut self, lanes: &mut Lanes, f: BinaryFn, a: NodeId, c: NodeId) -> Value {
+        if f == BinaryFn::Div {
+            if let Node::Binary(BinaryFn::Pow, base, e) = *self.arena.node(c) {
+                if let Some(n) = self.arena.as_const(e).and_then(small_int).filter(|n| *n > 0) {
+                    let x = self.lane_child(lanes, a);
+                    let b = self.lane_child(lanes, base);
+                    let inv = self.powi(b, -n);
+                    return self.b.ins().fmul(x, inv);
+                }
+            }
+        }
+        if f == BinaryFn::Pow {
+            let x = self.lane_child(lanes, a);
+            return match self.arena.as_const(c).and_then(small_int) {
+                Some(n) => self.powi(x, n),
+                None => self.b.ins().sqrt(x),
+            };
+        }
+        let (x, y) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
+        match f {
+            BinaryFn::Add => self.b.ins().fadd(x, y),
+            BinaryFn::Sub => self.b.ins().fsub(x, y),
+            BinaryFn::Mul => self.b.ins().fmul(x, y),
+            BinaryFn::Div => self.b.ins().fdiv(x, y),
+            BinaryFn::Min | BinaryFn::Max => {
+                let cc = if f == BinaryFn::Min {
+                    FloatCC::LessThan
+                } else {
+                    FloatCC::GreaterThan
+                };
+                let first = self.b.ins().fcmp(cc, x, y);
+                let y_nan = self.b.ins().fcmp(FloatCC::Unordered, y, y);
+                let pick_x = self.b.ins().bor(first, y_nan);
+                super::super::vmath::select(&mut self.b, pick_x, x, y)
+            }
+            // Not lane-supported (see `lane_supported`).
+            BinaryFn::Pow | BinaryFn::Atan2 => {
+                self.failed = Some("a call reached a lane loop".into());
+                self.splat_const(f64::NAN)
+            }
+        }
+    }
+
+    /// Lane `lane` of a statement value: extracted if it depends on the loop variable,
+    /// else the scalar itself.
+    fn lane_of(&mut self, lanes: &Lanes, var: IndexVar, id: NodeId, lane: u8) -> Value {
+        match lanes.get(&id) {
+            Some(v) if self.varies(id, var) => self.b.ins().extractlane(*v, lane),
+            _ => self.value(id),
+        }
+    }
+
+    /// `f` with the loop variable bound to `j + lane`.
+    fn with_lane<T>(&mut self, var: IndexVar, j: Value, lane: u8, f: impl FnOnce(&mut Self) -> T) -> T {
+        let at = if lane == 0 {
+            j
+        } else {
+            self.b.ins().iadd_imm_s(j, i64::from(lane))
+        };
+        self.vars.push((var, at));
+        let out = f(self);
+        self.vars.pop();
+        out
+    }
+
+    /// `[a, b]`.
+    fn pack(&mut self, [a, b]: [Value; 2]) -> Value {
+        let v = self.b.ins().scalar_to_vector(types::F64X2, a);
+        self.b.ins().insertlane(v, b, 1)
+    }
+
+    /// The address of element `ix` (offset by `offset`) for `var = j + lane`: the
+    /// lane-0 address with the stride of `var` added to the byte offset.
+    fn lane_address(&mut self, var: IndexVar, j: Value, ix: &Index, lane: u8) -> (Value, i32) {
+        self.lane_address_in(self.out, 0, ix, var, j, lane)
+    }
+
+    fn lane_address_in(
+        &mut self,
+        base: Value,
+        offset: usize,
+        ix: &Index,
+        var: IndexVar,
+        j: Value,
+        lane: u8,
+    ) -> (Value, i32) {
+        let (addr, off) = self.address(base, offset, ix);
+        let step = coefficient(ix, var).saturating_mul(8 * i64::from(lane));
+        match i32::try_from(step).ok().and_then(|s| off.checked_add(s)) {
+            Some(off) => (addr, off),
+            None => self.with_lane(var, j, lane, |e| e.address(base, offset, ix)),
+        }
+    }
+
+    /// Elements `ix` at `var = j` and `j + 1` of an f64 buffer: one vector load when
+    /// they are adjacent, else two loads.
+    fn lane_load(&mut self, base: Value, offset: usize, ix: &Index, var: IndexVar, j: Value) -> Value {
+        if coefficient(ix, var) == 1 {
+            let (addr, off) = self.address(base, offset, ix);
+            // Only 8-byte alignment is known: no aligned flag on the 16-byte load.
+            return self
+                .b
+                .ins()
+                .load(types::F64X2, MemFlagsData::new().with_notrap(), addr, off);
+        }
+        let mut values = [j; 2];
+        for (lane, slot) in values.iter_mut().enumerate() {
+            let (addr, off) = self.lane_address_in(base, offset, ix, var, j, lane as u8);
+            *slot = self.b.ins().load(types::F64, flags(), addr, off);
+        }
+        self.pack(values)
+    }
+}
+
+/// The coefficient of `var` in an affine index.
+fn coefficient(ix: &Index, var: IndexVar) -> i64 {
+    ix.terms.iter().filter(|(v, _)| *v == var).map(|(_, c)| *c).sum()
+}
