@@ -8,20 +8,21 @@
 //! and the reduction accumulators as block parameters. A sum over a constant range
 //! of 16 or more values (a dot product over a data row) is split over four
 //! accumulators, so its additions form four short dependency chains; its rounding
-//! differs from a left-to-right sum in the last bits.
+//! differs from a left-to-right sum in the last bits. A loop over a long or
+//! non-constant range whose values need only arithmetic (a direct pair sum) runs
+//! two iterations at a time in vector lanes, with the same bits (`lanes`).
 
 use crate::lower::{KStmt, Kernel, Layout};
-use crate::model::{BinaryFn, CmpOp, Index, IndexVar, Over, ParamId, UnaryFn};
-use crate::symbolic::simplify::small_int;
+use crate::model::{BinaryFn, Index, IndexVar, Over, ParamId, UnaryFn};
 use crate::symbolic::{Arena, Node, NodeId};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, BlockArg, Endianness, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind,
-    Value,
+    types, BlockArg, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 
+mod arith;
 mod lanes;
 mod reduce;
 
@@ -50,8 +51,6 @@ pub struct Emitter<'a, 'b, C: Callee> {
     buffers: Vec<Buffer>,
     /// Whether loops may run two iterations at a time in vector lanes (see `lanes`).
     lane_loops: bool,
-    /// Whether the target has fused multiply-add instructions.
-    fma: bool,
     /// How many loops were emitted in lanes.
     pub lane_loops_emitted: usize,
     /// Set when a needed symbol could not be declared.
@@ -108,7 +107,6 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
             scopes: vec![HashMap::new()],
             buffers: Vec::new(),
             lane_loops: true,
-            fma: false,
             lane_loops_emitted: 0,
             failed: None,
         }
@@ -118,13 +116,6 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
     /// the same bits either way.
     pub fn with_lane_loops(mut self, on: bool) -> Self {
         self.lane_loops = on;
-        self
-    }
-
-    /// Whether the target has fused multiply-add instructions (off by default), which
-    /// the inline exponential then uses.
-    pub fn with_fma(mut self, on: bool) -> Self {
-        self.fma = on;
         self
     }
 
@@ -610,21 +601,10 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
                 self.unary(f, a)
             }
             Node::Binary(f, a, c) => self.binary(f, a, c),
-            Node::Compare(op, a, c) => {
-                let (a, c) = (self.value(a), self.value(c));
-                self.b.ins().fcmp(float_cc(op), a, c)
-            }
-            Node::And(a, c) => {
-                let (a, c) = (self.value(a), self.value(c));
-                self.b.ins().band(a, c)
-            }
-            Node::Or(a, c) => {
-                let (a, c) = (self.value(a), self.value(c));
-                self.b.ins().bor(a, c)
-            }
-            Node::Not(a) => {
-                let a = self.value(a);
-                self.b.ins().bxor_imm_u(a, 1)
+            Node::Compare(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => {
+                // Always `Some` for these nodes.
+                let cond = self.condition_of(&node, &mut |e, n| e.value(n));
+                cond.unwrap_or(self.t)
             }
             Node::Select(c, a, d) => match *self.arena.node(c) {
                 Node::Compare(op, x, y) => self.masked_select(op, (x, y), a, d),
@@ -674,145 +654,6 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
         let byte_off = (off as i64 + base.constant).saturating_mul(8);
         let byte_off = i32::try_from(byte_off).unwrap_or(i32::MAX);
         self.b.ins().load(types::F64, flags(), addr, byte_off)
-    }
-
-    /// `if x op y then a else d` without a branch: the comparison of the low lanes of
-    /// two vectors gives an all-ones or all-zeros mask that picks the bits of `a` or
-    /// `d`. A scalar select is a conditional jump on x86-64, and where the outcome is
-    /// random (a pair inside or outside a cutoff) a mispredicted jump costs more than
-    /// the whole mask.
-    fn masked_select(&mut self, op: CmpOp, (x, y): (NodeId, NodeId), a: NodeId, d: NodeId) -> Value {
-        let [xv, yv, av, dv] = [x, y, a, d].map(|n| self.splat_node(n));
-        let mask = self.b.ins().fcmp(float_cc(op), xv, yv);
-        let little = MemFlagsData::new().with_endianness(Endianness::Little);
-        let mask = self.b.ins().bitcast(types::F64X2, little, mask);
-        let picked = self.b.ins().bitselect(mask, av, dv);
-        self.b.ins().extractlane(picked, 0)
-    }
-
-    fn call(&mut self, name: &'static str, args: &[Value]) -> Value {
-        match self.callee.callee(&mut self.b, name) {
-            Some(f) => {
-                let inst = self.b.ins().call(f, args);
-                match self.b.inst_results(inst).first() {
-                    Some(v) => *v,
-                    None => self.b.ins().f64const(f64::NAN),
-                }
-            }
-            None => {
-                self.failed = Some(format!("cannot declare {name}"));
-                self.b.ins().f64const(f64::NAN)
-            }
-        }
-    }
-
-    fn unary(&mut self, f: UnaryFn, a: Value) -> Value {
-        match f {
-            UnaryFn::Neg => self.b.ins().fneg(a),
-            UnaryFn::Sqrt => self.b.ins().sqrt(a),
-            UnaryFn::Abs => self.b.ins().fabs(a),
-            UnaryFn::Round => self.b.ins().nearest(a),
-            UnaryFn::Floor => self.b.ins().floor(a),
-            UnaryFn::Exp => super::vmath::exp(&mut self.b, a, self.fma),
-            _ => match crate::codegen::libm::unary_symbol(f) {
-                Some(name) => self.call(name, &[a]),
-                None => a,
-            },
-        }
-    }
-
-    fn binary(&mut self, f: BinaryFn, a: NodeId, c: NodeId) -> Value {
-        // x / bⁿ as x·(1/b)ⁿ: every such quotient over the same b (the r⁻⁸ and r⁻¹⁴ of
-        // a Lennard-Jones force) then shares one division, the slowest operation here.
-        if f == BinaryFn::Div {
-            if let Node::Binary(BinaryFn::Pow, base, e) = *self.arena.node(c) {
-                if let Some(n) = self.arena.as_const(e).and_then(small_int).filter(|n| *n > 0) {
-                    let x = self.value(a);
-                    let b = self.value(base);
-                    let inv = self.powi(b, -n);
-                    return self.b.ins().fmul(x, inv);
-                }
-            }
-        }
-        if f == BinaryFn::Pow {
-            if let Some(e) = self.arena.as_const(c) {
-                let base = self.value(a);
-                if let Some(n) = small_int(e) {
-                    return self.powi(base, n);
-                }
-                if e == 0.5 {
-                    return self.b.ins().sqrt(base);
-                }
-            }
-        }
-        let (x, y) = (self.value(a), self.value(c));
-        match f {
-            BinaryFn::Add => self.b.ins().fadd(x, y),
-            BinaryFn::Sub => self.b.ins().fsub(x, y),
-            BinaryFn::Mul => self.b.ins().fmul(x, y),
-            BinaryFn::Div => self.b.ins().fdiv(x, y),
-            BinaryFn::Pow => self.call("sdelang_pow", &[x, y]),
-            BinaryFn::Atan2 => self.call("sdelang_atan2", &[x, y]),
-            // Rust's f64::min/max semantics (a NaN operand yields the other one).
-            BinaryFn::Min | BinaryFn::Max => {
-                let cc = if f == BinaryFn::Min {
-                    FloatCC::LessThan
-                } else {
-                    FloatCC::GreaterThan
-                };
-                let first = self.b.ins().fcmp(cc, x, y);
-                let y_nan = self.b.ins().fcmp(FloatCC::Unordered, y, y);
-                let pick_x = self.b.ins().bor(first, y_nan);
-                self.b.ins().select(pick_x, x, y)
-            }
-        }
-    }
-
-    /// xⁿ by binary exponentiation, in the same order as `simplify::powi`.
-    fn powi(&mut self, x: Value, n: i32) -> Value {
-        let mut result: Option<Value> = None;
-        // A negative power is a power of the reciprocal: x⁻⁶ and x⁻³ then share one
-        // division (the optimiser merges the identical 1/x).
-        let lanes = self.b.func.dfg.value_type(x).is_vector();
-        let mut base = if n < 0 {
-            let one = if lanes {
-                self.splat_const(1.0)
-            } else {
-                self.b.ins().f64const(1.0)
-            };
-            self.b.ins().fdiv(one, x)
-        } else {
-            x
-        };
-        let mut k = n.unsigned_abs();
-        while k > 0 {
-            if k & 1 == 1 {
-                result = Some(match result {
-                    None => base,
-                    Some(r) => self.b.ins().fmul(r, base),
-                });
-            }
-            k >>= 1;
-            if k > 0 {
-                base = self.b.ins().fmul(base, base);
-            }
-        }
-        match result {
-            Some(r) => r,
-            None if lanes => self.splat_const(1.0),
-            None => self.b.ins().f64const(1.0),
-        }
-    }
-}
-
-fn float_cc(op: CmpOp) -> FloatCC {
-    match op {
-        CmpOp::Eq => FloatCC::Equal,
-        CmpOp::Ne => FloatCC::NotEqual,
-        CmpOp::Lt => FloatCC::LessThan,
-        CmpOp::Le => FloatCC::LessThanOrEqual,
-        CmpOp::Gt => FloatCC::GreaterThan,
-        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
     }
 }
 

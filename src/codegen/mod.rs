@@ -248,7 +248,6 @@ fn build_function<M: Module>(
     options: CodegenOptions,
 ) -> Result<(usize, usize), CodegenError> {
     let frontend = module.target_config();
-    let fma = module.isa().has_native_fma();
     let mut callee = ModuleCallee {
         module,
         ids,
@@ -264,8 +263,7 @@ fn build_function<M: Module>(
         _ => return Err(err("kernel signature has the wrong number of parameters")),
     };
     let mut e = emit::Emitter::new(b, &lowered.arena, &lowered.layout, &mut callee, params)
-        .with_lane_loops(options.lane_loops)
-        .with_fma(fma);
+        .with_lane_loops(options.lane_loops);
     e.kernel(kernel);
     if let Some(msg) = e.failed.take() {
         return Err(err(msg));

@@ -42,9 +42,9 @@ const TAYLOR: [f64; 12] = [
 /// Taylor polynomial, then scaled by 2^k built from the exponent bits (in two
 /// factors, so results in the subnormal range are right too). `x` is an F64 or an
 /// F64X2; each lane of the vector form runs the same IEEE operations as the scalar
-/// form, so both give the same bits. With `fma` (the target has fused multiply-add
-/// instructions) each product-and-sum is one rounding instead of two.
-pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
+/// form, so both give the same bits. No fused multiply-add: standalone binaries are
+/// built for baseline x86-64, which lacks it, and must compute what `sde run` does.
+pub fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
     let lanes = b.func.dfg.value_type(x).is_vector();
     let c = |b: &mut FunctionBuilder, v: f64| {
         if lanes {
@@ -67,12 +67,12 @@ pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
     // leaves that integer in the low bits of the sum, so k needs no float-to-integer
     // conversion (whose saturating form is a branchy sequence on x86-64).
     let shift = c(b, ROUND_SHIFT);
-    let shifted = mul_add(b, fma, (xc, log2e), shift);
+    let shifted = mul_add(b, (xc, log2e), shift);
     let kf = b.ins().fsub(shifted, shift);
     let minus_ln2_hi = c(b, -LN2_HI);
     let minus_ln2_lo = c(b, -LN2_LO);
-    let r = mul_add(b, fma, (kf, minus_ln2_hi), xc);
-    let r = mul_add(b, fma, (kf, minus_ln2_lo), r);
+    let r = mul_add(b, (kf, minus_ln2_hi), xc);
+    let r = mul_add(b, (kf, minus_ln2_lo), r);
     // e^r = 1 + r + r²·q(r), q(r) = Σₖ TAYLOR[k]·rᵏ by Estrin's scheme: pairs
     // TAYLOR[2m] + TAYLOR[2m+1]·r, combined with r², r⁴, r⁸. Its dependency chain is
     // about a third of Horner's (12 multiply-add steps in a row), and in a pair loop
@@ -85,7 +85,7 @@ pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
             match pair.get(1) {
                 Some(hi) => {
                     let hi = c(b, *hi);
-                    mul_add(b, fma, (hi, r), lo)
+                    mul_add(b, (hi, r), lo)
                 }
                 None => lo,
             }
@@ -96,7 +96,7 @@ pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
         terms = terms
             .chunks(2)
             .map(|pair| match pair {
-                [lo, hi] => mul_add(b, fma, (*hi, power), *lo),
+                [lo, hi] => mul_add(b, (*hi, power), *lo),
                 [only] => *only,
                 _ => power,
             })
@@ -106,7 +106,7 @@ pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
         }
     }
     let p = terms.first().copied().unwrap_or(r2);
-    let p = mul_add(b, fma, (p, r2), r);
+    let p = mul_add(b, (p, r2), r);
     let one = c(b, 1.0);
     let p = b.ins().fadd(p, one);
     // 2^k = 2^(k1) · 2^(k − k1), each factor a normal number for |k| ≤ 1100.
@@ -132,14 +132,10 @@ pub fn exp(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
     select(b, under, zero, y)
 }
 
-/// `a·m + c`: one fused instruction with `fma`, else a product and a sum.
-fn mul_add(b: &mut FunctionBuilder, fma: bool, (a, m): (Value, Value), c: Value) -> Value {
-    if fma {
-        b.ins().fma(a, m, c)
-    } else {
-        let p = b.ins().fmul(a, m);
-        b.ins().fadd(p, c)
-    }
+/// `a·m + c`, rounded twice.
+fn mul_add(b: &mut FunctionBuilder, (a, m): (Value, Value), c: Value) -> Value {
+    let p = b.ins().fmul(a, m);
+    b.ins().fadd(p, c)
 }
 
 /// Memory flags for reinterpreting vector lanes (Cranelift asks for an explicit byte

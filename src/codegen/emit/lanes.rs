@@ -18,12 +18,12 @@
 //! exponential. A libm call or an inner reduction keeps the scalar loop: a call spills
 //! every vector register, and an inner loop would need lanes of its own.
 
-use super::{flags, float_cc, Callee, Emitter};
+use super::{flags, Callee, Emitter};
 use crate::lower::KStmt;
 use crate::model::{BinaryFn, Index, IndexVar, Over, UnaryFn};
 use crate::symbolic::simplify::small_int;
 use crate::symbolic::{Node, NodeId};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, BlockArg, InstBuilder, MemFlagsData, Value};
 use std::collections::HashMap;
 
@@ -81,11 +81,13 @@ impl<C: Callee> Emitter<'_, '_, C> {
             });
         }
         let mut sums = Vec::new();
+        let mut sum_order = Vec::new();
         for s in held {
-            let KStmt::Accumulate { value, .. } = s else {
+            let KStmt::Accumulate { value, index } = s else {
                 return None;
             };
             sums.push(self.addend(*value));
+            sum_order.push(index.constant);
         }
         let roots: Vec<NodeId> = moving
             .iter()
@@ -112,18 +114,27 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 }
             }
         }
+        let writes = moving_groups(&moving, var);
+        let registers = held_groups(&sums, &sum_order);
         let (lo_v, hi_v, _) = self.loop_bounds(lo, hi, over);
         let header = self.b.create_block();
         let body_block = self.b.create_block();
         let exit = self.b.create_block();
         self.b.append_block_param(header, types::I64);
         self.b.append_block_param(exit, types::I64);
-        for _ in init {
-            self.b.append_block_param(header, types::F64);
-            self.b.append_block_param(exit, types::F64);
-        }
         let mut args = vec![BlockArg::Value(lo_v)];
-        args.extend(init.iter().map(|v| BlockArg::Value(*v)));
+        for g in &registers {
+            let (ty, v) = match *g {
+                Group::One(k) => (types::F64, init.get(k).copied()),
+                Group::Two(a, c) => match (init.get(a), init.get(c)) {
+                    (Some(a), Some(c)) => (types::F64X2, Some(self.pack([*a, *c]))),
+                    _ => (types::F64X2, None),
+                },
+            };
+            self.b.append_block_param(header, ty);
+            self.b.append_block_param(exit, ty);
+            args.extend(v.map(BlockArg::Value));
+        }
         self.b.ins().jump(header, &args);
 
         // header(j, sums): two iterations left while j + 1 < hi.
@@ -143,24 +154,51 @@ impl<C: Callee> Emitter<'_, '_, C> {
             lanes.insert(*id, v);
         }
         for lane in 0..2u8 {
-            for s in &moving {
-                let v = self.lane_of(&lanes, var, s.node, lane);
+            for g in &writes {
+                let (s, v, ty) = match *g {
+                    Group::One(k) => {
+                        let Some(s) = moving.get(k) else { continue };
+                        (s, self.lane_of(&lanes, var, s.node, lane), types::F64)
+                    }
+                    Group::Two(a, c) => {
+                        let (Some(s), Some(t)) = (moving.get(a), moving.get(c)) else {
+                            continue;
+                        };
+                        (
+                            s,
+                            self.lane_pair(&mut lanes, (s.node, t.node), lane),
+                            types::F64X2,
+                        )
+                    }
+                };
+                let mem = if ty.is_vector() { vector_flags() } else { flags() };
                 let (base, off) = self.lane_address(var, j, s.index, lane);
                 let v = if s.store {
                     v
                 } else {
-                    let old = self.b.ins().load(types::F64, flags(), base, off);
+                    let old = self.b.ins().load(ty, mem, base, off);
                     self.add_or_subtract(old, v, s.subtract)
                 };
-                self.b.ins().store(flags(), v, base, off);
+                self.b.ins().store(mem, v, base, off);
             }
         }
         let mut back = vec![BlockArg::Value(self.b.ins().iadd_imm_s(j, 2))];
-        for ((node, subtract), acc) in sums.iter().zip(params.iter().skip(1)) {
+        for (g, acc) in registers.iter().zip(params.iter().skip(1)) {
             let mut acc = *acc;
             for lane in 0..2u8 {
-                let v = self.lane_of(&lanes, var, *node, lane);
-                acc = self.add_or_subtract(acc, v, *subtract);
+                let (v, subtract) = match *g {
+                    Group::One(k) => match sums.get(k) {
+                        Some((node, subtract)) => (self.lane_of(&lanes, var, *node, lane), *subtract),
+                        None => continue,
+                    },
+                    Group::Two(a, c) => match (sums.get(a), sums.get(c)) {
+                        (Some((na, subtract)), Some((nc, _))) => {
+                            (self.lane_pair(&mut lanes, (*na, *nc), lane), *subtract)
+                        }
+                        _ => continue,
+                    },
+                };
+                acc = self.add_or_subtract(acc, v, subtract);
             }
             back.push(BlockArg::Value(acc));
         }
@@ -172,7 +210,26 @@ impl<C: Callee> Emitter<'_, '_, C> {
         self.b.switch_to_block(exit);
         let params = self.b.block_params(exit).to_vec();
         let j = params.first().copied().unwrap_or(lo_v);
-        let accs: Vec<Value> = params.iter().skip(1).copied().collect();
+        let zero = self.b.ins().f64const(0.0);
+        let mut accs = vec![zero; sums.len()];
+        for (g, p) in registers.iter().zip(params.iter().skip(1)) {
+            match *g {
+                Group::One(k) => {
+                    if let Some(a) = accs.get_mut(k) {
+                        *a = *p;
+                    }
+                }
+                Group::Two(a, c) => {
+                    let (x, y) = (self.b.ins().extractlane(*p, 0), self.b.ins().extractlane(*p, 1));
+                    if let Some(slot) = accs.get_mut(a) {
+                        *slot = x;
+                    }
+                    if let Some(slot) = accs.get_mut(c) {
+                        *slot = y;
+                    }
+                }
+            }
+        }
         Some(self.counted_loop(var, (j, hi_v, None), &accs, |e, accs| {
             e.loop_body(rest, held, accs)
         }))
@@ -216,24 +273,10 @@ impl<C: Callee> Emitter<'_, '_, C> {
         if let Some(v) = lanes.get(&id) {
             return *v;
         }
-        let v = match *self.arena.node(id) {
-            Node::Compare(op, a, c) => {
-                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
-                self.b.ins().fcmp(float_cc(op), a, c)
-            }
-            Node::And(a, c) => {
-                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
-                self.b.ins().band(a, c)
-            }
-            Node::Or(a, c) => {
-                let (a, c) = (self.broadcast(lanes, a), self.broadcast(lanes, c));
-                self.b.ins().bor(a, c)
-            }
-            Node::Not(a) => {
-                let a = self.broadcast(lanes, a);
-                self.b.ins().bnot(a)
-            }
-            _ => self.splat_node(id),
+        let node = self.arena.node(id).clone();
+        let v = match self.condition_of(&node, &mut |e, n| e.broadcast(lanes, n)) {
+            Some(mask) => mask,
+            None => self.splat_node(id),
         };
         lanes.insert(id, v);
         v
@@ -290,22 +333,11 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 let a = self.lane_child(lanes, a);
                 self.unary(f, a)
             }
-            Node::Binary(f, a, c) => self.lane_binary(lanes, f, a, c),
-            Node::Compare(op, a, c) => {
-                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
-                self.b.ins().fcmp(float_cc(op), a, c)
-            }
-            Node::And(a, c) => {
-                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
-                self.b.ins().band(a, c)
-            }
-            Node::Or(a, c) => {
-                let (a, c) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
-                self.b.ins().bor(a, c)
-            }
-            Node::Not(a) => {
-                let a = self.lane_child(lanes, a);
-                self.b.ins().bnot(a)
+            Node::Binary(f, a, c) => self.binary_of(f, (a, c), &mut |e, n| e.lane_child(lanes, n)),
+            Node::Compare(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => {
+                // Always `Some` for these nodes.
+                let mask = self.condition_of(&node, &mut |e, n| e.lane_child(lanes, n));
+                mask.unwrap_or(j)
             }
             Node::Select(c, a, d) => {
                 let (c, a, d) = (
@@ -318,50 +350,6 @@ impl<C: Callee> Emitter<'_, '_, C> {
             Node::NoGrad(a) => self.lane_child(lanes, a),
             Node::Const(_) | Node::Time | Node::Arg(_) | Node::Reduce { .. } => {
                 self.failed = Some("a value outside the lane subset reached a lane loop".into());
-                self.splat_const(f64::NAN)
-            }
-        }
-    }
-
-    /// Mirrors `Emitter::binary` lane by lane.
-    fn lane_binary(&mut self, lanes: &mut Lanes, f: BinaryFn, a: NodeId, c: NodeId) -> Value {
-        if f == BinaryFn::Div {
-            if let Node::Binary(BinaryFn::Pow, base, e) = *self.arena.node(c) {
-                if let Some(n) = self.arena.as_const(e).and_then(small_int).filter(|n| *n > 0) {
-                    let x = self.lane_child(lanes, a);
-                    let b = self.lane_child(lanes, base);
-                    let inv = self.powi(b, -n);
-                    return self.b.ins().fmul(x, inv);
-                }
-            }
-        }
-        if f == BinaryFn::Pow {
-            let x = self.lane_child(lanes, a);
-            return match self.arena.as_const(c).and_then(small_int) {
-                Some(n) => self.powi(x, n),
-                None => self.b.ins().sqrt(x),
-            };
-        }
-        let (x, y) = (self.lane_child(lanes, a), self.lane_child(lanes, c));
-        match f {
-            BinaryFn::Add => self.b.ins().fadd(x, y),
-            BinaryFn::Sub => self.b.ins().fsub(x, y),
-            BinaryFn::Mul => self.b.ins().fmul(x, y),
-            BinaryFn::Div => self.b.ins().fdiv(x, y),
-            BinaryFn::Min | BinaryFn::Max => {
-                let cc = if f == BinaryFn::Min {
-                    FloatCC::LessThan
-                } else {
-                    FloatCC::GreaterThan
-                };
-                let first = self.b.ins().fcmp(cc, x, y);
-                let y_nan = self.b.ins().fcmp(FloatCC::Unordered, y, y);
-                let pick_x = self.b.ins().bor(first, y_nan);
-                super::super::vmath::select(&mut self.b, pick_x, x, y)
-            }
-            // Not lane-supported (see `lane_supported`).
-            BinaryFn::Pow | BinaryFn::Atan2 => {
-                self.failed = Some("a call reached a lane loop".into());
                 self.splat_const(f64::NAN)
             }
         }
@@ -387,6 +375,18 @@ impl<C: Callee> Emitter<'_, '_, C> {
         let out = f(self);
         self.vars.pop();
         out
+    }
+
+    /// Lane `lane` of two values side by side: `[a(j), b(j)]` or `[a(j+1), b(j+1)]`.
+    fn lane_pair(&mut self, lanes: &mut Lanes, (a, b): (NodeId, NodeId), lane: u8) -> Value {
+        let (va, vb) = (self.lane_child(lanes, a), self.lane_child(lanes, b));
+        if lane == 0 {
+            let b0 = self.b.ins().extractlane(vb, 0);
+            self.b.ins().insertlane(va, b0, 1)
+        } else {
+            let a1 = self.b.ins().extractlane(va, 1);
+            self.b.ins().insertlane(vb, a1, 0)
+        }
     }
 
     /// `[a, b]`.
@@ -423,11 +423,7 @@ impl<C: Callee> Emitter<'_, '_, C> {
     fn lane_load(&mut self, base: Value, offset: usize, ix: &Index, var: IndexVar, j: Value) -> Value {
         if coefficient(ix, var) == 1 {
             let (addr, off) = self.address(base, offset, ix);
-            // Only 8-byte alignment is known: no aligned flag on the 16-byte load.
-            return self
-                .b
-                .ins()
-                .load(types::F64X2, MemFlagsData::new().with_notrap(), addr, off);
+            return self.b.ins().load(types::F64X2, vector_flags(), addr, off);
         }
         let mut values = [j; 2];
         for (lane, slot) in values.iter_mut().enumerate() {
@@ -436,6 +432,101 @@ impl<C: Callee> Emitter<'_, '_, C> {
         }
         self.pack(values)
     }
+}
+
+/// Flags for a 16-byte access to an f64 buffer: only 8-byte alignment is known.
+fn vector_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// How results leave the lanes: one component at a time, or two (the x and y of one
+/// particle, or two sums into particle i) as one vector, lane 0 the first of them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Group {
+    One(usize),
+    Two(usize, usize),
+}
+
+/// Moving statements that write adjacent components, out[c·j + k] and out[c·j + k + 1]
+/// with |c| ≥ 2, in pairs (one 16-byte read-modify-write per lane instead of two) when
+/// all of them share the variable part of their index and no two write the same
+/// component in one double iteration: then the order of their writes cannot matter.
+fn moving_groups(moving: &[Moving], var: IndexVar) -> Vec<Group> {
+    let singles = (0..moving.len()).map(Group::One).collect();
+    let Some(first) = moving.first() else {
+        return singles;
+    };
+    let c = coefficient(first.index, var);
+    if c.abs() < 2 || moving.iter().any(|s| s.index.terms != first.index.terms) {
+        return singles;
+    }
+    let mut written: Vec<i64> = moving
+        .iter()
+        .flat_map(|s| [s.index.constant, s.index.constant + c])
+        .collect();
+    written.sort_unstable();
+    written.dedup();
+    if written.len() != 2 * moving.len() {
+        return singles;
+    }
+    let mut used = vec![false; moving.len()];
+    let mut groups = Vec::new();
+    for (a, s) in moving.iter().enumerate() {
+        if used.get(a).copied().unwrap_or(true) {
+            continue;
+        }
+        let partner = moving.iter().enumerate().find(|(b, t)| {
+            *b != a
+                && !used.get(*b).copied().unwrap_or(true)
+                && t.store == s.store
+                && t.subtract == s.subtract
+                && (t.index.constant - s.index.constant).abs() == 1
+        });
+        if let Some(u) = used.get_mut(a) {
+            *u = true;
+        }
+        match partner {
+            Some((b, t)) => {
+                if let Some(u) = used.get_mut(b) {
+                    *u = true;
+                }
+                groups.push(if s.index.constant < t.index.constant {
+                    Group::Two(a, b)
+                } else {
+                    Group::Two(b, a)
+                });
+            }
+            None => groups.push(Group::One(a)),
+        }
+    }
+    groups
+}
+
+/// The held sums in pairs of the same sign, each pair one vector register, lane 0 the
+/// sum into the lower component (`order`), as for the moving statements, so that both
+/// take the same two values side by side.
+fn held_groups(sums: &[(NodeId, bool)], order: &[i64]) -> Vec<Group> {
+    let mut groups = Vec::new();
+    let mut open: Option<usize> = None;
+    for (k, (_, subtract)) in sums.iter().enumerate() {
+        match open {
+            Some(a) if sums.get(a).is_some_and(|(_, s)| s == subtract) => {
+                groups.push(if order.get(a) <= order.get(k) {
+                    Group::Two(a, k)
+                } else {
+                    Group::Two(k, a)
+                });
+                open = None;
+            }
+            Some(a) => {
+                groups.push(Group::One(a));
+                open = Some(k);
+            }
+            None => open = Some(k),
+        }
+    }
+    groups.extend(open.map(Group::One));
+    groups
 }
 
 /// The coefficient of `var` in an affine index.
