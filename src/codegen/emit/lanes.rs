@@ -4,7 +4,9 @@
 //! its time in the arithmetic of g and h: in a mean-field sum, an exponential per
 //! pair. Computing j and j + 1 together in an F64X2 halves those instructions.
 //! Values that depend on j are computed in lanes; those that do not are scalars,
-//! computed before the loop and broadcast once.
+//! computed before the loop and broadcast once. A loop over a neighbour list row
+//! takes two entries of the row at a time (its lanes load their partners' positions
+//! one by one).
 //!
 //! Each lane operation is the IEEE operation the scalar loop performs, and results
 //! leave the lanes in iteration order: all of j's statements, then all of j + 1's,
@@ -43,6 +45,16 @@ struct Moving<'k> {
 /// the lanes of every value that depends on the loop variable.
 type Lanes = HashMap<NodeId, Value>;
 
+/// The loop variable in the body of a lane loop: its values in lane 0 and lane 1, and
+/// whether they are `j` and `j + 1` (a range) rather than two entries of a neighbour
+/// list row (any two distinct particles).
+#[derive(Clone, Copy)]
+struct LaneVar {
+    var: IndexVar,
+    at: [Value; 2],
+    consecutive: bool,
+}
+
 impl<C: Callee> Emitter<'_, '_, C> {
     /// The loop statement `for var in range { rest; held }` (as `Emitter::stmts` splits
     /// it) two iterations at a time, returning the held sums; `None`, with nothing
@@ -54,7 +66,8 @@ impl<C: Callee> Emitter<'_, '_, C> {
         (rest, held): (&[&KStmt], &[&KStmt]),
         init: &[Value],
     ) -> Option<Vec<Value>> {
-        if !self.lane_loops || !matches!(over, Over::Range | Over::Particles(_)) {
+        // A list row holds each partner once, so its lanes are distinct particles too.
+        if !self.lane_loops || matches!(over, Over::Block(_)) {
             return None;
         }
         if let (Some(a), Some(b)) = (lo.as_constant(), hi.as_constant()) {
@@ -114,9 +127,9 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 }
             }
         }
-        let writes = moving_groups(&moving, var);
+        let writes = moving_groups(&moving, var, matches!(over, Over::List { .. }));
         let registers = held_groups(&sums, &sum_order);
-        let (lo_v, hi_v, _) = self.loop_bounds(lo, hi, over);
+        let (lo_v, hi_v, entries) = self.loop_bounds(lo, hi, over);
         let header = self.b.create_block();
         let body_block = self.b.create_block();
         let exit = self.b.create_block();
@@ -147,10 +160,29 @@ impl<C: Callee> Emitter<'_, '_, C> {
         self.b.ins().brif(more, body_block, &[], exit, &exit_args);
 
         self.b.switch_to_block(body_block);
-        self.vars.push((var, j));
+        let lv = match entries {
+            // var = entries[p], entries[p + 1] (u32, zero-extended)
+            Some(base) => {
+                let at = self.b.ins().ishl_imm_u(j, 2);
+                let at = self.b.ins().iadd(base, at);
+                let first = self.b.ins().uload32(flags(), at, 0);
+                let second = self.b.ins().uload32(flags(), at, 4);
+                LaneVar {
+                    var,
+                    at: [first, second],
+                    consecutive: false,
+                }
+            }
+            None => LaneVar {
+                var,
+                at: [j, next],
+                consecutive: true,
+            },
+        };
+        self.vars.push((var, lv.at[0]));
         self.scopes.push(HashMap::new());
         for id in &varying {
-            let v = self.lane_compute(&mut lanes, var, j, *id);
+            let v = self.lane_compute(&mut lanes, lv, *id);
             lanes.insert(*id, v);
         }
         for lane in 0..2u8 {
@@ -172,7 +204,7 @@ impl<C: Callee> Emitter<'_, '_, C> {
                     }
                 };
                 let mem = if ty.is_vector() { vector_flags() } else { flags() };
-                let (base, off) = self.lane_address(var, j, s.index, lane);
+                let (base, off) = self.lane_address_in(self.out, 0, s.index, lv, lane);
                 let v = if s.store {
                     v
                 } else {
@@ -230,7 +262,7 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 }
             }
         }
-        Some(self.counted_loop(var, (j, hi_v, None), &accs, |e, accs| {
+        Some(self.counted_loop(var, (j, hi_v, entries), &accs, |e, accs| {
             e.loop_body(rest, held, accs)
         }))
     }
@@ -293,36 +325,37 @@ impl<C: Callee> Emitter<'_, '_, C> {
 
     /// The lanes of a value that depends on the loop variable, bound to `j` (lane 0)
     /// and `j + 1` (lane 1); its children are in `lanes`. Mirrors `Emitter::compute`.
-    fn lane_compute(&mut self, lanes: &mut Lanes, var: IndexVar, j: Value, id: NodeId) -> Value {
+    fn lane_compute(&mut self, lanes: &mut Lanes, lv: LaneVar, id: NodeId) -> Value {
+        let var = lv.var;
         let node = self.arena.node(id).clone();
         match node {
             Node::Param(p, ix) => {
                 let off = self.layout.param_offsets.get(p.0 as usize).copied().unwrap_or(0);
-                self.lane_load(self.env, off, &ix, var, j)
+                self.lane_load(self.env, off, &ix, lv)
             }
             Node::State(s, ix) => {
                 let off = self.layout.state_offsets.get(s.0 as usize).copied().unwrap_or(0);
-                self.lane_load(self.state, off, &ix, var, j)
+                self.lane_load(self.state, off, &ix, lv)
             }
             Node::Table(t, ix) => {
                 let off = self.layout.tables.get(t.0 as usize).map_or(0, |t| t.offset);
-                self.lane_load(self.env, off, &ix, var, j)
+                self.lane_load(self.env, off, &ix, lv)
             }
             Node::Lookup { param, base, keys } => {
-                let mut values = [j; 2];
+                let mut values = lv.at;
                 for (lane, slot) in values.iter_mut().enumerate() {
                     let key_values: Vec<(Value, i64)> = keys
                         .iter()
                         .map(|(k, stride)| (self.lane_of(lanes, var, *k, lane as u8), *stride))
                         .collect();
-                    *slot = self.with_lane(var, j, lane as u8, |e| e.lookup(param, &base, &key_values));
+                    *slot = self.with_lane(lv, lane as u8, |e| e.lookup(param, &base, &key_values));
                 }
                 self.pack(values)
             }
             Node::IndexValue(ix) => {
-                let mut values = [j; 2];
+                let mut values = lv.at;
                 for (lane, slot) in values.iter_mut().enumerate() {
-                    *slot = self.with_lane(var, j, lane as u8, |e| {
+                    *slot = self.with_lane(lv, lane as u8, |e| {
                         let i = e.index(&ix);
                         e.b.ins().fcvt_from_sint(types::F64, i)
                     });
@@ -337,7 +370,7 @@ impl<C: Callee> Emitter<'_, '_, C> {
             Node::Compare(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => {
                 // Always `Some` for these nodes.
                 let mask = self.condition_of(&node, &mut |e, n| e.lane_child(lanes, n));
-                mask.unwrap_or(j)
+                mask.unwrap_or(lv.at[0])
             }
             Node::Select(c, a, d) => {
                 let (c, a, d) = (
@@ -365,13 +398,9 @@ impl<C: Callee> Emitter<'_, '_, C> {
     }
 
     /// `f` with the loop variable bound to `j + lane`.
-    fn with_lane<T>(&mut self, var: IndexVar, j: Value, lane: u8, f: impl FnOnce(&mut Self) -> T) -> T {
-        let at = if lane == 0 {
-            j
-        } else {
-            self.b.ins().iadd_imm_s(j, i64::from(lane))
-        };
-        self.vars.push((var, at));
+    fn with_lane<T>(&mut self, lv: LaneVar, lane: u8, f: impl FnOnce(&mut Self) -> T) -> T {
+        let at = if lane == 0 { lv.at[0] } else { lv.at[1] };
+        self.vars.push((lv.var, at));
         let out = f(self);
         self.vars.pop();
         out
@@ -395,39 +424,38 @@ impl<C: Callee> Emitter<'_, '_, C> {
         self.b.ins().insertlane(v, b, 1)
     }
 
-    /// The address of element `ix` (offset by `offset`) for `var = j + lane`: the
-    /// lane-0 address with the stride of `var` added to the byte offset.
-    fn lane_address(&mut self, var: IndexVar, j: Value, ix: &Index, lane: u8) -> (Value, i32) {
-        self.lane_address_in(self.out, 0, ix, var, j, lane)
-    }
-
+    /// The address of element `ix` (offset by `offset`) in lane `lane`: over a range,
+    /// the lane-0 address with the stride of the variable added to the byte offset;
+    /// over a list, from the lane's entry.
     fn lane_address_in(
         &mut self,
         base: Value,
         offset: usize,
         ix: &Index,
-        var: IndexVar,
-        j: Value,
+        lv: LaneVar,
         lane: u8,
     ) -> (Value, i32) {
         let (addr, off) = self.address(base, offset, ix);
-        let step = coefficient(ix, var).saturating_mul(8 * i64::from(lane));
+        if lane == 0 {
+            return (addr, off);
+        }
+        let step = coefficient(ix, lv.var).saturating_mul(8 * i64::from(lane));
         match i32::try_from(step).ok().and_then(|s| off.checked_add(s)) {
-            Some(off) => (addr, off),
-            None => self.with_lane(var, j, lane, |e| e.address(base, offset, ix)),
+            Some(off) if lv.consecutive => (addr, off),
+            _ => self.with_lane(lv, lane, |e| e.address(base, offset, ix)),
         }
     }
 
-    /// Elements `ix` at `var = j` and `j + 1` of an f64 buffer: one vector load when
-    /// they are adjacent, else two loads.
-    fn lane_load(&mut self, base: Value, offset: usize, ix: &Index, var: IndexVar, j: Value) -> Value {
-        if coefficient(ix, var) == 1 {
+    /// Element `ix` of an f64 buffer in both lanes: one vector load when the two are
+    /// adjacent, else two loads.
+    fn lane_load(&mut self, base: Value, offset: usize, ix: &Index, lv: LaneVar) -> Value {
+        if lv.consecutive && coefficient(ix, lv.var) == 1 {
             let (addr, off) = self.address(base, offset, ix);
             return self.b.ins().load(types::F64X2, vector_flags(), addr, off);
         }
-        let mut values = [j; 2];
+        let mut values = lv.at;
         for (lane, slot) in values.iter_mut().enumerate() {
-            let (addr, off) = self.lane_address_in(base, offset, ix, var, j, lane as u8);
+            let (addr, off) = self.lane_address_in(base, offset, ix, lv, lane as u8);
             *slot = self.b.ins().load(types::F64, flags(), addr, off);
         }
         self.pack(values)
@@ -451,7 +479,9 @@ enum Group {
 /// with |c| ≥ 2, in pairs (one 16-byte read-modify-write per lane instead of two) when
 /// all of them share the variable part of their index and no two write the same
 /// component in one double iteration: then the order of their writes cannot matter.
-fn moving_groups(moving: &[Moving], var: IndexVar) -> Vec<Group> {
+/// Over a list (`listed`) the two lanes are any two distinct particles, so the
+/// components written must lie within one particle's c components.
+fn moving_groups(moving: &[Moving], var: IndexVar, listed: bool) -> Vec<Group> {
     let singles = (0..moving.len()).map(Group::One).collect();
     let Some(first) = moving.first() else {
         return singles;
@@ -466,7 +496,10 @@ fn moving_groups(moving: &[Moving], var: IndexVar) -> Vec<Group> {
         .collect();
     written.sort_unstable();
     written.dedup();
-    if written.len() != 2 * moving.len() {
+    let (low, high) = moving.iter().fold((i64::MAX, i64::MIN), |(l, h), s| {
+        (l.min(s.index.constant), h.max(s.index.constant))
+    });
+    if written.len() != 2 * moving.len() || (listed && high - low >= c.abs()) {
         return singles;
     }
     let mut used = vec![false; moving.len()];
