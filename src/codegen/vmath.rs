@@ -3,8 +3,8 @@
 //! A call into libm costs a spill of every live register and blocks Cranelift
 //! from keeping loop state in registers; in pair loops and mean-field sums the
 //! exponential dominates the running time. The inline exponential below is
-//! straight-line code (no branches, no tables), correctly rounded within 2 ulp
-//! over the whole double range, and propagates NaN and infinities like libm.
+//! straight-line code (no branches, no tables), within 2 ulp of libm over the
+//! whole double range, and propagates NaN and infinities like libm.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{types, ConstantData, Endianness, InstBuilder, MemFlagsData, Value};
