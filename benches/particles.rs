@@ -3,7 +3,10 @@
 //! ../shared/peers/WORKLOADS.md, through `examples/lj_fluid.sde` and
 //! `examples/mean_field.sde` run by the `sde` command, side by side with the
 //! hand-written Rust baseline (alternating over the repetitions) and the Python peers
-//! (OpenMM CPU and JAX-MD for W3, JAX for W5).
+//! (OpenMM CPU and JAX-MD for W3, JAX for W5). For W5 the baseline also runs built for
+//! 128-bit vectors without AVX-512 (`target/peers-baseline-128`): sdelang's vectors are
+//! 128-bit, the widest Cranelift emits on x86-64, and this row shows how much of the gap
+//! to the AVX-512 build is vector width and register count.
 //!
 //! sdelang's time is the whole `sde run` process (parse, compile, run, write the CSV
 //! of the observables), so it is an upper bound on the run itself.
@@ -154,7 +157,7 @@ fn main() {
         from_row: 500,
     };
     let (mut ours, mut stat) = (Vec::new(), f64::NAN);
-    let [mut base, mut jax] = [(); 2].map(|_| Runs::default());
+    let [mut base, mut base128, mut jax] = [(); 3].map(|_| Runs::default());
     for rep in 0..reps {
         match sdelang_run(&w5, &out, threads) {
             Ok((rate, s)) => {
@@ -165,6 +168,9 @@ fn main() {
         }
         if base.wanted() {
             base.push("rust-baseline", support::try_baseline("w5-gauss", &[]));
+        }
+        if base128.wanted() {
+            base128.push("rust-baseline-128bit", support::try_baseline_128("w5-gauss", &[]));
         }
         if rep < python_reps && jax.wanted() {
             jax.push("jax", support::try_python_peer("w5_jax.py", &["gauss"]));
@@ -184,6 +190,12 @@ fn main() {
     );
     let keys = ["mean_r2_second_half"];
     table.peer_row("rust-baseline", &base, "particle_steps_per_sec", &keys);
+    table.peer_row(
+        "rust-baseline, 128-bit vectors",
+        &base128,
+        "particle_steps_per_sec",
+        &keys,
+    );
     table.peer_row("jax", &jax, "particle_steps_per_sec", &keys);
     table.print();
     let _ = std::fs::remove_dir_all(&out);

@@ -215,16 +215,26 @@ fn record_of(done: Finished) -> Result<Value, String> {
     last_json_line(&done.stdout).ok_or_else(|| "printed no JSON record".to_string())
 }
 
+/// The flags of the baseline built for 128-bit vectors: the host's instruction set
+/// (FMA and AVX2 included) without AVX-512, and 128-bit vectors preferred. LLVM then
+/// works with the vector width and the sixteen vector registers Cranelift has on x86-64.
+const BASELINE_128_FLAGS: &str = "-Ctarget-cpu=native\x1f-Ctarget-feature=-avx512f,+prefer-128-bit";
+
 /// Builds the baseline once per process: cargo is run from inside the baseline directory
 /// (cargo reads `.cargo/config.toml` from the current directory up, so its
 /// `target-cpu=native` applies) with the flag variables that would override that config
-/// removed. Returns the binary, or the reason it could not be built.
-fn build_baseline() -> Result<PathBuf, String> {
+/// removed; with `narrow`, built instead with [`BASELINE_128_FLAGS`] into a directory of
+/// its own. Returns the binary, or the reason it could not be built.
+fn build_baseline(narrow: bool) -> Result<PathBuf, String> {
     let dir = peers_dir().join("rust-baseline");
     if !dir.join("Cargo.toml").is_file() {
         return Err(format!("no baseline at {} (set SDE_PEERS_DIR)", dir.display()));
     }
-    let target = baseline_target_dir();
+    let target = if narrow {
+        repo_dir().join("target/peers-baseline-128")
+    } else {
+        baseline_target_dir()
+    };
     eprintln!(
         "building the Rust baseline in {} into {}",
         dir.display(),
@@ -243,6 +253,9 @@ fn build_baseline() -> Result<PathBuf, String> {
     ] {
         cmd.env_remove(var);
     }
+    if narrow {
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", BASELINE_128_FLAGS);
+    }
     let done = run_with_timeout(&mut cmd, PEER_TIMEOUT)?;
     if !done.status.success() {
         return Err(format!("cargo build failed: {}", last_line(&done.stderr)));
@@ -256,7 +269,13 @@ fn build_baseline() -> Result<PathBuf, String> {
 /// The outcome of building the baseline, built on first use and kept for the process.
 fn built_baseline() -> &'static Result<PathBuf, String> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(build_baseline)
+    BIN.get_or_init(|| build_baseline(false))
+}
+
+/// The same for the baseline built for 128-bit vectors.
+fn built_baseline_128() -> &'static Result<PathBuf, String> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| build_baseline(true))
 }
 
 /// The baseline binary, built on first use; `None` (after saying why) when it cannot be
@@ -276,7 +295,15 @@ pub fn baseline_binary() -> Option<PathBuf> {
 /// the reason it failed. Runs in `<peers>/py`, where `run_all.sh` runs it (W2 finds its data
 /// set from there).
 pub fn try_baseline(workload: &str, args: &[&str]) -> Result<Value, String> {
-    let bin = built_baseline().clone()?;
+    run_baseline(built_baseline().clone()?, workload, args)
+}
+
+/// [`try_baseline`] with the baseline built for 128-bit vectors ([`BASELINE_128_FLAGS`]).
+pub fn try_baseline_128(workload: &str, args: &[&str]) -> Result<Value, String> {
+    run_baseline(built_baseline_128().clone()?, workload, args)
+}
+
+fn run_baseline(bin: PathBuf, workload: &str, args: &[&str]) -> Result<Value, String> {
     let mut cmd = Command::new(bin);
     cmd.current_dir(peers_dir().join("py")).arg(workload).args(args);
     pin_peer_env(&mut cmd);
