@@ -8,9 +8,10 @@
 //! and the reduction accumulators as block parameters. A sum over a constant range
 //! of 16 or more values (a dot product over a data row) is split over four
 //! accumulators, so its additions form four short dependency chains; its rounding
-//! differs from a left-to-right sum in the last bits. A loop over a long or
-//! non-constant range whose values need only arithmetic (a direct pair sum) runs
-//! two iterations at a time in vector lanes, with the same bits (`lanes`).
+//! differs from a left-to-right sum in the last bits. Other loops and sums over a
+//! long or non-constant range (pair loops, neighbour list rows) whose values need
+//! only arithmetic run two iterations at a time in vector lanes, with the same
+//! bits (`lanes`).
 
 use crate::lower::{KStmt, Kernel, Layout};
 use crate::model::{BinaryFn, Index, IndexVar, Over, ParamId, UnaryFn};

@@ -66,15 +66,6 @@ impl<C: Callee> Emitter<'_, '_, C> {
         (rest, held): (&[&KStmt], &[&KStmt]),
         init: &[Value],
     ) -> Option<Vec<Value>> {
-        // A list row holds each partner once, so its lanes are distinct particles too.
-        if !self.lane_loops || matches!(over, Over::Block(_)) {
-            return None;
-        }
-        if let (Some(a), Some(b)) = (lo.as_constant(), hi.as_constant()) {
-            if b - a < MIN_TRIP {
-                return None;
-            }
-        }
         let mut moving = Vec::new();
         for s in rest {
             let (index, value, store) = match s {
@@ -102,6 +93,54 @@ impl<C: Callee> Emitter<'_, '_, C> {
             sums.push(self.addend(*value));
             sum_order.push(index.constant);
         }
+        self.lanes_core(
+            var,
+            (lo, hi, over),
+            (&moving, &sums, &sum_order),
+            init,
+            |e, accs| e.loop_body(rest, held, accs),
+        )
+    }
+
+    /// Sums of `bodies` over one range, as `Emitter::reduce` and `Emitter::fuse_sums`
+    /// emit them (one accumulator each, in iteration order), two iterations at a time;
+    /// `None`, with nothing emitted, when the loop does not qualify.
+    pub(super) fn lane_sums(
+        &mut self,
+        var: IndexVar,
+        range: (&Index, &Index, &Over),
+        bodies: &[NodeId],
+    ) -> Option<Vec<Value>> {
+        let sums: Vec<(NodeId, bool)> = bodies.iter().map(|b| (*b, false)).collect();
+        let order: Vec<i64> = (0..bodies.len() as i64).collect();
+        let zero = self.b.ins().f64const(0.0);
+        let init = vec![zero; bodies.len()];
+        self.lanes_core(var, range, (&[], &sums, &order), &init, |e, accs| {
+            e.add_bodies(bodies, accs)
+        })
+    }
+
+    /// A loop over `var` whose iterations write the `moving` statements and add into
+    /// the `sums` (registers starting at `init`; `sum_order` ranks the components they
+    /// go to), two iterations at a time; `remainder` is the scalar loop body, for the
+    /// odd last iteration.
+    fn lanes_core(
+        &mut self,
+        var: IndexVar,
+        (lo, hi, over): (&Index, &Index, &Over),
+        (moving, sums, sum_order): (&[Moving], &[(NodeId, bool)], &[i64]),
+        init: &[Value],
+        remainder: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
+    ) -> Option<Vec<Value>> {
+        // A list row holds each partner once, so its lanes are distinct particles too.
+        if !self.lane_loops || matches!(over, Over::Block(_)) {
+            return None;
+        }
+        if let (Some(a), Some(b)) = (lo.as_constant(), hi.as_constant()) {
+            if b - a < MIN_TRIP {
+                return None;
+            }
+        }
         let roots: Vec<NodeId> = moving
             .iter()
             .map(|s| s.node)
@@ -127,8 +166,8 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 }
             }
         }
-        let writes = moving_groups(&moving, var, matches!(over, Over::List { .. }));
-        let registers = held_groups(&sums, &sum_order);
+        let writes = moving_groups(moving, var, matches!(over, Over::List { .. }));
+        let registers = held_groups(sums, sum_order);
         let (lo_v, hi_v, entries) = self.loop_bounds(lo, hi, over);
         let header = self.b.create_block();
         let body_block = self.b.create_block();
@@ -262,9 +301,7 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 }
             }
         }
-        Some(self.counted_loop(var, (j, hi_v, entries), &accs, |e, accs| {
-            e.loop_body(rest, held, accs)
-        }))
+        Some(self.counted_loop(var, (j, hi_v, entries), &accs, remainder))
     }
 
     fn varies(&self, id: NodeId, var: IndexVar) -> bool {

@@ -69,25 +69,36 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 })
                 .collect();
             self.hoist_invariants(var, &bodies);
-            let zero = self.b.ins().f64const(0.0);
-            let init = vec![zero; bodies.len()];
-            let sums = self.emit_loop(var, (&lo, &hi, &over), &init, |e, accs| {
-                e.fuse_sums(&bodies);
-                bodies
-                    .iter()
-                    .zip(accs)
-                    .map(|(body, acc)| {
-                        let v = e.value(*body);
-                        e.b.ins().fadd(*acc, v)
+            let sums = match self.lane_sums(var, (&lo, &hi, &over), &bodies) {
+                Some(sums) => sums,
+                None => {
+                    let zero = self.b.ins().f64const(0.0);
+                    let init = vec![zero; bodies.len()];
+                    self.emit_loop(var, (&lo, &hi, &over), &init, |e, accs| {
+                        e.add_bodies(&bodies, accs)
                     })
-                    .collect()
-            });
+                }
+            };
             if let Some(scope) = self.scopes.last_mut() {
                 for (m, s) in members.iter().zip(sums) {
                     scope.insert(*m, s);
                 }
             }
         }
+    }
+
+    /// One iteration of sums: each body (its own sums inside fused first) added to its
+    /// accumulator.
+    pub(super) fn add_bodies(&mut self, bodies: &[NodeId], accs: &[Value]) -> Vec<Value> {
+        self.fuse_sums(bodies);
+        bodies
+            .iter()
+            .zip(accs)
+            .map(|(body, acc)| {
+                let v = self.value(*body);
+                self.b.ins().fadd(*acc, v)
+            })
+            .collect()
     }
 
     pub(super) fn reduce(
@@ -103,6 +114,14 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 if hi - lo >= UNROLL_MIN {
                     return self.unrolled_sum(var, lo, hi - lo, body);
                 }
+            }
+        }
+        if op == ReduceOp::Sum {
+            if let Some(sum) = self
+                .lane_sums(var, range, &[body])
+                .and_then(|s| s.first().copied())
+            {
+                return sum;
             }
         }
         let init = match op {
