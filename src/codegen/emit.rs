@@ -447,12 +447,7 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
         self.b.switch_to_block(body_block);
         let value = match entries {
-            // var = entries[i] (u32, zero-extended)
-            Some(base) => {
-                let at = self.b.ins().ishl_imm_u(i, 2);
-                let at = self.b.ins().iadd(base, at);
-                self.b.ins().uload32(flags(), at, 0)
-            }
+            Some(base) => self.list_entry(base, i, 0),
             None => i,
         };
         self.vars.push((var, value));
@@ -469,6 +464,13 @@ impl<'a, 'b, C: Callee> Emitter<'a, 'b, C> {
 
         self.b.switch_to_block(exit);
         self.b.block_params(exit).to_vec()
+    }
+
+    /// Entry `counter + k` of a list's entries (u32, zero-extended).
+    fn list_entry(&mut self, entries: Value, counter: Value, k: i32) -> Value {
+        let at = self.b.ins().ishl_imm_u(counter, 2);
+        let at = self.b.ins().iadd(entries, at);
+        self.b.ins().uload32(flags(), at, 4 * k)
     }
 
     /// A nonzero constant is read from the function's constant pool (one load, which can

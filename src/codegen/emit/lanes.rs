@@ -93,13 +93,15 @@ impl<C: Callee> Emitter<'_, '_, C> {
             sums.push(self.addend(*value));
             sum_order.push(index.constant);
         }
-        self.lanes_core(
-            var,
+        let roots = moving.iter().map(|s| s.node).chain(sums.iter().map(|(n, _)| *n));
+        let varying = self.lane_values(var, (lo, hi, over), roots.collect())?;
+        Some(self.lanes_core(
+            (var, varying),
             (lo, hi, over),
             (&moving, &sums, &sum_order),
             init,
             |e, accs| e.loop_body(rest, held, accs),
-        )
+        ))
     }
 
     /// Sums of `bodies` over one range, as `Emitter::reduce` and `Emitter::fuse_sums`
@@ -111,27 +113,27 @@ impl<C: Callee> Emitter<'_, '_, C> {
         range: (&Index, &Index, &Over),
         bodies: &[NodeId],
     ) -> Option<Vec<Value>> {
+        let varying = self.lane_values(var, range, bodies.to_vec())?;
         let sums: Vec<(NodeId, bool)> = bodies.iter().map(|b| (*b, false)).collect();
         let order: Vec<i64> = (0..bodies.len() as i64).collect();
         let zero = self.b.ins().f64const(0.0);
         let init = vec![zero; bodies.len()];
-        self.lanes_core(var, range, (&[], &sums, &order), &init, |e, accs| {
-            e.add_bodies(bodies, accs)
-        })
+        Some(
+            self.lanes_core((var, varying), range, (&[], &sums, &order), &init, |e, accs| {
+                e.add_bodies(bodies, accs)
+            }),
+        )
     }
 
-    /// A loop over `var` whose iterations write the `moving` statements and add into
-    /// the `sums` (registers starting at `init`; `sum_order` ranks the components they
-    /// go to), two iterations at a time; `remainder` is the scalar loop body, for the
-    /// odd last iteration.
-    fn lanes_core(
-        &mut self,
+    /// The values reachable from `roots` that depend on `var`, children first, when a
+    /// loop over `var` in this range qualifies for lanes (the module documentation
+    /// says when); `None` otherwise.
+    fn lane_values(
+        &self,
         var: IndexVar,
         (lo, hi, over): (&Index, &Index, &Over),
-        (moving, sums, sum_order): (&[Moving], &[(NodeId, bool)], &[i64]),
-        init: &[Value],
-        remainder: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
-    ) -> Option<Vec<Value>> {
+        roots: Vec<NodeId>,
+    ) -> Option<Vec<NodeId>> {
         // A list row holds each partner once, so its lanes are distinct particles too.
         if !self.lane_loops || matches!(over, Over::Block(_)) {
             return None;
@@ -141,21 +143,28 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 return None;
             }
         }
-        let roots: Vec<NodeId> = moving
-            .iter()
-            .map(|s| s.node)
-            .chain(sums.iter().map(|(n, _)| *n))
-            .collect();
         let varying: Vec<NodeId> = self
             .arena
             .topo_order(&roots)
             .into_iter()
             .filter(|id| self.varies(*id, var))
             .collect();
-        if varying.is_empty() || !varying.iter().all(|id| self.lane_supported(*id)) {
-            return None;
-        }
+        let supported = !varying.is_empty() && varying.iter().all(|id| self.lane_supported(*id));
+        supported.then_some(varying)
+    }
 
+    /// A loop over `var` whose iterations write the `moving` statements and add into
+    /// the `sums` (registers starting at `init`; `sum_order` ranks the components they
+    /// go to), two iterations at a time, `varying` (from [`Emitter::lane_values`]) in
+    /// lanes; `remainder` is the scalar loop body, for the odd last iteration.
+    fn lanes_core(
+        &mut self,
+        (var, varying): (IndexVar, Vec<NodeId>),
+        (lo, hi, over): (&Index, &Index, &Over),
+        (moving, sums, sum_order): (&[Moving], &[(NodeId, bool)], &[i64]),
+        init: &[Value],
+        remainder: impl FnOnce(&mut Self, &[Value]) -> Vec<Value>,
+    ) -> Vec<Value> {
         self.lane_loops_emitted += 1;
         // Before the loop: the broadcasts of the invariant values the lanes use.
         let mut lanes = Lanes::new();
@@ -200,18 +209,11 @@ impl<C: Callee> Emitter<'_, '_, C> {
 
         self.b.switch_to_block(body_block);
         let lv = match entries {
-            // var = entries[p], entries[p + 1] (u32, zero-extended)
-            Some(base) => {
-                let at = self.b.ins().ishl_imm_u(j, 2);
-                let at = self.b.ins().iadd(base, at);
-                let first = self.b.ins().uload32(flags(), at, 0);
-                let second = self.b.ins().uload32(flags(), at, 4);
-                LaneVar {
-                    var,
-                    at: [first, second],
-                    consecutive: false,
-                }
-            }
+            Some(base) => LaneVar {
+                var,
+                at: [self.list_entry(base, j, 0), self.list_entry(base, j, 1)],
+                consecutive: false,
+            },
             None => LaneVar {
                 var,
                 at: [j, next],
@@ -224,22 +226,37 @@ impl<C: Callee> Emitter<'_, '_, C> {
             let v = self.lane_compute(&mut lanes, lv, *id);
             lanes.insert(*id, v);
         }
+        self.lane_writes(&mut lanes, lv, moving, &writes);
+        let mut back = vec![BlockArg::Value(self.b.ins().iadd_imm_s(j, 2))];
+        let accs = params.iter().skip(1).copied();
+        let sums_after = self.lane_add(&mut lanes, var, sums, &registers, accs);
+        back.extend(sums_after.into_iter().map(BlockArg::Value));
+        self.scopes.pop();
+        self.vars.pop();
+        self.b.ins().jump(header, &back);
+
+        // exit(j, sums): the last iteration, if any, as the scalar loop.
+        self.b.switch_to_block(exit);
+        let params = self.b.block_params(exit).to_vec();
+        let j = params.first().copied().unwrap_or(lo_v);
+        let accs = self.unpack_sums(&registers, params.get(1..).unwrap_or(&[]), sums.len());
+        self.counted_loop(var, (j, hi_v, entries), &accs, remainder)
+    }
+
+    /// The moving statements of one double iteration: lane 0's, then lane 1's.
+    fn lane_writes(&mut self, lanes: &mut Lanes, lv: LaneVar, moving: &[Moving], writes: &[Group]) {
         for lane in 0..2u8 {
-            for g in &writes {
+            for g in writes {
                 let (s, v, ty) = match *g {
                     Group::One(k) => {
                         let Some(s) = moving.get(k) else { continue };
-                        (s, self.lane_of(&lanes, var, s.node, lane), types::F64)
+                        (s, self.lane_of(lanes, lv.var, s.node, lane), types::F64)
                     }
                     Group::Two(a, c) => {
                         let (Some(s), Some(t)) = (moving.get(a), moving.get(c)) else {
                             continue;
                         };
-                        (
-                            s,
-                            self.lane_pair(&mut lanes, (s.node, t.node), lane),
-                            types::F64X2,
-                        )
+                        (s, self.lane_pair(lanes, (s.node, t.node), lane), types::F64X2)
                     }
                 };
                 let mem = if ty.is_vector() { vector_flags() } else { flags() };
@@ -253,55 +270,59 @@ impl<C: Callee> Emitter<'_, '_, C> {
                 self.b.ins().store(mem, v, base, off);
             }
         }
-        let mut back = vec![BlockArg::Value(self.b.ins().iadd_imm_s(j, 2))];
-        for (g, acc) in registers.iter().zip(params.iter().skip(1)) {
-            let mut acc = *acc;
+    }
+
+    /// The sum registers `accs` after one double iteration: each adds lane 0's value,
+    /// then lane 1's.
+    fn lane_add(
+        &mut self,
+        lanes: &mut Lanes,
+        var: IndexVar,
+        sums: &[(NodeId, bool)],
+        registers: &[Group],
+        accs: impl Iterator<Item = Value>,
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (g, mut acc) in registers.iter().zip(accs) {
             for lane in 0..2u8 {
                 let (v, subtract) = match *g {
                     Group::One(k) => match sums.get(k) {
-                        Some((node, subtract)) => (self.lane_of(&lanes, var, *node, lane), *subtract),
+                        Some((node, subtract)) => (self.lane_of(lanes, var, *node, lane), *subtract),
                         None => continue,
                     },
                     Group::Two(a, c) => match (sums.get(a), sums.get(c)) {
                         (Some((na, subtract)), Some((nc, _))) => {
-                            (self.lane_pair(&mut lanes, (*na, *nc), lane), *subtract)
+                            (self.lane_pair(lanes, (*na, *nc), lane), *subtract)
                         }
                         _ => continue,
                     },
                 };
                 acc = self.add_or_subtract(acc, v, subtract);
             }
-            back.push(BlockArg::Value(acc));
+            out.push(acc);
         }
-        self.scopes.pop();
-        self.vars.pop();
-        self.b.ins().jump(header, &back);
+        out
+    }
 
-        // exit(j, sums): the last iteration, if any, as the scalar loop.
-        self.b.switch_to_block(exit);
-        let params = self.b.block_params(exit).to_vec();
-        let j = params.first().copied().unwrap_or(lo_v);
+    /// The `n` sums, in their order, from the registers (a pair's lanes split).
+    fn unpack_sums(&mut self, registers: &[Group], values: &[Value], n: usize) -> Vec<Value> {
         let zero = self.b.ins().f64const(0.0);
-        let mut accs = vec![zero; sums.len()];
-        for (g, p) in registers.iter().zip(params.iter().skip(1)) {
-            match *g {
-                Group::One(k) => {
-                    if let Some(a) = accs.get_mut(k) {
-                        *a = *p;
-                    }
-                }
-                Group::Two(a, c) => {
-                    let (x, y) = (self.b.ins().extractlane(*p, 0), self.b.ins().extractlane(*p, 1));
-                    if let Some(slot) = accs.get_mut(a) {
-                        *slot = x;
-                    }
-                    if let Some(slot) = accs.get_mut(c) {
-                        *slot = y;
-                    }
+        let mut sums = vec![zero; n];
+        for (g, v) in registers.iter().zip(values) {
+            let parts = match *g {
+                Group::One(k) => vec![(k, *v)],
+                Group::Two(a, c) => vec![
+                    (a, self.b.ins().extractlane(*v, 0)),
+                    (c, self.b.ins().extractlane(*v, 1)),
+                ],
+            };
+            for (k, part) in parts {
+                if let Some(slot) = sums.get_mut(k) {
+                    *slot = part;
                 }
             }
         }
-        Some(self.counted_loop(var, (j, hi_v, entries), &accs, remainder))
+        sums
     }
 
     fn varies(&self, id: NodeId, var: IndexVar) -> bool {
